@@ -1,0 +1,54 @@
+"""Clients: the people allowed to buy. A client must be registered before any purchase."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.values import Address, Cpf, Email, Phone, required_text
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    """A registered buyer. `id` is the Cognito subject of the user who registered."""
+
+    id: str
+    name: str
+    cpf: Cpf
+    email: Email
+    phone: Phone
+    address: Address
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AddressInput:
+    street: str
+    number: str
+    neighborhood: str
+    city: str
+    state: str
+    zip_code: str
+    complement: str | None = None
+
+
+def register_client(
+    *, client_id: str, name: str, cpf: str, email: str, phone: str, address: AddressInput, now: datetime
+) -> Client:
+    return Client(
+        id=client_id,
+        name=required_text(name, field="name", max_length=120),
+        cpf=Cpf.parse(cpf),
+        email=Email.parse(email),
+        phone=Phone.parse(phone),
+        address=Address.parse(
+            address.street,
+            address.number,
+            address.complement,
+            address.neighborhood,
+            address.city,
+            address.state,
+            address.zip_code,
+        ),
+        created_at=now,
+    )

@@ -1,0 +1,68 @@
+"""Per-request context: who is calling, the services, and the request's DataLoaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from strawberry.dataloader import DataLoader
+
+from domain.errors import DomainError, Forbidden, Unauthenticated
+from domain.products import Product
+from domain.vehicles import Vehicle
+from graphql_api.wiring import Services
+from runtime.auth import Principal
+
+
+@dataclass
+class Loaders:
+    """Batch item-by-item reads of one request into one BatchGetItem per kind."""
+
+    vehicles: DataLoader[str, Vehicle | None]
+    products: DataLoader[str, Product | None]
+
+    @classmethod
+    def for_request(cls, services: Services) -> Loaders:
+        async def load_vehicles(ids: list[str]) -> list[Vehicle | None]:
+            found = services.vehicles.get_many(ids)
+            return [found.get(vehicle_id) for vehicle_id in ids]
+
+        async def load_products(skus: list[str]) -> list[Product | None]:
+            found = services.products.get_many(skus)
+            return [found.get(sku) for sku in skus]
+
+        return cls(vehicles=DataLoader(load_fn=load_vehicles), products=DataLoader(load_fn=load_products))
+
+
+@dataclass
+class RequestContext:
+    request_id: str
+    services: Services
+    authorization: str | None
+    loaders: Loaders
+    _principal: Principal | None = field(default=None, init=False)
+    _auth_error: DomainError | None = field(default=None, init=False)
+    _verified: bool = field(default=False, init=False)
+
+    def viewer(self) -> Principal | None:
+        """The caller, verified once per request. A token that is present but invalid is always an error."""
+        if not self._verified:
+            self._verified = True
+            try:
+                self._principal = self.services.verifier.verify_authorization(self.authorization)
+            except Unauthenticated as error:
+                self._auth_error = error
+        if self._auth_error is not None:
+            raise self._auth_error
+        return self._principal
+
+    def require_user(self) -> Principal:
+        principal = self.viewer()
+        if principal is None:
+            raise Unauthenticated("sign in first: send 'Authorization: Bearer <token>'")
+        return principal
+
+    def require_admin(self) -> Principal:
+        principal = self.require_user()
+        if not principal.is_admin:
+            raise Forbidden("only the dealership's staff (group admin) may do this")
+        return principal

@@ -1,0 +1,18 @@
+"""The Lambda entry point: the ASGI app behind Mangum (API Gateway HTTP API, payload format 2.0)."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from mangum import Mangum
+
+from graphql_api.app import create_app
+from graphql_api.wiring import dynamo_services
+from runtime.settings import get_settings
+
+logger = Logger(service="graphql-api")
+# The app logs through the standard library; on Lambda those lines become Powertools' structured JSON.
+copy_config_to_registered_loggers(source_logger=logger)
+
+_settings = get_settings()
+handler = Mangum(create_app(_settings, dynamo_services(_settings)), lifespan="off")

@@ -1,0 +1,158 @@
+"""Query and Mutation of the contract. Resolvers parse arguments, check the caller, call the domain."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import strawberry
+from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
+
+from domain import order_status
+from domain.clients import AddressInput as DomainAddressInput
+from domain.errors import ValidationFailed
+from domain.registration import RegistrationInput, register
+from domain.vehicles import VehicleChanges
+from graphql_api.context import RequestContext
+from graphql_api.extensions import ErrorPolicy, limit_rules
+from graphql_api.types import (
+    Client,
+    Connection,
+    CreateProductInput,
+    CreateVehicleInput,
+    Product,
+    RegisterClientInput,
+    UpdateVehicleInput,
+    Vehicle,
+    VehicleStatus,
+    to_connection,
+)
+from runtime.settings import Settings
+
+Info = strawberry.Info[RequestContext, None]
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+
+def _page_size(first: int) -> int:
+    if not 1 <= first <= MAX_PAGE_SIZE:
+        raise ValidationFailed("first", f"first must be between 1 and {MAX_PAGE_SIZE}")
+    return first
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Vehicles in one status, cheapest first. Open to everyone.")
+    def vehicles(
+        self,
+        info: Info,
+        status: VehicleStatus = order_status.VehicleStatus.AVAILABLE,  # type: ignore[valid-type]
+        first: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+    ) -> Connection[Vehicle]:
+        info.context.viewer()
+        page = info.context.services.vehicles.list_by_status(status, _page_size(first), after)
+        return to_connection(page.map(Vehicle.from_domain))
+
+    @strawberry.field
+    async def vehicle(self, info: Info, id: strawberry.ID) -> Vehicle | None:
+        info.context.viewer()
+        vehicle = await info.context.loaders.vehicles.load(str(id))
+        return None if vehicle is None else Vehicle.from_domain(vehicle)
+
+    @strawberry.field(description="The signed-in user's client record; null until they register.")
+    def me(self, info: Info) -> Client | None:
+        principal = info.context.require_user()
+        client = info.context.services.clients.get(principal.subject)
+        return None if client is None else Client.from_domain(client)
+
+    @strawberry.field
+    def products(self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None) -> Connection[Product]:
+        info.context.require_user()
+        page = info.context.services.products.list(_page_size(first), after)
+        return to_connection(page.map(Product.from_domain))
+
+    @strawberry.field
+    async def product(self, info: Info, id: strawberry.ID) -> Product | None:
+        info.context.require_user()
+        product = await info.context.loaders.products.load(str(id).strip().upper())
+        return None if product is None else Product.from_domain(product)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Admin only.")
+    def create_vehicle(self, info: Info, input: CreateVehicleInput) -> Vehicle:
+        info.context.require_admin()
+        vehicle = info.context.services.catalog.create_vehicle(
+            brand=input.brand, model=input.model, year=input.year, color=input.color, price=input.price
+        )
+        return Vehicle.from_domain(vehicle)
+
+    @strawberry.mutation(description="Admin only. A sold vehicle cannot be edited.")
+    def update_vehicle(self, info: Info, id: strawberry.ID, input: UpdateVehicleInput) -> Vehicle:
+        info.context.require_admin()
+        changes = VehicleChanges(
+            brand=input.brand, model=input.model, year=input.year, color=input.color, price=input.price
+        )
+        return Vehicle.from_domain(info.context.services.catalog.update_vehicle(str(id), changes))
+
+    @strawberry.mutation(description="The signed-in user becomes a client, which every purchase requires.")
+    def register_client(self, info: Info, input: RegisterClientInput) -> Client:
+        principal = info.context.require_user()
+        address = input.address
+        client = register(
+            info.context.services.clients,
+            info.context.services.clock,
+            user_id=principal.subject,
+            user_email=principal.email,
+            data=RegistrationInput(
+                name=input.name,
+                cpf=input.cpf,
+                email=input.email,
+                phone=input.phone,
+                address=DomainAddressInput(
+                    street=address.street,
+                    number=address.number,
+                    complement=address.complement,
+                    neighborhood=address.neighborhood,
+                    city=address.city,
+                    state=address.state,
+                    zip_code=address.zip_code,
+                ),
+            ),
+        )
+        return Client.from_domain(client)
+
+    @strawberry.mutation(description="Admin only.")
+    def create_product(self, info: Info, input: CreateProductInput) -> Product:
+        info.context.require_admin()
+        product = info.context.services.catalog.create_product(
+            sku=input.sku,
+            description=input.description,
+            unit_price=input.unit_price,
+            initial_stock=input.initial_stock,
+        )
+        return Product.from_domain(product)
+
+    @strawberry.mutation(description="Admin only. Positive for a delivery, negative for a loss or a recount.")
+    def adjust_stock(self, info: Info, product_id: strawberry.ID, delta: int) -> Product:
+        info.context.require_admin()
+        sku = str(product_id).strip().upper()
+        return Product.from_domain(info.context.services.catalog.adjust_stock(sku, delta))
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        config=StrawberryConfig(disable_field_suggestions=not settings.local_mode),
+        extensions=[
+            ErrorPolicy,
+            ParserCache,
+            ValidationCache,
+            partial(MaxTokensLimiter, max_token_count=settings.limits.max_tokens),
+            limit_rules(settings),
+        ],
+    )

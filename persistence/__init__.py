@@ -1,0 +1,1 @@
+"""The one place that touches DynamoDB: the single table's schema, its PynamoDB models and the repositories."""

@@ -1,0 +1,288 @@
+"""DynamoDB implementations of the domain's stores, over the PynamoDB models."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from domain.clients import Client
+from domain.errors import Conflict, StaleVersion
+from domain.order_status import VehicleStatus
+from domain.pages import Page
+from domain.products import Product
+from domain.values import Address, Cep, Cpf, Email, Money, Phone
+from domain.vehicles import Vehicle
+from persistence import schema
+from persistence.cursors import CursorCodec
+from persistence.models import AddressMap, ClientItem, ProductItem, TableItem, UniqueValueItem, VehicleItem
+
+_CONDITION_FAILED = "ConditionalCheckFailedException"
+_CENTS = Decimal(100)
+
+
+def _cents(money: Money) -> int:
+    return int(money.amount * _CENTS)
+
+
+def _money(cents: Any) -> Money:
+    return Money.parse(Decimal(int(cents)) / _CENTS, allow_zero=True)
+
+
+def _condition_failed(error: PutError) -> bool:
+    return error.cause_response_code == _CONDITION_FAILED
+
+
+def _stored_version(version: int) -> int | None:
+    # PynamoDB's VersionAttribute starts absent (None) and becomes 1 on the first save.
+    return version or None
+
+
+def _list_key(item: VehicleItem | ProductItem) -> dict[str, str]:
+    return {
+        schema.PARTITION_KEY: item.pk,
+        schema.SORT_KEY: item.sk,
+        schema.LIST_INDEX_PARTITION_KEY: item.gsi1pk,
+        schema.LIST_INDEX_SORT_KEY: item.gsi1sk,
+    }
+
+
+def _start_key(key: dict[str, str] | None) -> dict[str, dict[str, str]] | None:
+    return None if key is None else {name: {"S": value} for name, value in key.items()}
+
+
+class DynamoVehicleStore:
+    def __init__(self, cursors: CursorCodec) -> None:
+        self._cursors = cursors
+
+    @staticmethod
+    def _to_item(vehicle: Vehicle) -> VehicleItem:
+        pk, sk = VehicleItem.key(vehicle.id)
+        cents = _cents(vehicle.price)
+        return VehicleItem(
+            pk,
+            sk,
+            gsi1pk=VehicleItem.list_partition(vehicle.status.value),
+            gsi1sk=VehicleItem.list_sort(cents, vehicle.id),
+            id=vehicle.id,
+            brand=vehicle.brand,
+            model=vehicle.model,
+            year=vehicle.year,
+            color=vehicle.color,
+            price_cents=cents,
+            status=vehicle.status.value,
+            version=_stored_version(vehicle.version),
+            created_at=vehicle.created_at,
+            updated_at=vehicle.updated_at,
+        )
+
+    @staticmethod
+    def _to_vehicle(item: VehicleItem) -> Vehicle:
+        return Vehicle(
+            id=item.id,
+            brand=item.brand,
+            model=item.model,
+            year=int(item.year),
+            color=item.color,
+            price=_money(item.price_cents),
+            status=VehicleStatus(item.status),
+            version=int(item.version or 0),
+            created_at=item.created_at,
+            updated_at=item.updated_at,
+        )
+
+    def get(self, vehicle_id: str) -> Vehicle | None:
+        try:
+            return self._to_vehicle(VehicleItem.get(*VehicleItem.key(vehicle_id), consistent_read=True))
+        except VehicleItem.DoesNotExist:
+            return None
+
+    def get_many(self, vehicle_ids: Iterable[str]) -> Mapping[str, Vehicle]:
+        keys = [VehicleItem.key(vehicle_id) for vehicle_id in dict.fromkeys(vehicle_ids)]
+        return {item.id: self._to_vehicle(item) for item in VehicleItem.batch_get(keys)}
+
+    def add(self, vehicle: Vehicle) -> Vehicle:
+        item = self._to_item(vehicle)
+        try:
+            item.save(condition=VehicleItem.pk.does_not_exist())
+        except PutError as error:
+            if _condition_failed(error):
+                raise Conflict(f"vehicle {vehicle.id} already exists") from error
+            raise
+        return self._to_vehicle(item)
+
+    def save(self, vehicle: Vehicle) -> Vehicle:
+        item = self._to_item(vehicle)
+        try:
+            item.save(condition=VehicleItem.pk.exists())
+        except PutError as error:
+            if _condition_failed(error):
+                raise StaleVersion("vehicle", vehicle.id) from error
+            raise
+        return self._to_vehicle(item)
+
+    def list_by_status(self, status: VehicleStatus, first: int, after: str | None) -> Page[Vehicle]:
+        scope = f"vehicles:{status.value}"
+        start = None if after is None else self._cursors.decode(scope, after)
+        results = list(
+            VehicleItem.by_list.query(
+                VehicleItem.list_partition(status.value),
+                limit=first + 1,
+                last_evaluated_key=_start_key(start),
+            )
+        )
+        page = results[:first]
+        return Page(
+            items=[self._to_vehicle(item) for item in page],
+            cursors=[self._cursors.encode(scope, _list_key(item)) for item in page],
+            has_next_page=len(results) > first,
+        )
+
+
+class DynamoClientStore:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def get(self, client_id: str) -> Client | None:
+        try:
+            item = ClientItem.get(*ClientItem.key(client_id), consistent_read=True)
+        except ClientItem.DoesNotExist:
+            return None
+        address = item.address
+        return Client(
+            id=item.id,
+            name=item.name,
+            cpf=Cpf.parse(item.cpf),
+            email=Email.parse(item.email),
+            phone=Phone.parse(item.phone),
+            address=Address(
+                street=address.street,
+                number=address.number,
+                complement=address.complement,
+                neighborhood=address.neighborhood,
+                city=address.city,
+                state=address.state,
+                zip_code=Cep.parse(address.zip_code),
+            ),
+            created_at=item.created_at,
+        )
+
+    def register(self, client: Client) -> None:
+        address = client.address
+        client_item = ClientItem(
+            *ClientItem.key(client.id),
+            id=client.id,
+            name=client.name,
+            cpf=client.cpf.value,
+            email=client.email.value,
+            phone=client.phone.value,
+            address=AddressMap(
+                street=address.street,
+                number=address.number,
+                complement=address.complement,
+                neighborhood=address.neighborhood,
+                city=address.city,
+                state=address.state,
+                zip_code=address.zip_code.value,
+            ),
+            created_at=client.created_at,
+        )
+        email_claim = UniqueValueItem(*UniqueValueItem.key("CLIENT_EMAIL", client.email.value), owner_id=client.id)
+        cpf_claim = UniqueValueItem(*UniqueValueItem.key("CLIENT_CPF", client.cpf.value), owner_id=client.id)
+        # Order matters: the cancellation reasons come back in this order and name what was taken.
+        writes: list[tuple[TableItem, Conflict]] = [
+            (client_item, Conflict("you are already registered as a client")),
+            (email_claim, Conflict("a client with this email is already registered", field="email")),
+            (cpf_claim, Conflict("a client with this CPF is already registered", field="cpf")),
+        ]
+        try:
+            with TransactWrite(connection=self._connection) as transaction:
+                for item, _ in writes:
+                    transaction.save(item, condition=TableItem.pk.does_not_exist())
+        except TransactWriteError as error:
+            reasons = error.cancellation_reasons or []
+            for reason, (_, conflict) in zip(reasons, writes, strict=False):
+                if reason is not None and reason.code == "ConditionalCheckFailed":
+                    raise conflict from error
+            raise
+
+
+class DynamoProductStore:
+    def __init__(self, cursors: CursorCodec) -> None:
+        self._cursors = cursors
+
+    @staticmethod
+    def _to_item(product: Product) -> ProductItem:
+        return ProductItem(
+            *ProductItem.key(product.sku),
+            gsi1pk=ProductItem.LIST_PARTITION,
+            gsi1sk=product.sku,
+            sku=product.sku,
+            description=product.description,
+            unit_price_cents=_cents(product.unit_price),
+            stock_on_hand=product.stock_on_hand,
+            stock_reserved=product.stock_reserved,
+            version=_stored_version(product.version),
+            created_at=product.created_at,
+            updated_at=product.updated_at,
+        )
+
+    @staticmethod
+    def _to_product(item: ProductItem) -> Product:
+        return Product(
+            sku=item.sku,
+            description=item.description,
+            unit_price=_money(item.unit_price_cents),
+            stock_on_hand=int(item.stock_on_hand),
+            stock_reserved=int(item.stock_reserved),
+            version=int(item.version or 0),
+            created_at=item.created_at,
+            updated_at=item.updated_at,
+        )
+
+    def get(self, sku: str) -> Product | None:
+        try:
+            return self._to_product(ProductItem.get(*ProductItem.key(sku), consistent_read=True))
+        except ProductItem.DoesNotExist:
+            return None
+
+    def get_many(self, skus: Iterable[str]) -> Mapping[str, Product]:
+        keys = [ProductItem.key(sku) for sku in dict.fromkeys(skus)]
+        return {item.sku: self._to_product(item) for item in ProductItem.batch_get(keys)}
+
+    def add(self, product: Product) -> Product:
+        item = self._to_item(product)
+        try:
+            item.save(condition=ProductItem.pk.does_not_exist())
+        except PutError as error:
+            if _condition_failed(error):
+                raise Conflict(f"a product with SKU {product.sku} already exists", field="sku") from error
+            raise
+        return self._to_product(item)
+
+    def save(self, product: Product) -> Product:
+        item = self._to_item(product)
+        try:
+            item.save(condition=ProductItem.pk.exists())
+        except PutError as error:
+            if _condition_failed(error):
+                raise StaleVersion("product", product.sku) from error
+            raise
+        return self._to_product(item)
+
+    def list(self, first: int, after: str | None) -> Page[Product]:
+        scope = "products"
+        start = None if after is None else self._cursors.decode(scope, after)
+        results = list(
+            ProductItem.by_list.query(ProductItem.LIST_PARTITION, limit=first + 1, last_evaluated_key=_start_key(start))
+        )
+        page = results[:first]
+        return Page(
+            items=[self._to_product(item) for item in page],
+            cursors=[self._cursors.encode(scope, _list_key(item)) for item in page],
+            has_next_page=len(results) > first,
+        )

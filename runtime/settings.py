@@ -1,0 +1,78 @@
+"""One typed settings object, read from the environment once. Logic receives it; it never reads os.environ."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+# Only the local stack may fall back to this: outside local mode a missing CURSOR_SECRET is a startup error.
+_LOCAL_CURSOR_SECRET = "local-only-cursor-secret"  # noqa: S105 - a fake for the laptop, never used on AWS
+
+
+class SettingsError(ValueError):
+    """The environment does not describe a runnable deployment."""
+
+
+@dataclass(frozen=True, slots=True)
+class GraphQLLimits:
+    max_depth: int = 10
+    max_aliases: int = 15
+    max_tokens: int = 2_000
+    max_body_bytes: int = 64 * 1024
+    max_page_size: int = 100
+
+
+_DEFAULT_LIMITS = GraphQLLimits()
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    region: str
+    table_name: str
+    endpoint_url: str | None
+    local_mode: bool
+    cognito_user_pool_id: str
+    cognito_client_id: str
+    cognito_issuer: str
+    cognito_jwks_url: str
+    cursor_secret: bytes
+    limits: GraphQLLimits
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        local_mode = environ.get("APP_ENV", "aws").lower() == "local"
+        pool_id = environ.get("COGNITO_USER_POOL_ID", "")
+        issuer = environ.get("COGNITO_ISSUER") or (
+            f"https://cognito-idp.{region}.amazonaws.com/{pool_id}" if pool_id else ""
+        )
+        # The local emulator serves the keys at its own address while `iss` names AWS: two separate settings.
+        jwks_url = environ.get("COGNITO_JWKS_URL") or (f"{issuer}/.well-known/jwks.json" if issuer else "")
+        cursor_secret = environ.get("CURSOR_SECRET") or (_LOCAL_CURSOR_SECRET if local_mode else "")
+        if not cursor_secret:
+            raise SettingsError("CURSOR_SECRET is required outside local mode (it signs pagination cursors)")
+        return cls(
+            region=region,
+            table_name=environ.get("TABLE_NAME", "vehicle-platform"),
+            endpoint_url=environ.get("AWS_ENDPOINT_URL") or None,
+            local_mode=local_mode,
+            cognito_user_pool_id=pool_id,
+            cognito_client_id=environ.get("COGNITO_CLIENT_ID", ""),
+            cognito_issuer=issuer,
+            cognito_jwks_url=jwks_url,
+            cursor_secret=cursor_secret.encode(),
+            limits=GraphQLLimits(
+                max_depth=int(environ.get("GRAPHQL_MAX_DEPTH", _DEFAULT_LIMITS.max_depth)),
+                max_aliases=int(environ.get("GRAPHQL_MAX_ALIASES", _DEFAULT_LIMITS.max_aliases)),
+                max_tokens=int(environ.get("GRAPHQL_MAX_TOKENS", _DEFAULT_LIMITS.max_tokens)),
+                max_body_bytes=int(environ.get("GRAPHQL_MAX_BODY_BYTES", _DEFAULT_LIMITS.max_body_bytes)),
+            ),
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings. Cached: a Lambda reads its environment once per container."""
+    return Settings.from_env(os.environ)
