@@ -37,9 +37,10 @@ def _condition_failed(error: PutError) -> bool:
     return error.cause_response_code == _CONDITION_FAILED
 
 
-def _stored_version(version: int) -> int | None:
-    # PynamoDB's VersionAttribute starts absent (None) and becomes 1 on the first save.
-    return version or None
+def _with_version(item: VehicleItem | ProductItem, version: int) -> None:
+    # PynamoDB's VersionAttribute starts absent and becomes 1 on the first save, which is conditioned on its absence.
+    if version:
+        item.version = version
 
 
 def _list_key(item: VehicleItem | ProductItem) -> dict[str, str]:
@@ -63,7 +64,7 @@ class DynamoVehicleStore:
     def _to_item(vehicle: Vehicle) -> VehicleItem:
         pk, sk = VehicleItem.key(vehicle.id)
         cents = _cents(vehicle.price)
-        return VehicleItem(
+        item = VehicleItem(
             pk,
             sk,
             gsi1pk=VehicleItem.list_partition(vehicle.status.value),
@@ -75,10 +76,11 @@ class DynamoVehicleStore:
             color=vehicle.color,
             price_cents=cents,
             status=vehicle.status.value,
-            version=_stored_version(vehicle.version),
             created_at=vehicle.created_at,
             updated_at=vehicle.updated_at,
         )
+        _with_version(item, vehicle.version)
+        return item
 
     @staticmethod
     def _to_vehicle(item: VehicleItem) -> Vehicle:
@@ -217,7 +219,7 @@ class DynamoProductStore:
 
     @staticmethod
     def _to_item(product: Product) -> ProductItem:
-        return ProductItem(
+        item = ProductItem(
             *ProductItem.key(product.sku),
             gsi1pk=ProductItem.LIST_PARTITION,
             gsi1sk=product.sku,
@@ -226,10 +228,11 @@ class DynamoProductStore:
             unit_price_cents=_cents(product.unit_price),
             stock_on_hand=product.stock_on_hand,
             stock_reserved=product.stock_reserved,
-            version=_stored_version(product.version),
             created_at=product.created_at,
             updated_at=product.updated_at,
         )
+        _with_version(item, product.version)
+        return item
 
     @staticmethod
     def _to_product(item: ProductItem) -> Product:

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
+from graphql import (
+    ArgumentNode,
+    DocumentNode,
+    GraphQLError,
+    Node,
+    NoSchemaIntrospectionCustomRule,
+    ObjectFieldNode,
+    Visitor,
+    visit,
+)
 from graphql.validation import ASTValidationRule
 from strawberry.extensions import AddValidationRules, SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
@@ -18,8 +27,9 @@ from runtime.settings import Settings
 
 logger = logging.getLogger("vehicle_platform.graphql")
 
-# graphql-core names the offending input path in coercion errors: ... invalid value "abc" at "input.price"; ...
-_INPUT_PATH = re.compile(r'at "(?:[A-Za-z_]\w*\.)?([\w.\[\]]+)"')
+# graphql-core names the offending input in coercion errors: "Variable '$input' has invalid value at .price: ..."
+_INPUT_PATH = re.compile(r"invalid value at \.([\w.\[\]]+):")
+_VARIABLE = re.compile(r"Variable '\$(\w+)'")
 
 
 def limit_rules(settings: Settings) -> Callable[[], SchemaExtension]:
@@ -40,48 +50,64 @@ def limit_rules(settings: Settings) -> Callable[[], SchemaExtension]:
     return extension
 
 
-def _present_domain_error(error: GraphQLError, original: DomainError) -> GraphQLError:
-    extensions: dict[str, Any] = {"code": original.code}
-    field = getattr(original, "field", None)
-    if field is not None:
-        extensions["field"] = field
-    return GraphQLError(original.message, nodes=error.nodes, path=error.path, extensions=extensions)
+def present_errors(errors: list[GraphQLError], request_id: str | None, document: DocumentNode | None) -> None:
+    """Give every error its stable `extensions.code`; mask what is unexpected, logging it with the request id.
 
-
-def _present_request_error(error: GraphQLError) -> GraphQLError:
-    """A syntax, validation or input coercion error: the client sent something the schema does not accept."""
-    extensions: dict[str, Any] = {"code": "VALIDATION"}
-    if match := _INPUT_PATH.search(error.message):
-        extensions["field"] = match.group(1)
-    return GraphQLError(error.message, nodes=error.nodes, path=error.path, extensions=extensions)
-
-
-class ErrorPolicy(SchemaExtension):
-    """Every error leaves with `extensions.code`; anything unexpected is masked and logged with the request id."""
-
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        if result is None or not result.errors:
-            return
-        result.errors = [self._present(error) for error in result.errors]
-
-    def _present(self, error: GraphQLError) -> GraphQLError:
+    Errors are amended in place: Strawberry hands every error of every phase (parsing included, which no
+    extension hook sees when the parser cache raises) to `Schema.process_errors`, and keeps these objects.
+    """
+    for error in errors:
         original = error.original_error
         if isinstance(original, DomainError):
-            return _present_domain_error(error, original)
-        if original is None:
-            return _present_request_error(error)
-        request_id = getattr(self.execution_context.context, "request_id", None)
-        logger.error(
-            "unexpected error in %s (request %s)",
-            ".".join(str(part) for part in error.path or []),
-            request_id,
-            exc_info=original,
-        )
-        return GraphQLError(
-            "Unexpected error.",
-            nodes=error.nodes,
-            path=error.path,
-            extensions={"code": "INTERNAL", "requestId": request_id},
-        )
+            error.extensions = {"code": original.code}
+            if (field := getattr(original, "field", None)) is not None:
+                error.extensions["field"] = field
+        # Without a path the error arose before execution: parsing, validation or coercing the variables.
+        elif original is None or error.path is None:
+            error.extensions = {"code": "VALIDATION"}
+            if (field := _request_error_field(error, document)) is not None:
+                error.extensions["field"] = field
+        else:
+            logger.error(
+                "unexpected error in %s (request %s)",
+                ".".join(str(part) for part in error.path),
+                request_id,
+                exc_info=original,
+            )
+            error.message = "Unexpected error."
+            error.original_error = None
+            error.extensions = {"code": "INTERNAL", "requestId": request_id}
+
+
+def _argument_path(node: Node, document: DocumentNode) -> str | None:
+    """The dotted path of the argument (and input fields) whose literal value is `node`, e.g. `status`."""
+    if node.loc is None:
+        return None
+    position = node.loc.start
+    found: list[str] = []
+
+    class Finder(Visitor):
+        def enter_argument(self, argument: ArgumentNode, *_: Any) -> None:
+            self._enter(argument.name.value, argument)
+
+        def enter_object_field(self, object_field: ObjectFieldNode, *_: Any) -> None:
+            self._enter(object_field.name.value, object_field)
+
+        @staticmethod
+        def _enter(name: str, owner: Node) -> None:
+            if owner.loc is not None and owner.loc.start <= position < owner.loc.end:
+                found.append(name)
+
+    visit(document, Finder())
+    if not found:
+        return None
+    # Nested input is reported like the domain reports it: `price`, not `input.price`.
+    return ".".join(found[1:] if found[0] == "input" and len(found) > 1 else found)
+
+
+def _request_error_field(error: GraphQLError, document: DocumentNode | None) -> str | None:
+    if match := _INPUT_PATH.search(error.message) or _VARIABLE.search(error.message):
+        return match.group(1)
+    if document is not None and error.nodes:
+        return _argument_path(error.nodes[0], document)
+    return None

@@ -5,8 +5,10 @@ from __future__ import annotations
 from functools import partial
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from domain import order_status
 from domain.clients import AddressInput as DomainAddressInput
@@ -14,7 +16,7 @@ from domain.errors import ValidationFailed
 from domain.registration import RegistrationInput, register
 from domain.vehicles import VehicleChanges
 from graphql_api.context import RequestContext
-from graphql_api.extensions import ErrorPolicy, limit_rules
+from graphql_api.extensions import limit_rules, present_errors
 from graphql_api.types import (
     Client,
     Connection,
@@ -35,7 +37,9 @@ DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
 
-def _page_size(first: int) -> int:
+def _page_size(first: int | None) -> int:
+    if first is None:
+        return DEFAULT_PAGE_SIZE
     if not 1 <= first <= MAX_PAGE_SIZE:
         raise ValidationFailed("first", f"first must be between 1 and {MAX_PAGE_SIZE}")
     return first
@@ -48,7 +52,7 @@ class Query:
         self,
         info: Info,
         status: VehicleStatus = order_status.VehicleStatus.AVAILABLE,  # type: ignore[valid-type]
-        first: int = DEFAULT_PAGE_SIZE,
+        first: int | None = DEFAULT_PAGE_SIZE,
         after: str | None = None,
     ) -> Connection[Vehicle]:
         info.context.viewer()
@@ -68,7 +72,9 @@ class Query:
         return None if client is None else Client.from_domain(client)
 
     @strawberry.field
-    def products(self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None) -> Connection[Product]:
+    def products(
+        self, info: Info, first: int | None = DEFAULT_PAGE_SIZE, after: str | None = None
+    ) -> Connection[Product]:
         info.context.require_user()
         page = info.context.services.products.list(_page_size(first), after)
         return to_connection(page.map(Product.from_domain))
@@ -143,13 +149,20 @@ class Mutation:
         return Product.from_domain(info.context.services.catalog.adjust_stock(sku, delta))
 
 
+class Schema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        """Codes and masking instead of Strawberry's default, which logs every refused request as an error."""
+        request_id = getattr(execution_context.context, "request_id", None) if execution_context else None
+        document = execution_context.graphql_document if execution_context else None
+        present_errors(errors, request_id, document)
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
-    return strawberry.Schema(
+    return Schema(
         query=Query,
         mutation=Mutation,
         config=StrawberryConfig(disable_field_suggestions=not settings.local_mode),
         extensions=[
-            ErrorPolicy,
             ParserCache,
             ValidationCache,
             partial(MaxTokensLimiter, max_token_count=settings.limits.max_tokens),

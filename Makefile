@@ -1,0 +1,54 @@
+# Two commands matter: `make dev` runs the whole platform on this machine, `make test` checks everything.
+# Both bootstrap what they need from nothing but Python 3.11 (and, for later parts, Node.js 20).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
+
+.PHONY: dev test lint fmt typecheck pytest schema bench install clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# The lock file pins every dependency; --frozen refuses to run if pyproject.toml and uv.lock disagree.
+$(VENV)/.installed: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --extra local --python $(PYTHON)
+	touch $@
+
+install: $(VENV)/.installed
+
+dev: install
+	$(BIN)/vehicle-platform dev
+
+test: install lint typecheck pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: install
+	$(BIN)/mypy
+
+pytest: install
+	$(BIN)/pytest
+
+schema: install
+	$(BIN)/python -m graphql_api.export_schema > schema.graphql
+
+bench: install
+	$(BIN)/python -m bench.cold_start
+	$(BIN)/python -m bench.graphql_latency
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache

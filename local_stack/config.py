@@ -1,0 +1,55 @@
+"""Where the local stack listens and what it calls things. Each default can be overridden by the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+# Fake credentials: moto accepts anything, and these make sure a real AWS account is never touched by accident.
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+DEMO_PASSWORD = "Demo-Passw0rd"  # noqa: S105 - the demo users' password on the laptop emulator only
+
+
+@dataclass(frozen=True, slots=True)
+class LocalConfig:
+    host: str
+    api_port: int
+    ws_port: int
+    emulator_port: int
+    region: str
+    table_name: str
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> LocalConfig:
+        return cls(
+            host=environ.get("LOCAL_HOST", "127.0.0.1"),
+            api_port=int(environ.get("API_PORT", "8000")),
+            ws_port=int(environ.get("WS_PORT", "8001")),
+            emulator_port=int(environ.get("AWS_EMULATOR_PORT", "4566")),
+            region=environ.get("AWS_REGION", "us-east-1"),
+            table_name=environ.get("TABLE_NAME", "vehicle-platform"),
+        )
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.api_port}"
+
+    @property
+    def emulator_url(self) -> str:
+        return f"http://{self.host}:{self.emulator_port}"
+
+    def environment(self) -> dict[str, str]:
+        """The environment every process of the local stack runs with (before the user pool exists)."""
+        return {
+            **FAKE_CREDENTIALS,
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_ENDPOINT_URL": self.emulator_url,
+            "APP_ENV": "local",
+            "TABLE_NAME": self.table_name,
+        }

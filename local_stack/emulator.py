@@ -1,0 +1,116 @@
+"""moto in server mode, in its own process, as the AWS of the laptop.
+
+Run as `python -m local_stack.emulator --port 4566`; `Emulator` starts and stops that process for the CLI and tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable
+from types import TracebackType
+from typing import Any
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class SerializedDynamoDB:
+    """Runs DynamoDB requests one at a time.
+
+    moto's DynamoDB backend is not thread-safe: racing conditional transactions can both win, where real DynamoDB
+    is atomic. Serializing only DynamoDB keeps SQS long polls concurrent, and keeps our concurrency tests about
+    our code rather than the emulator's races.
+    """
+
+    def __init__(self, app: WSGIApp) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB"):
+            return self._app(environ, start_response)
+        with self._lock:
+            # Drain the response inside the lock: moto builds it lazily.
+            return list(self._app(environ, start_response))
+
+
+def serve(host: str, port: int) -> None:
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import make_server
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    app = SerializedDynamoDB(DomainDispatcherApplication(create_backend_app))
+    server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+    server.serve_forever()
+
+
+def is_up(endpoint: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1):  # noqa: S310 - loopback URL we built
+            return True
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+class Emulator:
+    """The emulator process: started on enter, stopped (and waited for) on exit."""
+
+    def __init__(self, host: str, port: int, *, startup_timeout: float = 30.0) -> None:
+        self.host = host
+        self.port = port
+        self.endpoint = f"http://{host}:{port}"
+        self._startup_timeout = startup_timeout
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Emulator:
+        if is_up(self.endpoint):
+            raise RuntimeError(f"something already answers on {self.endpoint}; stop it or set AWS_EMULATOR_PORT")
+        self._process = subprocess.Popen(  # noqa: S603 - our own module, with arguments we built
+            [sys.executable, "-m", "local_stack.emulator", "--host", self.host, "--port", str(self.port)],
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        deadline = time.monotonic() + self._startup_timeout
+        while not is_up(self.endpoint):
+            if self._process.poll() is not None:
+                raise RuntimeError(f"the AWS emulator exited with code {self._process.returncode}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the AWS emulator did not answer on {self.endpoint} in time")
+            time.sleep(0.1)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self._process is None or self._process.poll() is not None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="moto in server mode, DynamoDB requests serialized")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=4566)
+    arguments = parser.parse_args()
+    with contextlib.suppress(KeyboardInterrupt):
+        serve(arguments.host, arguments.port)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,219 @@
+"""Every AWS resource of the platform, declared once, and their creation on the local emulator.
+
+Names are fixed locally; on AWS the CDK app creates the same resources and passes their names to the functions.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from persistence.schema import TTL_ATTRIBUTE, create_table_request
+
+PREFIX = "vehicle-platform"
+# SQS moves a message to its DLQ after this many receives (seed 001: "DLQ after 3 retries").
+MAX_RECEIVES = 3
+SES_SENDER = "vendas@concessionaria.example.com"
+USER_GROUPS = {
+    "admin": "Dealership staff: manage vehicles, products and stock; see every order.",
+    "customer": "Customers: register, buy, follow their own orders.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSpec:
+    name: str
+    # Domain event types this queue receives from the events topic; empty means it is fed some other way.
+    event_types: tuple[str, ...] = ()
+    fifo: bool = False
+    visibility_timeout: int = 30
+    dead_letters: bool = True
+
+    @property
+    def queue_name(self) -> str:
+        return f"{PREFIX}-{self.name}" + (".fifo" if self.fifo else "")
+
+    @property
+    def dlq_name(self) -> str:
+        return f"{PREFIX}-{self.name}-dlq" + (".fifo" if self.fifo else "")
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    name: str
+
+    @property
+    def topic_name(self) -> str:
+        return f"{PREFIX}-{self.name}"
+
+
+EVENTS_TOPIC = TopicSpec("domain-events")
+ORDER_ERRORS_TOPIC = TopicSpec("order-errors")
+PENDING_STOCK_TOPIC = TopicSpec("pending-stock")
+TOPICS = (EVENTS_TOPIC, ORDER_ERRORS_TOPIC, PENDING_STOCK_TOPIC)
+
+# One queue per saga step, subscribed to the events topic with a filter on the event type (DESIGN.md, Events).
+SAGA_QUEUES = (
+    QueueSpec("validate-client", ("OrderPlaced",)),
+    QueueSpec("reserve-inventory", ("ClientValidated",)),
+    QueueSpec("request-payment", ("InventoryReserved",)),
+    QueueSpec("complete-sale", ("PaymentConfirmed",)),
+    QueueSpec("issue-invoice", ("SaleCompleted",)),
+    QueueSpec(
+        "compensate",
+        (
+            "OrderRejected",
+            "ReservationFailed",
+            "PaymentFailed",
+            "PaymentExpired",
+            "CancellationRequested",
+            "InvoiceFailed",
+        ),
+    ),
+    QueueSpec("notify", ("SaleCompleted", "InvoiceIssued", "OrderCancelled", "StockPending")),
+    QueueSpec(
+        "realtime-fanout",
+        (
+            "OrderPlaced",
+            "ClientValidated",
+            "OrderRejected",
+            "InventoryReserved",
+            "StockPending",
+            "ReservationFailed",
+            "PaymentRequested",
+            "PaymentConfirmed",
+            "PaymentFailed",
+            "PaymentExpired",
+            "SaleCompleted",
+            "InvoiceIssued",
+            "InvoiceFailed",
+            "OrderCancelled",
+        ),
+    ),
+)
+SALES_NOTIFICATIONS_QUEUE = QueueSpec("sales-notifications")
+INTAKE_FILES_QUEUE = QueueSpec("intake-files", visibility_timeout=60)
+INTAKE_ORDERS_QUEUE = QueueSpec("intake-orders", fifo=True)
+QUEUES = (*SAGA_QUEUES, SALES_NOTIFICATIONS_QUEUE, INTAKE_FILES_QUEUE, INTAKE_ORDERS_QUEUE)
+
+INVOICES_BUCKET = f"{PREFIX}-invoices"
+INTAKE_BUCKET = f"{PREFIX}-intake"
+BUCKETS = (INVOICES_BUCKET, INTAKE_BUCKET)
+
+USER_POOL_NAME = f"{PREFIX}-users"
+USER_POOL_CLIENT_NAME = f"{PREFIX}-spa"
+
+
+@dataclass
+class Provisioned:
+    """What the emulator assigned: ids and addresses the processes need in their environment."""
+
+    table_name: str
+    user_pool_id: str
+    user_pool_client_id: str
+    topic_arns: dict[str, str] = field(default_factory=dict)
+    queue_urls: dict[str, str] = field(default_factory=dict)
+
+
+def _client(service: str, endpoint: str, region: str) -> Any:
+    return boto3.client(service, endpoint_url=endpoint, region_name=region)  # type: ignore[call-overload]
+
+
+def _create_queue(sqs: Any, spec: QueueSpec) -> tuple[str, str]:
+    attributes: dict[str, str] = {"VisibilityTimeout": str(spec.visibility_timeout)}
+    if spec.fifo:
+        attributes |= {"FifoQueue": "true", "ContentBasedDeduplication": "true"}
+    if spec.dead_letters:
+        dlq_attributes = {"FifoQueue": "true"} if spec.fifo else {}
+        dlq_url = sqs.create_queue(QueueName=spec.dlq_name, Attributes=dlq_attributes)["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVES})
+    url: str = sqs.create_queue(QueueName=spec.queue_name, Attributes=attributes)["QueueUrl"]
+    arn: str = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return url, arn
+
+
+def _user_pool(cognito: Any) -> tuple[str, str]:
+    pools = cognito.list_user_pools(MaxResults=60)["UserPools"]
+    pool_id = next((pool["Id"] for pool in pools if pool["Name"] == USER_POOL_NAME), None)
+    if pool_id is None:
+        pool_id = cognito.create_user_pool(
+            PoolName=USER_POOL_NAME,
+            UsernameAttributes=["email"],
+            AutoVerifiedAttributes=["email"],
+            Policies={"PasswordPolicy": {"MinimumLength": 8, "RequireNumbers": True}},
+        )["UserPool"]["Id"]
+        for group, description in USER_GROUPS.items():
+            cognito.create_group(UserPoolId=pool_id, GroupName=group, Description=description)
+    clients = cognito.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"]
+    client_id = next((c["ClientId"] for c in clients if c["ClientName"] == USER_POOL_CLIENT_NAME), None)
+    if client_id is None:
+        client_id = cognito.create_user_pool_client(
+            UserPoolId=pool_id,
+            ClientName=USER_POOL_CLIENT_NAME,
+            ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        )["UserPoolClient"]["ClientId"]
+    return str(pool_id), str(client_id)
+
+
+def provision(endpoint: str, region: str, table_name: str) -> Provisioned:
+    """Create every resource on the emulator. Safe to run again: what exists is kept."""
+    dynamodb = _client("dynamodb", endpoint, region)
+    if table_name not in dynamodb.list_tables()["TableNames"]:
+        dynamodb.create_table(**create_table_request(table_name))
+        dynamodb.update_time_to_live(
+            TableName=table_name, TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE}
+        )
+
+    sns = _client("sns", endpoint, region)
+    sqs = _client("sqs", endpoint, region)
+    pool_id, client_id = _user_pool(_client("cognito-idp", endpoint, region))
+    provisioned = Provisioned(table_name=table_name, user_pool_id=pool_id, user_pool_client_id=client_id)
+    for topic in TOPICS:
+        provisioned.topic_arns[topic.name] = sns.create_topic(Name=topic.topic_name)["TopicArn"]
+
+    existing = {
+        subscription["Endpoint"]
+        for subscription in sns.list_subscriptions_by_topic(TopicArn=provisioned.topic_arns[EVENTS_TOPIC.name])[
+            "Subscriptions"
+        ]
+    }
+    for spec in QUEUES:
+        url, arn = _create_queue(sqs, spec)
+        provisioned.queue_urls[spec.name] = url
+        if spec.event_types and arn not in existing:
+            sns.subscribe(
+                TopicArn=provisioned.topic_arns[EVENTS_TOPIC.name],
+                Protocol="sqs",
+                Endpoint=arn,
+                Attributes={
+                    "RawMessageDelivery": "true",
+                    "FilterPolicy": json.dumps({"eventType": list(spec.event_types)}),
+                },
+            )
+
+    s3 = _client("s3", endpoint, region)
+    for bucket in BUCKETS:
+        s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=INTAKE_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    intake_arn = sqs.get_queue_attributes(
+        QueueUrl=provisioned.queue_urls[INTAKE_FILES_QUEUE.name], AttributeNames=["QueueArn"]
+    )["Attributes"]["QueueArn"]
+    s3.put_bucket_notification_configuration(
+        Bucket=INTAKE_BUCKET,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "QueueArn": intake_arn,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": ".json"}]}},
+                }
+            ]
+        },
+    )
+
+    _client("ses", endpoint, region).verify_email_identity(EmailAddress=SES_SENDER)
+    return provisioned

@@ -1,0 +1,77 @@
+"""Integration fixtures: moto in server mode (its own process, over real HTTP) with every resource created."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+
+import boto3
+import pytest
+
+from graphql_api.wiring import Services, dynamo_services
+from local_stack.config import DEMO_PASSWORD
+from local_stack.emulator import Emulator
+from local_stack.resources import Provisioned, provision
+from local_stack.tokens import demo_token
+from runtime.settings import Settings
+from tests.conftest import EMULATOR_PORT
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[str]:
+    with Emulator("127.0.0.1", EMULATOR_PORT) as running:
+        yield running.endpoint
+
+
+@pytest.fixture(scope="session")
+def provisioned(emulator: str) -> Provisioned:
+    return provision(emulator, os.environ["AWS_REGION"], os.environ["TABLE_NAME"])
+
+
+@pytest.fixture(scope="session")
+def settings(emulator: str, provisioned: Provisioned) -> Settings:
+    return Settings.from_env(
+        {
+            **os.environ,
+            "COGNITO_USER_POOL_ID": provisioned.user_pool_id,
+            "COGNITO_CLIENT_ID": provisioned.user_pool_client_id,
+            "COGNITO_JWKS_URL": f"{emulator}/{provisioned.user_pool_id}/.well-known/jwks.json",
+        }
+    )
+
+
+def _empty_table(table_name: str) -> None:
+    # A test-only scan: every test starts from an empty table, without recreating the emulator's resources.
+    table = boto3.resource("dynamodb").Table(table_name)
+    with table.batch_writer() as batch:
+        for page in table.meta.client.get_paginator("scan").paginate(
+            TableName=table_name, ProjectionExpression="PK, SK"
+        ):
+            for key in page["Items"]:
+                batch.delete_item(Key=key)
+
+
+@pytest.fixture
+def services(settings: Settings) -> Iterator[Services]:
+    yield dynamo_services(settings)
+    _empty_table(settings.table_name)
+
+
+@pytest.fixture(scope="session")
+def demo_users(emulator: str, provisioned: Provisioned) -> dict[str, str]:
+    """The three demo users in the pool; maps each email to its Cognito subject."""
+    from local_stack.demo_data import seed_users
+
+    return seed_users(boto3.client("cognito-idp"), provisioned.user_pool_id, DEMO_PASSWORD)
+
+
+@pytest.fixture(scope="session")
+def token_for(emulator: str, demo_users: dict[str, str]) -> Callable[[str], str]:
+    tokens: dict[str, str] = {}
+
+    def issue(email: str) -> str:
+        if email not in tokens:
+            tokens[email] = demo_token(emulator, os.environ["AWS_REGION"], email)
+        return tokens[email]
+
+    return issue
