@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -89,7 +90,9 @@ def dev(config: LocalConfig) -> int:
             )
         )
         print(_banner(config), flush=True)
-        server.run()
+        # uvicorn shuts down gracefully on Ctrl-C, then re-raises it; leaving the `with` stops the emulator.
+        with contextlib.suppress(KeyboardInterrupt):
+            server.run()
     log.info("local stack stopped")
     return 0
 
@@ -117,7 +120,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging()
     config = LocalConfig.from_env()
     if arguments.command == "dev":
-        return dev(config)
+        try:
+            return dev(config)
+        except KeyboardInterrupt:
+            log.info("local stack stopped during start-up")
+            return 130
     return token(config, arguments.email)
 
 

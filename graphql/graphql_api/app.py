@@ -56,10 +56,6 @@ def _request_id(scope: Scope) -> str:
     return str(uuid.uuid4())
 
 
-class _BodyTooLarge(Exception):
-    pass
-
-
 class RequestGuard:
     """Request id, body size limit (declared or streamed) and one access log line per request."""
 
@@ -83,33 +79,49 @@ class RequestGuard:
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
             await send(message)
 
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    raise _BodyTooLarge
-            return message
-
         try:
-            if self._declared_length(scope) > self.max_body_bytes:
-                raise _BodyTooLarge
-            await self.app(scope, limited_receive, send_with_id)
-        except _BodyTooLarge:
-            await self._too_large(send_with_id)
+            body = await self._read_body(scope, receive)
+            if body is None:
+                await self._too_large(send_with_id)
+            else:
+                await self.app(scope, self._replay(body, receive), send_with_id)
         finally:
             elapsed_ms = (time.perf_counter() - started) * 1000
             access_log.info(
-                "%s %s %d %.1fms request_id=%s",
-                scope["method"],
-                scope["path"],
-                status,
-                elapsed_ms,
-                request_id,
+                "%s %s %d %.1fms request_id=%s", scope["method"], scope["path"], status, elapsed_ms, request_id
             )
+
+    async def _read_body(self, scope: Scope, receive: Receive) -> bytes | None:
+        """The whole body, or None past the limit. Reading it first means the app never sees half a request."""
+        if self._declared_length(scope) > self.max_body_bytes:
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk: bytes = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
+
+    @staticmethod
+    def _replay(body: bytes, receive: Receive) -> Receive:
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if delivered:
+                return await receive()
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return replay
 
     @staticmethod
     def _declared_length(scope: Scope) -> int:

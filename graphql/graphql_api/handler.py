@@ -12,7 +12,7 @@ from runtime.settings import get_settings
 
 logger = Logger(service="graphql-api")
 # The app logs through the standard library; on Lambda those lines become Powertools' structured JSON.
-copy_config_to_registered_loggers(source_logger=logger)
+copy_config_to_registered_loggers(source_logger=logger, include={"vehicle_platform"})
 
 _settings = get_settings()
 handler = Mangum(create_app(_settings, dynamo_services(_settings)), lifespan="off")

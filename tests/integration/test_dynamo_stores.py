@@ -36,6 +36,7 @@ CPF_ANA = "390.533.447-05"
 ADDRESS = AddressInput(
     street="Rua Augusta",
     number="1500",
+    complement="Apto 42",
     neighborhood="Consolação",
     city="São Paulo",
     state="SP",
@@ -296,6 +297,12 @@ def test_get_many_of_nothing_known_is_empty(services: Services) -> None:
     assert services.products.get_many(["PRD-0000"]) == {}
 
 
+def test_get_many_of_no_ids_is_empty(services: Services) -> None:
+    add_vehicle(services, "10000.00")
+    assert services.vehicles.get_many([]) == {}
+    assert services.products.get_many([]) == {}
+
+
 def test_products_get_many_returns_only_existing_skus(services: Services) -> None:
     kept = services.catalog.create_product(sku="PRD-1001", description="Tapete", unit_price="10.00", initial_stock=3)
     assert services.products.get_many(["PRD-1001", "PRD-9999"]) == {"PRD-1001": kept}
@@ -503,6 +510,26 @@ def test_of_eight_users_racing_for_one_cpf_exactly_one_is_registered(
     assert marker["owner_id"]["S"] == f"user-{winner}"
 
 
+def test_a_double_submitted_registration_stores_the_client_once(
+    services: Services, settings: Settings, dynamodb: DynamoDBClient
+) -> None:
+    # Given one user whose registration form is submitted four times at once
+    calls = [register_user(services, user_id="user-1", email="ana@example.com", cpf=CPF_ANA) for _ in range(4)]
+
+    # When the submissions race
+    outcomes = run_at_once(calls)
+
+    # Then one registers the client and the others are told it is already registered
+    errors = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+    assert len(errors) == 3
+    assert all(isinstance(error, Conflict) and error.field is None for error in errors), errors
+    assert table_keys(dynamodb, settings.table_name) == {
+        "CLIENT#user-1",
+        "CLIENT_EMAIL#ana@example.com",
+        f"CLIENT_CPF#{Cpf.parse(CPF_ANA).value}",
+    }
+
+
 # --- products -----------------------------------------------------------------------------------------------
 
 
@@ -537,6 +564,30 @@ def test_stock_cannot_be_adjusted_below_what_orders_reserved(services: Services)
     assert services.products.get("PRD-1001") == reserved
     # While removing down to the reservation is allowed
     assert services.catalog.adjust_stock("PRD-1001", -6).stock_on_hand == 4
+
+
+def test_products_are_listed_in_sku_order_and_refuse_a_vehicle_cursor(services: Services) -> None:
+    # Given three products and some vehicles in the same table
+    for sku in ("PRD-3003", "PRD-1001", "PRD-2002"):
+        services.catalog.create_product(sku=sku, description="Peça", unit_price="10.00", initial_stock=1)
+    for price in ("10000.00", "20000.00"):
+        add_vehicle(services, price)
+
+    # When the products are paged two at a time
+    page_one = services.products.list(2, None)
+    page_two = services.products.list(2, page_one.end_cursor)
+
+    # Then they come in SKU order, without vehicles
+    assert [p.sku for p in page_one.items] == ["PRD-1001", "PRD-2002"]
+    assert page_one.has_next_page
+    assert [p.sku for p in page_two.items] == ["PRD-3003"]
+    assert not page_two.has_next_page
+    # And a cursor of the vehicle list does not page through products
+    vehicle_cursor = services.vehicles.list_by_status(VehicleStatus.AVAILABLE, 1, None).end_cursor
+    assert vehicle_cursor is not None
+    with pytest.raises(ValidationFailed) as refused:
+        services.products.list(2, vehicle_cursor)
+    assert refused.value.field == "after"
 
 
 def test_concurrent_stock_deliveries_lose_no_update(services: Services) -> None:

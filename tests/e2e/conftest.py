@@ -1,0 +1,102 @@
+"""The local stack started exactly as `make dev` starts it (`vehicle-platform dev`), on free ports."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import free_port
+
+STARTUP_SECONDS = 90
+CLI = str(Path(sys.executable).with_name("vehicle-platform"))
+
+
+@dataclass
+class LocalStack:
+    api_url: str
+    emulator_url: str
+    environment: dict[str, str]
+    process: subprocess.Popen[str]
+
+    def token(self, email: str) -> str:
+        result = subprocess.run(  # noqa: S603 - our own console script
+            [CLI, "token", email], env=self.environment, capture_output=True, text=True, check=True, timeout=30
+        )
+        return result.stdout.strip()
+
+    def graphql(
+        self, query: str, variables: dict[str, object] | None = None, token: str | None = None
+    ) -> httpx.Response:
+        headers = {} if token is None else {"authorization": f"Bearer {token}"}
+        return httpx.post(
+            f"{self.api_url}/graphql", json={"query": query, "variables": variables or {}}, headers=headers, timeout=30
+        )
+
+
+def _wait_until_healthy(url: str, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"vehicle-platform dev exited early:\n{process.stdout.read() if process.stdout else ''}")
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError("the local stack did not become healthy in time")
+
+
+@pytest.fixture(scope="session")
+def local_stack() -> Iterator[LocalStack]:
+    api_port, ws_port, emulator_port = free_port(), free_port(), free_port()
+    environment = {
+        **os.environ,
+        "API_PORT": str(api_port),
+        "WS_PORT": str(ws_port),
+        "AWS_EMULATOR_PORT": str(emulator_port),
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{emulator_port}",
+        "TABLE_NAME": "vehicle-platform",
+        "PYTHONUNBUFFERED": "1",
+    }
+    environment.pop("CURSOR_SECRET", None)
+    process = subprocess.Popen(  # noqa: S603 - our own console script
+        [CLI, "dev"], env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    stack = LocalStack(
+        api_url=f"http://127.0.0.1:{api_port}",
+        emulator_url=f"http://127.0.0.1:{emulator_port}",
+        environment=environment,
+        process=process,
+    )
+    try:
+        _wait_until_healthy(stack.api_url, process)
+        yield stack
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@pytest.fixture(scope="session")
+def token(local_stack: LocalStack) -> Callable[[str], str]:
+    cache: dict[str, str] = {}
+
+    def issue(email: str) -> str:
+        if email not in cache:
+            cache[email] = local_stack.token(email)
+        return cache[email]
+
+    return issue

@@ -1,0 +1,185 @@
+"""A new user's first session with the local stack, driven over HTTP as the SPA would drive it."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+
+from local_stack.config import DEMO_PASSWORD
+from local_stack.resources import USER_POOL_NAME
+from tests.e2e.conftest import CLI, LocalStack
+
+pytestmark = pytest.mark.e2e
+
+LIST = """
+query($status: VehicleStatus!, $first: Int, $after: String) {
+  vehicles(status: $status, first: $first, after: $after) {
+    edges { node { id brand model year price status } }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+
+def data(response: httpx.Response) -> dict[str, Any]:
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    assert "errors" not in body, body
+    result: dict[str, Any] = body["data"]
+    return result
+
+
+def first_error(response: httpx.Response) -> dict[str, Any]:
+    body: dict[str, Any] = response.json()
+    assert body.get("errors"), body
+    error: dict[str, Any] = body["errors"][0]
+    return error
+
+
+def all_pages(stack: LocalStack, status: str, first: int) -> list[dict[str, Any]]:
+    vehicles: list[dict[str, Any]] = []
+    after = None
+    while True:
+        page = data(stack.graphql(LIST, {"status": status, "first": first, "after": after}))["vehicles"]
+        vehicles += [edge["node"] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            return vehicles
+        after = page["pageInfo"]["endCursor"]
+
+
+def test_health_reports_the_backing_services(local_stack: LocalStack) -> None:
+    health = httpx.get(f"{local_stack.api_url}/health").json()
+    assert health["status"] == "ok"
+    assert {name for name, entry in health["services"].items() if entry["status"] == "ok"} == {"dynamodb", "cognito"}
+
+
+def test_graphiql_is_served_locally(local_stack: LocalStack) -> None:
+    page = httpx.get(f"{local_stack.api_url}/graphql", headers={"accept": "text/html"})
+    assert page.status_code == 200
+    assert "graphiql" in page.text.lower()
+
+
+def test_a_visitor_browses_the_demo_vehicles_cheapest_first(local_stack: LocalStack) -> None:
+    for_sale = all_pages(local_stack, "AVAILABLE", first=5)
+    sold = all_pages(local_stack, "SOLD", first=5)
+
+    assert len(for_sale) >= 9
+    assert len(sold) >= 2
+    assert len({vehicle["brand"] for vehicle in for_sale}) >= 5
+    assert all(vehicle["status"] == "AVAILABLE" for vehicle in for_sale)
+    for listing in (for_sale, sold):
+        prices = [float(vehicle["price"]) for vehicle in listing]
+        assert prices == sorted(prices)
+
+
+def test_an_admin_creates_and_edits_a_vehicle_and_a_customer_cannot(
+    local_stack: LocalStack, token: Callable[[str], str]
+) -> None:
+    create = "mutation($i: CreateVehicleInput!) { createVehicle(input: $i) { id price status } }"
+    vehicle_input = {"brand": "Renault", "model": "Duster", "year": 2024, "color": "Cinza", "price": "119990.00"}
+
+    created = data(local_stack.graphql(create, {"i": vehicle_input}, token("admin@example.com")))["createVehicle"]
+    edited = data(
+        local_stack.graphql(
+            'mutation($id: ID!) { updateVehicle(id: $id, input: {price: "114990.00"}) { price } }',
+            {"id": created["id"]},
+            token("admin@example.com"),
+        )
+    )["updateVehicle"]
+    refused = first_error(local_stack.graphql(create, {"i": vehicle_input}, token("customer@example.com")))
+
+    assert created["status"] == "AVAILABLE"
+    assert edited == {"price": "114990.00"}
+    assert refused["extensions"]["code"] == "FORBIDDEN"
+    listed = data(local_stack.graphql("query($id: ID!) { vehicle(id: $id) { price } }", {"id": created["id"]}))
+    assert listed == {"vehicle": {"price": "114990.00"}}
+
+
+def test_bad_input_gets_a_precise_error_and_changes_nothing(
+    local_stack: LocalStack, token: Callable[[str], str]
+) -> None:
+    before = all_pages(local_stack, "AVAILABLE", first=50)
+    create = "mutation($i: CreateVehicleInput!) { createVehicle(input: $i) { id } }"
+    bad = {"brand": "Fiat", "model": "147", "year": 1700, "color": "Bege", "price": "9999.999"}
+
+    error = first_error(local_stack.graphql(create, {"i": bad}, token("admin@example.com")))
+
+    assert error["extensions"] == {"code": "VALIDATION", "field": "year"}
+    assert all_pages(local_stack, "AVAILABLE", first=50) == before
+
+
+def test_a_demo_customer_is_already_a_client(local_stack: LocalStack, token: Callable[[str], str]) -> None:
+    me = data(local_stack.graphql("{ me { name email cpf } }", token=token("customer@example.com")))["me"]
+    assert me == {"name": "Mariana Alves", "email": "customer@example.com", "cpf": "529.982.247-25"}
+
+
+def test_a_new_user_registers_as_a_client(local_stack: LocalStack) -> None:
+    # Sign-up happens in Cognito; here the new user is created in the emulator's pool as the SPA's sign-up would.
+    cognito = boto3.client("cognito-idp", endpoint_url=local_stack.emulator_url, region_name="us-east-1")
+    pool_id = next(p["Id"] for p in cognito.list_user_pools(MaxResults=10)["UserPools"] if p["Name"] == USER_POOL_NAME)
+    email = "new.buyer@example.com"
+    cognito.admin_create_user(
+        UserPoolId=pool_id,
+        Username=email,
+        UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
+        MessageAction="SUPPRESS",
+    )
+    cognito.admin_set_user_password(UserPoolId=pool_id, Username=email, Password=DEMO_PASSWORD, Permanent=True)
+    cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName="customer")
+    user_token = local_stack.token(email)
+    register = "mutation($i: RegisterClientInput!) { registerClient(input: $i) { email cpf } }"
+    address = {
+        "street": "Rua XV",
+        "number": "10",
+        "neighborhood": "Centro",
+        "city": "Curitiba",
+        "state": "PR",
+        "zipCode": "80020-310",
+    }
+
+    taken = first_error(
+        local_stack.graphql(
+            register,
+            {"i": {"name": "Nova", "cpf": "529.982.247-25", "phone": "41987654321", "address": address}},
+            user_token,
+        )
+    )
+    registered = data(
+        local_stack.graphql(
+            register,
+            {"i": {"name": "Nova", "cpf": "390.533.447-05", "phone": "41987654321", "address": address}},
+            user_token,
+        )
+    )
+
+    assert taken["extensions"] == {"code": "CONFLICT", "field": "cpf"}
+    assert registered["registerClient"] == {"email": email, "cpf": "390.533.447-05"}
+
+
+def test_token_refuses_an_unknown_user(local_stack: LocalStack) -> None:
+    result = subprocess.run(  # noqa: S603 - our own console script
+        [CLI, "token", "nobody@example.com"], env=local_stack.environment, capture_output=True, text=True, check=False
+    )
+    assert result.returncode != 0
+    assert "not a demo user" in result.stderr
+
+
+def test_ctrl_c_stops_everything_cleanly(local_stack: LocalStack) -> None:
+    # Runs last in this module: it stops the shared stack.
+    local_stack.process.send_signal(signal.SIGINT)
+    output, _ = local_stack.process.communicate(timeout=30)
+
+    assert local_stack.process.returncode == 0, output
+    assert "POST /graphql 200" in output
+    assert "local stack stopped" in output
+    for url in (local_stack.api_url, local_stack.emulator_url):
+        host, port = url.removeprefix("http://").split(":")
+        with socket.socket() as probe:
+            assert probe.connect_ex((host, int(port))) != 0, f"{url} still answers"
