@@ -2,28 +2,37 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
 from decimal import Decimal
 from typing import TypeVar
 
 from domain.errors import NotFound, StaleVersion
 from domain.ports import Clock, ProductStore, VehicleStore
-from domain.products import Product, adjust_stock, create_product
+from domain.products import Product, adjust_stock, create_product, parse_sku
 from domain.vehicles import Vehicle, VehicleChanges, edit_vehicle, register_vehicle
 
-# A conflicting writer (usually the saga reserving a vehicle, or an order reserving stock) is rare and quick;
-# re-reading a few times turns it into a success instead of an error the admin must retry by hand.
-OPTIMISTIC_ATTEMPTS = 3
+# A conflicting writer (the saga reserving a vehicle, an order reserving stock, another delivery) is quick;
+# re-reading after a short random pause turns the clash into a success instead of an error to retry by hand.
+OPTIMISTIC_ATTEMPTS = 8
+_FIRST_PAUSE_SECONDS = 0.005
+_MAX_PAUSE_SECONDS = 0.2
 
 T = TypeVar("T")
 
 
-def _with_fresh_reads(attempt: Callable[[], T]) -> T:
-    for _ in range(OPTIMISTIC_ATTEMPTS - 1):
+def _jittered_pause(attempt: int) -> None:
+    # Full jitter: writers that collided once spread out instead of colliding again in lockstep.
+    time.sleep(random.uniform(0, min(_MAX_PAUSE_SECONDS, _FIRST_PAUSE_SECONDS * 2**attempt)))  # noqa: S311
+
+
+def _with_fresh_reads(attempt: Callable[[], T], pause: Callable[[int], None] = _jittered_pause) -> T:
+    for number in range(OPTIMISTIC_ATTEMPTS - 1):
         try:
             return attempt()
         except StaleVersion:
-            continue
+            pause(number)
     return attempt()
 
 
@@ -68,6 +77,8 @@ class Catalog:
         return self._products.add(product)
 
     def adjust_stock(self, sku: str, delta: int) -> Product:
+        sku = parse_sku(sku, field="productId")
+
         def attempt() -> Product:
             product = self._products.get(sku)
             if product is None:

@@ -42,7 +42,9 @@ def parse_sku(raw: str, *, field: str = "sku") -> str:
 def create_product(
     *, sku: str, description: str, unit_price: Decimal | str, initial_stock: int, now: datetime
 ) -> Product:
-    if isinstance(initial_stock, bool) or initial_stock < 0:
+    if isinstance(initial_stock, bool) or not isinstance(initial_stock, int):
+        raise ValidationFailed("initialStock", "initial stock must be a whole number")
+    if initial_stock < 0:
         raise ValidationFailed("initialStock", "initial stock cannot be negative")
     if initial_stock > MAX_STOCK_ADJUSTMENT:
         raise ValidationFailed("initialStock", f"initial stock is at most {MAX_STOCK_ADJUSTMENT}")
@@ -60,6 +62,8 @@ def create_product(
 
 def adjust_stock(product: Product, delta: int, *, now: datetime) -> Product:
     """Add (delivery) or remove (loss, count correction) stock; what orders hold can never be taken away."""
+    if isinstance(delta, bool) or not isinstance(delta, int):
+        raise ValidationFailed("delta", "delta must be a whole number")
     if delta == 0:
         raise ValidationFailed("delta", "delta must not be zero")
     if abs(delta) > MAX_STOCK_ADJUSTMENT:

@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import TypeVar
 
 from domain.clients import Client
-from domain.errors import Conflict, StaleVersion
+from domain.errors import Conflict, StaleVersion, ValidationFailed
 from domain.order_status import VehicleStatus
 from domain.pages import Page
 from domain.products import Product
@@ -32,7 +32,9 @@ def _page(
 ) -> Page[T]:
     ordered = sorted(items, key=sort_key)
     if after is not None:
-        position = codec.decode(scope, after)["position"]
+        position = codec.decode(scope, after).get("position")
+        if not isinstance(position, str):
+            raise ValidationFailed("after", "cursor is not valid for this list")
         ordered = [item for item in ordered if sort_key(item) > position]
     page = ordered[:first]
     return Page(

@@ -5,6 +5,7 @@ The same verifier serves HTTP requests and the WebSocket `connection_init` paylo
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -12,6 +13,8 @@ from typing import Any
 import jwt
 
 from domain.errors import Unauthenticated
+
+logger = logging.getLogger("vehicle_platform.auth")
 
 # RS256 only: Cognito signs with it; a fixed list shuts out `alg: none` and HS256-keyed-with-the-public-key.
 _ALGORITHMS = ["RS256"]
@@ -77,7 +80,9 @@ class TokenVerifier:
         except jwt.ExpiredSignatureError as error:
             raise Unauthenticated("the token has expired") from error
         except (jwt.PyJWTError, ValueError) as error:
-            raise Unauthenticated(f"the token is not valid: {error}") from error
+            # The reason goes to the logs; the caller learns only that the token was refused.
+            logger.info("token refused: %s", error)
+            raise Unauthenticated("the token is not valid") from error
         self._check_audience(claims)
         groups = claims.get("cognito:groups") or []
         roles = frozenset(Role(group) for group in groups if group in _KNOWN_ROLES)

@@ -145,8 +145,7 @@ class Mutation:
     @strawberry.mutation(description="Admin only. Positive for a delivery, negative for a loss or a recount.")
     def adjust_stock(self, info: Info, product_id: strawberry.ID, delta: int) -> Product:
         info.context.require_admin()
-        sku = str(product_id).strip().upper()
-        return Product.from_domain(info.context.services.catalog.adjust_stock(sku, delta))
+        return Product.from_domain(info.context.services.catalog.adjust_stock(str(product_id), delta))
 
 
 class Schema(strawberry.Schema):

@@ -16,7 +16,7 @@ import pytest
 from mypy_boto3_dynamodb import DynamoDBClient
 from pynamodb.connection import Connection
 
-from domain.clients import AddressInput
+from domain.clients import AddressInput, Client
 from domain.errors import Conflict, StaleVersion, ValidationFailed
 from domain.order_status import VehicleStatus
 from domain.products import adjust_stock
@@ -96,15 +96,15 @@ def list_all(services: Services, status: VehicleStatus, *, first: int) -> Iterat
 
 
 def register_user(
-    services: Services, *, user_id: str, email: str, cpf: str, name: str = "Ana Souza"
-) -> Callable[[], object]:
-    def call() -> object:
+    services: Services, *, user_id: str, email: str, cpf: str, name: str = "Ana Souza", address: AddressInput = ADDRESS
+) -> Callable[[], Client]:
+    def call() -> Client:
         return register(
             services.clients,
             services.clock,
             user_id=user_id,
             user_email=email,
-            data=RegistrationInput(name=name, cpf=cpf, phone="(11) 98765-4321", address=ADDRESS),
+            data=RegistrationInput(name=name, cpf=cpf, phone="(11) 98765-4321", address=address),
         )
 
     return call
@@ -409,6 +409,18 @@ def test_a_registered_client_is_stored_with_its_email_and_cpf_claimed(
         "CLIENT_EMAIL#ana@example.com",
         f"CLIENT_CPF#{Cpf.parse(CPF_ANA).value}",
     }
+
+
+def test_a_client_without_an_address_complement_reads_back_without_one(services: Services) -> None:
+    client = register_user(
+        services, user_id="user-1", email="ana@example.com", cpf=CPF_ANA, address=replace(ADDRESS, complement=None)
+    )()
+
+    stored = services.clients.get("user-1")
+    assert stored is not None
+
+    assert stored == client
+    assert stored.address.complement is None
 
 
 def test_an_email_registered_by_another_user_is_refused_and_nothing_is_written(

@@ -1,0 +1,195 @@
+"""Warm GraphQL latency, each figure a ratio against a baseline measured in the same run.
+
+1. In memory: the Lambda handler (Mangum + Strawberry, with auth, limits and logging on) answering a 20-vehicle
+   page from in-memory stores, against a bare graphql-core `execute` of the same pre-parsed document over the
+   same stores (the schema built from schema.graphql, plain resolvers returning dicts).
+2. Through the emulator: the same handler over DynamoDB (moto server on loopback), against a plain Powertools
+   REST handler (APIGatewayHttpResolver) answering the same page from the same table through the same store.
+
+Run: `make bench` (or `.venv/bin/python -m bench.graphql_latency`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from bench.support import PAGE_QUERY, http_api_event, lambda_context, seeded_emulator, summary
+from tests.conftest import free_port
+
+WARMUP = 50
+RUNS = 500
+
+
+def measure(call: Callable[[], object], runs: int = RUNS) -> dict[str, float]:
+    for _ in range(WARMUP):
+        call()
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+    return summary(samples)
+
+
+def memory_services() -> Any:
+    from datetime import UTC, datetime
+
+    from domain.catalog import Catalog
+    from graphql_api.wiring import Services, new_id
+    from persistence.cursors import CursorCodec
+    from persistence.memory import MemoryClientStore, MemoryProductStore, MemoryVehicleStore
+    from runtime.auth import Principal
+
+    class Clock:
+        def now(self) -> datetime:
+            return datetime(2026, 11, 23, tzinfo=UTC)
+
+    class NoTokens:
+        def verify_authorization(self, header: str | None) -> Principal | None:
+            assert header is None
+            return None
+
+    codec = CursorCodec(b"bench")
+    services = Services(
+        vehicles=MemoryVehicleStore(codec),
+        products=MemoryProductStore(codec),
+        clients=MemoryClientStore(),
+        clock=Clock(),
+        verifier=NoTokens(),
+        health_checks={},
+    )
+    catalog = Catalog(vehicles=services.vehicles, products=services.products, clock=Clock(), new_id=new_id)
+    for n in range(40):
+        catalog.create_vehicle(brand="Fiat", model=f"M{n}", year=2020, color="Prata", price=Decimal(40000 + 1375 * n))
+    return services
+
+
+def bare_graphql_core(services: Any) -> Callable[[], object]:
+    """graphql-core alone: the same SDL, resolvers that read the same store and return plain dicts."""
+    from graphql import build_schema, execute_sync, parse
+
+    from domain.order_status import VehicleStatus
+
+    schema = build_schema((Path(__file__).resolve().parents[1] / "schema.graphql").read_text())
+    document = parse(PAGE_QUERY)
+
+    def vehicles(_: object, first: int = 20, **__: object) -> dict[str, Any]:
+        page = services.vehicles.list_by_status(VehicleStatus.AVAILABLE, first, None)
+        return {
+            "edges": [
+                {
+                    "cursor": cursor,
+                    "node": {
+                        "id": v.id,
+                        "brand": v.brand,
+                        "model": v.model,
+                        "year": v.year,
+                        "color": v.color,
+                        "price": str(v.price),
+                        "status": v.status.value,
+                    },
+                }
+                for v, cursor in zip(page.items, page.cursors, strict=True)
+            ],
+            "pageInfo": {"hasNextPage": page.has_next_page, "endCursor": page.end_cursor},
+        }
+
+    def run() -> object:
+        result = execute_sync(schema, document, root_value={"vehicles": vehicles})
+        assert not result.errors
+        assert len(result.data["vehicles"]["edges"]) == 20  # type: ignore[index]
+        return result
+
+    return run
+
+
+def mangum_handler(services: Any, settings: Any) -> Callable[[], object]:
+    from mangum import Mangum
+
+    from graphql_api.app import create_app
+
+    handler = Mangum(create_app(settings, services), lifespan="off")
+    event = http_api_event({"query": PAGE_QUERY})
+
+    def run() -> object:
+        response = handler(event, lambda_context())
+        assert response["statusCode"] == 200
+        return response
+
+    return run
+
+
+def powertools_rest(services: Any) -> Callable[[], object]:
+    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+
+    from domain.order_status import VehicleStatus
+
+    app = APIGatewayHttpResolver()
+
+    @app.get("/vehicles")
+    def vehicles() -> dict[str, Any]:
+        page = services.vehicles.list_by_status(VehicleStatus.AVAILABLE, 20, None)
+        return {
+            "items": [
+                {
+                    "id": v.id,
+                    "brand": v.brand,
+                    "model": v.model,
+                    "year": v.year,
+                    "color": v.color,
+                    "price": str(v.price),
+                    "status": v.status.value,
+                }
+                for v in page.items
+            ],
+            "endCursor": page.end_cursor,
+        }
+
+    event = http_api_event({}, method="GET", path="/vehicles")
+
+    def run() -> object:
+        response = app.resolve(event, lambda_context())
+        assert response["statusCode"] == 200
+        assert len(json.loads(response["body"])["items"]) == 20
+        return response
+
+    return run
+
+
+def report(title: str, ours: dict[str, float], baseline: dict[str, float], baseline_name: str) -> None:
+    print(title)
+    print(f"  GraphQL handler (Mangum)   median {ours['median_ms']:7.3f} ms  p95 {ours['p95_ms']:7.3f} ms")
+    print(f"  {baseline_name:<26} median {baseline['median_ms']:7.3f} ms  p95 {baseline['p95_ms']:7.3f} ms")
+    ratio = ours["median_ms"] / baseline["median_ms"]
+    print(f"  ratio (median): {ratio:.2f}x   runs: {ours['runs']} after {WARMUP} warm-up")
+
+
+def main() -> None:
+    logging.getLogger("vehicle_platform").setLevel(logging.INFO)
+    logging.getLogger("vehicle_platform").addHandler(logging.NullHandler())
+    logging.getLogger("vehicle_platform").propagate = False
+    from runtime.settings import Settings
+
+    settings = Settings.from_env({"CURSOR_SECRET": "bench"})
+    services = memory_services()
+    bare = measure(bare_graphql_core(services))
+    ours = measure(mangum_handler(services, settings))
+    report("Warm, 20-vehicle page, in-memory stores", ours, bare, "bare graphql-core execute")
+
+    with seeded_emulator(free_port()) as environment:
+        from graphql_api.wiring import dynamo_services
+
+        dynamo = dynamo_services(Settings.from_env(environment))
+        rest = measure(powertools_rest(dynamo), runs=200)
+        ours_dynamo = measure(mangum_handler(dynamo, Settings.from_env(environment)), runs=200)
+    report("Warm, 20-vehicle page, DynamoDB on the local emulator", ours_dynamo, rest, "Powertools REST handler")
+
+
+if __name__ == "__main__":
+    main()

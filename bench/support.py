@@ -1,0 +1,110 @@
+"""Shared by the benchmarks: an emulator with seeded data, statistics, and API Gateway events."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+from local_stack.config import FAKE_CREDENTIALS
+from local_stack.emulator import Emulator
+
+BENCH_TABLE = "vehicle-platform-bench"
+PAGE_QUERY = (
+    "{ vehicles(first: 20) { edges { cursor node { id brand model year color price status } } "
+    "pageInfo { hasNextPage endCursor } } }"
+)
+
+
+def summary(samples_ms: list[float]) -> dict[str, float]:
+    ordered = sorted(samples_ms)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {"median_ms": round(statistics.median(ordered), 3), "p95_ms": round(p95, 3), "runs": len(ordered)}
+
+
+def http_api_event(body: dict[str, Any], method: str = "POST", path: str = "/graphql") -> dict[str, Any]:
+    return {
+        "version": "2.0",
+        "routeKey": f"{method} {path}",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json", "host": "api.example.com"},
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "bench",
+            "domainName": "api.example.com",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.9",
+                "userAgent": "bench",
+            },
+            "requestId": "bench-request",
+            "routeKey": f"{method} {path}",
+            "stage": "$default",
+            "time": "23/Nov/2026:12:00:00 +0000",
+            "timeEpoch": 1795435200000,
+        },
+        "body": json.dumps(body),
+        "isBase64Encoded": False,
+    }
+
+
+def lambda_context() -> Any:
+    """What Lambda passes as the context, as far as Mangum and Powertools read it."""
+    return _LambdaContext()
+
+
+class _LambdaContext:
+    function_name = "bench"
+    memory_limit_in_mb = 1024
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
+    aws_request_id = "bench"
+
+
+def bench_environment(endpoint: str) -> dict[str, str]:
+    return {
+        **FAKE_CREDENTIALS,
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": endpoint,
+        "TABLE_NAME": BENCH_TABLE,
+        "APP_ENV": "aws",
+        "CURSOR_SECRET": "bench-cursor-secret",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
+
+
+@contextmanager
+def seeded_emulator(port: int, vehicles: int = 40) -> Iterator[dict[str, str]]:
+    """An emulator with the platform's resources and `vehicles` vehicles; yields the functions' environment."""
+    with Emulator("127.0.0.1", port) as emulator:
+        environment = bench_environment(emulator.endpoint)
+        os.environ.update(environment)
+        from local_stack.resources import provision
+
+        provisioned = provision(emulator.endpoint, "us-east-1", BENCH_TABLE)
+        environment |= {
+            "COGNITO_USER_POOL_ID": provisioned.user_pool_id,
+            "COGNITO_CLIENT_ID": provisioned.user_pool_client_id,
+            "COGNITO_JWKS_URL": f"{emulator.endpoint}/{provisioned.user_pool_id}/.well-known/jwks.json",
+        }
+        os.environ.update(environment)
+        from graphql_api.wiring import dynamo_services
+        from runtime.settings import Settings
+
+        catalog = dynamo_services(Settings.from_env(environment)).catalog
+        for n in range(vehicles):
+            catalog.create_vehicle(
+                brand=("Fiat", "Toyota", "Honda", "Jeep")[n % 4],
+                model=f"Model {n}",
+                year=2015 + n % 10,
+                color="Prata",
+                price=Decimal(40000 + 1375 * n),
+            )
+        yield environment
