@@ -18,7 +18,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
-from graphql_api.context import Loaders, RequestContext
+from graphql_api.context import RequestContext
 from graphql_api.schema import build_schema
 from graphql_api.wiring import Services
 from runtime.settings import Settings
@@ -40,7 +40,6 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
             request_id=request.scope.get("state", {}).get("request_id") or str(uuid.uuid4()),
             services=self._services,
             authorization=request.headers.get("authorization"),
-            loaders=Loaders.for_request(self._services),
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from strawberry.dataloader import DataLoader
 
@@ -38,10 +39,14 @@ class RequestContext:
     request_id: str
     services: Services
     authorization: str | None
-    loaders: Loaders
     _principal: Principal | None = field(default=None, init=False)
     _auth_error: DomainError | None = field(default=None, init=False)
     _verified: bool = field(default=False, init=False)
+
+    @cached_property
+    def loaders(self) -> Loaders:
+        """Made on first use: most requests never load item by item."""
+        return Loaders.for_request(self.services)
 
     def viewer(self) -> Principal | None:
         """The caller, verified once per request. A token that is present but invalid is always an error."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Iterator
 from typing import Any
 
 from graphql import (
@@ -18,7 +18,7 @@ from graphql import (
     visit,
 )
 from graphql.validation import ASTValidationRule
-from strawberry.extensions import AddValidationRules, SchemaExtension
+from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 
@@ -32,22 +32,28 @@ _INPUT_PATH = re.compile(r"invalid value at \.([\w.\[\]]+):")
 _VARIABLE = re.compile(r"Variable '\$(\w+)'")
 
 
-def limit_rules(settings: Settings) -> Callable[[], SchemaExtension]:
-    """Depth, alias and (optionally) introspection rules, built once per process.
+def request_limits(settings: Settings) -> type[SchemaExtension]:
+    """One extension for every limit: tokens (at parse time), depth, aliases and, on AWS, introspection.
 
-    The rule classes must be the same objects on every request: the validation cache keys on them.
+    The rule classes are built once per process: the validation cache keys on them, so a rule built per
+    request would never hit. One extension rather than three also saves three hook calls per request.
     """
-    rules: list[type[ASTValidationRule]] = [
+    max_tokens = settings.limits.max_tokens
+    rules: tuple[type[ASTValidationRule], ...] = (
         max_depth_rule(settings.limits.max_depth, should_ignore=None),
         max_aliases_rule(settings.limits.max_aliases),
-    ]
+    )
     if not settings.local_mode:
-        rules.append(NoSchemaIntrospectionCustomRule)
+        rules += (NoSchemaIntrospectionCustomRule,)
 
-    def extension() -> SchemaExtension:
-        return AddValidationRules(rules)
+    class RequestLimits(SchemaExtension):
+        def on_operation(self) -> Iterator[None]:
+            context = self.execution_context
+            context.parse_options["max_tokens"] = max_tokens
+            context.validation_rules = context.validation_rules + rules
+            yield
 
-    return extension
+    return RequestLimits
 
 
 def present_errors(errors: list[GraphQLError], request_id: str | None, document: DocumentNode | None) -> None:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
+from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -16,7 +14,7 @@ from domain.errors import ValidationFailed
 from domain.registration import RegistrationInput, register
 from domain.vehicles import VehicleChanges
 from graphql_api.context import RequestContext
-from graphql_api.extensions import limit_rules, present_errors
+from graphql_api.extensions import present_errors, request_limits
 from graphql_api.types import (
     Client,
     Connection,
@@ -162,9 +160,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         mutation=Mutation,
         config=StrawberryConfig(disable_field_suggestions=not settings.local_mode),
         extensions=[
+            request_limits(settings),
             ParserCache,
             ValidationCache,
-            partial(MaxTokensLimiter, max_token_count=settings.limits.max_tokens),
-            limit_rules(settings),
         ],
     )

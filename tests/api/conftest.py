@@ -11,7 +11,7 @@ import pytest
 import strawberry
 
 from domain.errors import Unauthenticated
-from graphql_api.context import Loaders, RequestContext
+from graphql_api.context import RequestContext
 from graphql_api.schema import build_schema
 from graphql_api.wiring import Services
 from persistence.cursors import CursorCodec
@@ -58,7 +58,6 @@ class GraphQLClient:
             request_id="test-request",
             services=self.services,
             authorization=None if token is None else f"Bearer {token}",
-            loaders=Loaders.for_request(self.services),
         )
         result = asyncio.run(self.schema.execute(query, variable_values=variables, context_value=context))
         return {
