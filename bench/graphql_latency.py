@@ -23,18 +23,23 @@ from bench.support import PAGE_QUERY, http_api_event, lambda_context, seeded_emu
 from tests.conftest import free_port
 
 WARMUP = 50
-RUNS = 500
+RUNS = 1000
 
 
-def measure(call: Callable[[], object], runs: int = RUNS) -> dict[str, float]:
+def measure_pair(
+    ours: Callable[[], object], baseline: Callable[[], object], runs: int = RUNS
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Alternate the two calls so that both see the same machine: load and CPU frequency drift hit both alike."""
     for _ in range(WARMUP):
-        call()
-    samples = []
+        ours()
+        baseline()
+    samples: tuple[list[float], list[float]] = ([], [])
     for _ in range(runs):
-        started = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - started) * 1000)
-    return summary(samples)
+        for call, taken in ((ours, samples[0]), (baseline, samples[1])):
+            started = time.perf_counter()
+            call()
+            taken.append((time.perf_counter() - started) * 1000)
+    return summary(samples[0]), summary(samples[1])
 
 
 def memory_services() -> Any:
@@ -178,16 +183,16 @@ def main() -> None:
 
     settings = Settings.from_env({"CURSOR_SECRET": "bench"})
     services = memory_services()
-    bare = measure(bare_graphql_core(services))
-    ours = measure(mangum_handler(services, settings))
+    ours, bare = measure_pair(mangum_handler(services, settings), bare_graphql_core(services), runs=2000)
     report("Warm, 20-vehicle page, in-memory stores", ours, bare, "bare graphql-core execute")
 
     with seeded_emulator(free_port()) as environment:
         from graphql_api.wiring import dynamo_services
 
         dynamo = dynamo_services(Settings.from_env(environment))
-        rest = measure(powertools_rest(dynamo), runs=200)
-        ours_dynamo = measure(mangum_handler(dynamo, Settings.from_env(environment)), runs=200)
+        ours_dynamo, rest = measure_pair(
+            mangum_handler(dynamo, Settings.from_env(environment)), powertools_rest(dynamo), runs=300
+        )
     report("Warm, 20-vehicle page, DynamoDB on the local emulator", ours_dynamo, rest, "Powertools REST handler")
 
 

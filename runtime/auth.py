@@ -8,11 +8,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
-
-import jwt
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from domain.errors import Unauthenticated
+
+if TYPE_CHECKING:
+    import jwt
 
 logger = logging.getLogger("vehicle_platform.auth")
 
@@ -46,11 +48,19 @@ class Principal:
 
 
 class TokenVerifier:
+    """PyJWT (and its cryptography) loads on the first token: an anonymous first request never pays for it."""
+
     def __init__(self, *, issuer: str, client_id: str, jwks_url: str, leeway_seconds: int = 30) -> None:
         self._issuer = issuer
         self._client_id = client_id
+        self._jwks_url = jwks_url
         self._leeway = leeway_seconds
-        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=_JWKS_CACHE_SECONDS, timeout=5)
+
+    @cached_property
+    def _jwks(self) -> jwt.PyJWKClient:
+        import jwt
+
+        return jwt.PyJWKClient(self._jwks_url, cache_keys=True, lifespan=_JWKS_CACHE_SECONDS, timeout=5)
 
     def verify_authorization(self, header: str | None) -> Principal | None:
         """The principal of an `Authorization: Bearer <JWT>` value; None when there is no header at all."""
@@ -66,6 +76,8 @@ class TokenVerifier:
         self._jwks.get_signing_keys(refresh=True)
 
     def verify(self, token: str) -> Principal:
+        import jwt
+
         try:
             signing_key = self._jwks.get_signing_key_from_jwt(token)
             claims: dict[str, Any] = jwt.decode(

@@ -5,42 +5,20 @@ uvicorn serves it locally; Mangum serves the very same app on Lambda (see handle
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.asgi import GraphQL
 
-from graphql_api.context import RequestContext
+from graphql_api.http import GraphQLOverHTTP, json_error, send_json
 from graphql_api.schema import build_schema
 from graphql_api.wiring import Services
 from runtime.settings import Settings
 
 access_log = logging.getLogger("vehicle_platform.http")
-
-
-class GraphQLEndpoint(GraphQL[RequestContext, None]):
-    def __init__(self, settings: Settings, services: Services) -> None:
-        super().__init__(
-            build_schema(settings),
-            graphql_ide="graphiql" if settings.local_mode else None,
-            allow_queries_via_get=False,
-        )
-        self._services = services
-
-    async def get_context(self, request: Any, response: Any) -> RequestContext:  # noqa: ARG002 - Strawberry's signature
-        return RequestContext(
-            request_id=request.scope.get("state", {}).get("request_id") or str(uuid.uuid4()),
-            services=self._services,
-            authorization=request.headers.get("authorization"),
-        )
 
 
 def _request_id(scope: Scope) -> str:
@@ -133,33 +111,19 @@ class RequestGuard:
         return 0
 
     async def _too_large(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "errors": [
-                    {
-                        "message": f"request body is larger than {self.max_body_bytes} bytes",
-                        "extensions": {"code": "VALIDATION", "field": "body"},
-                    }
-                ]
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        error = json_error(f"request body is larger than {self.max_body_bytes} bytes", field="body")
+        await send_json(send, 413, error)
 
 
-def _health_endpoint(services: Services) -> Any:
-    async def health(_: Request) -> Response:
+class HealthCheck:
+    """GET /health: each backing service checked, with its latency; 503 when any is down."""
+
+    def __init__(self, services: Services) -> None:
+        self._checks = services.health_checks
+
+    async def __call__(self, _scope: Scope, _receive: Receive, send: Send) -> None:
         report: dict[str, dict[str, Any]] = {}
-        for name, check in services.health_checks.items():
+        for name, check in self._checks.items():
             started = time.perf_counter()
             try:
                 check()
@@ -168,19 +132,28 @@ def _health_endpoint(services: Services) -> Any:
             else:
                 report[name] = {"status": "ok", "latencyMs": round((time.perf_counter() - started) * 1000, 1)}
         healthy = all(entry["status"] == "ok" for entry in report.values())
-        return JSONResponse(
-            {"status": "ok" if healthy else "degraded", "services": report},
-            status_code=200 if healthy else 503,
-        )
+        await send_json(send, 200 if healthy else 503, {"status": "ok" if healthy else "degraded", "services": report})
 
-    return health
+
+class Router:
+    """Exact paths to apps; anything else is a JSON 404. Three routes need no routing framework."""
+
+    def __init__(self, routes: Mapping[str, ASGIApp]) -> None:
+        self._routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        app = self._routes.get(scope["path"].rstrip("/") or "/")
+        if app is None:
+            await send_json(send, 404, json_error(f"no route {scope['path']}", code="NOT_FOUND"))
+            return
+        await app(scope, receive, send)
 
 
 def create_app(settings: Settings, services: Services) -> RequestGuard:
-    app = Starlette(
-        routes=[
-            Route("/graphql", GraphQLEndpoint(settings, services), methods=["GET", "POST"]),
-            Route("/health", _health_endpoint(services), methods=["GET"]),
-        ]
+    router = Router(
+        {
+            "/graphql": GraphQLOverHTTP(build_schema(settings), settings, services),
+            "/health": HealthCheck(services),
+        }
     )
-    return RequestGuard(app, max_body_bytes=settings.limits.max_body_bytes)
+    return RequestGuard(router, max_body_bytes=settings.limits.max_body_bytes)

@@ -122,5 +122,6 @@ def test_health_reports_each_backing_service(handler: Handler) -> None:
 
 def test_graphiql_is_not_served_on_aws(handler: Handler) -> None:
     response = handler(http_api_event("GET", "/graphql", headers={"accept": "text/html"}), LambdaContext())
-    assert response["statusCode"] == 404
+    assert response["statusCode"] == 405
+    assert response["headers"]["allow"] == "POST"
     assert "graphiql" not in response["body"].lower()
