@@ -21,8 +21,8 @@ import json, time
 started = time.perf_counter()
 from graphql_api.handler import handler
 imported = time.perf_counter()
-from bench.support import http_api_event, lambda_context
-response = handler(http_api_event({{"query": {PAGE_QUERY!r}}}), lambda_context())
+from local_stack.lambda_events import http_api_event, lambda_context
+response = handler(http_api_event("POST", "/graphql", {{"query": {PAGE_QUERY!r}}}), lambda_context())
 answered = time.perf_counter()
 assert response["statusCode"] == 200 and len(json.loads(response["body"])["data"]["vehicles"]["edges"]) == 20
 print(json.dumps({{"import_ms": (imported - started) * 1000, "first_response_ms": (answered - started) * 1000}}))

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any
 
 from local_stack.config import FAKE_CREDENTIALS
 from local_stack.emulator import Emulator
@@ -24,47 +22,6 @@ def summary(samples_ms: list[float]) -> dict[str, float]:
     ordered = sorted(samples_ms)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
     return {"median_ms": round(statistics.median(ordered), 3), "p95_ms": round(p95, 3), "runs": len(ordered)}
-
-
-def http_api_event(body: dict[str, Any], method: str = "POST", path: str = "/graphql") -> dict[str, Any]:
-    return {
-        "version": "2.0",
-        "routeKey": f"{method} {path}",
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": {"content-type": "application/json", "host": "api.example.com"},
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "bench",
-            "domainName": "api.example.com",
-            "http": {
-                "method": method,
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "203.0.113.9",
-                "userAgent": "bench",
-            },
-            "requestId": "bench-request",
-            "routeKey": f"{method} {path}",
-            "stage": "$default",
-            "time": "23/Nov/2026:12:00:00 +0000",
-            "timeEpoch": 1795435200000,
-        },
-        "body": json.dumps(body),
-        "isBase64Encoded": False,
-    }
-
-
-def lambda_context() -> Any:
-    """What Lambda passes as the context, as far as Mangum and Powertools read it."""
-    return _LambdaContext()
-
-
-class _LambdaContext:
-    function_name = "bench"
-    memory_limit_in_mb = 1024
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
-    aws_request_id = "bench"
 
 
 def bench_environment(endpoint: str) -> dict[str, str]:

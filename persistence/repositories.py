@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from domain.clients import Client
-from domain.errors import Conflict, StaleVersion
+from domain.errors import Conflict, DomainError, StaleVersion
 from domain.order_status import VehicleStatus
 from domain.pages import Page
 from domain.products import Product
@@ -43,6 +43,19 @@ def _with_version(item: VehicleItem | ProductItem, version: int) -> None:
         item.version = version
 
 
+def _put(item: TableItem, *, new: bool, refusal: DomainError) -> None:
+    """Write a new item (refused if its key exists) or a change (refused if it vanished or its version moved on).
+
+    PynamoDB adds the version condition itself; `refusal` is what the caller learns when a condition fails.
+    """
+    try:
+        item.save(condition=TableItem.pk.does_not_exist() if new else TableItem.pk.exists())
+    except PutError as error:
+        if _condition_failed(error):
+            raise refusal from error
+        raise
+
+
 def _list_key(item: VehicleItem | ProductItem) -> dict[str, str]:
     return {
         schema.PARTITION_KEY: item.pk,
@@ -54,6 +67,31 @@ def _list_key(item: VehicleItem | ProductItem) -> dict[str, str]:
 
 def _start_key(key: dict[str, str] | None) -> dict[str, dict[str, str]] | None:
     return None if key is None else {name: {"S": value} for name, value in key.items()}
+
+
+ListedItem = TypeVar("ListedItem", VehicleItem, ProductItem)
+Entity = TypeVar("Entity")
+
+
+def _list_page(
+    model: type[ListedItem],
+    partition: str,
+    *,
+    scope: str,
+    cursors: CursorCodec,
+    first: int,
+    after: str | None,
+    convert: Callable[[ListedItem], Entity],
+) -> Page[Entity]:
+    """One page of a list partition of the index. Reads one item more than asked so `has_next_page` is exact."""
+    start = None if after is None else cursors.decode(scope, after)
+    results = list(model.by_list.query(partition, limit=first + 1, last_evaluated_key=_start_key(start)))
+    page = results[:first]
+    return Page(
+        items=[convert(item) for item in page],
+        cursors=[cursors.encode(scope, _list_key(item)) for item in page],
+        has_next_page=len(results) > first,
+    )
 
 
 class DynamoVehicleStore:
@@ -109,39 +147,23 @@ class DynamoVehicleStore:
 
     def add(self, vehicle: Vehicle) -> Vehicle:
         item = self._to_item(vehicle)
-        try:
-            item.save(condition=VehicleItem.pk.does_not_exist())
-        except PutError as error:
-            if _condition_failed(error):
-                raise Conflict(f"vehicle {vehicle.id} already exists") from error
-            raise
+        _put(item, new=True, refusal=Conflict(f"vehicle {vehicle.id} already exists"))
         return self._to_vehicle(item)
 
     def save(self, vehicle: Vehicle) -> Vehicle:
         item = self._to_item(vehicle)
-        try:
-            item.save(condition=VehicleItem.pk.exists())
-        except PutError as error:
-            if _condition_failed(error):
-                raise StaleVersion("vehicle", vehicle.id) from error
-            raise
+        _put(item, new=False, refusal=StaleVersion("vehicle", vehicle.id))
         return self._to_vehicle(item)
 
     def list_by_status(self, status: VehicleStatus, first: int, after: str | None) -> Page[Vehicle]:
-        scope = f"vehicles:{status.value}"
-        start = None if after is None else self._cursors.decode(scope, after)
-        results = list(
-            VehicleItem.by_list.query(
-                VehicleItem.list_partition(status.value),
-                limit=first + 1,
-                last_evaluated_key=_start_key(start),
-            )
-        )
-        page = results[:first]
-        return Page(
-            items=[self._to_vehicle(item) for item in page],
-            cursors=[self._cursors.encode(scope, _list_key(item)) for item in page],
-            has_next_page=len(results) > first,
+        return _list_page(
+            VehicleItem,
+            VehicleItem.list_partition(status.value),
+            scope=f"vehicles:{status.value}",
+            cursors=self._cursors,
+            first=first,
+            after=after,
+            convert=self._to_vehicle,
         )
 
 
@@ -259,33 +281,21 @@ class DynamoProductStore:
 
     def add(self, product: Product) -> Product:
         item = self._to_item(product)
-        try:
-            item.save(condition=ProductItem.pk.does_not_exist())
-        except PutError as error:
-            if _condition_failed(error):
-                raise Conflict(f"a product with SKU {product.sku} already exists", field="sku") from error
-            raise
+        _put(item, new=True, refusal=Conflict(f"a product with SKU {product.sku} already exists", field="sku"))
         return self._to_product(item)
 
     def save(self, product: Product) -> Product:
         item = self._to_item(product)
-        try:
-            item.save(condition=ProductItem.pk.exists())
-        except PutError as error:
-            if _condition_failed(error):
-                raise StaleVersion("product", product.sku) from error
-            raise
+        _put(item, new=False, refusal=StaleVersion("product", product.sku))
         return self._to_product(item)
 
     def list(self, first: int, after: str | None) -> Page[Product]:
-        scope = "products"
-        start = None if after is None else self._cursors.decode(scope, after)
-        results = list(
-            ProductItem.by_list.query(ProductItem.LIST_PARTITION, limit=first + 1, last_evaluated_key=_start_key(start))
-        )
-        page = results[:first]
-        return Page(
-            items=[self._to_product(item) for item in page],
-            cursors=[self._cursors.encode(scope, _list_key(item)) for item in page],
-            has_next_page=len(results) > first,
+        return _list_page(
+            ProductItem,
+            ProductItem.LIST_PARTITION,
+            scope="products",
+            cursors=self._cursors,
+            first=first,
+            after=after,
+            convert=self._to_product,
         )

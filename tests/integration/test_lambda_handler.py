@@ -11,48 +11,10 @@ from typing import Any
 import pytest
 
 from graphql_api.wiring import Services
+from local_stack.lambda_events import http_api_event, lambda_context
 from runtime.settings import Settings, get_settings
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
-
-
-class LambdaContext:
-    function_name = "graphql-api"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:graphql-api"
-    aws_request_id = "lambda-request-1"
-
-
-def http_api_event(
-    method: str, path: str, body: dict[str, Any] | str | None = None, headers: dict[str, str] | None = None
-) -> dict[str, Any]:
-    raw = body if isinstance(body, str) or body is None else json.dumps(body)
-    return {
-        "version": "2.0",
-        "routeKey": f"{method} {path}",
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": {"content-type": "application/json", "host": "api.example.com", **(headers or {})},
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "api",
-            "domainName": "api.example.com",
-            "http": {
-                "method": method,
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "203.0.113.9",
-                "userAgent": "t",
-            },
-            "requestId": "gateway-request-42",
-            "routeKey": f"{method} {path}",
-            "stage": "$default",
-            "time": "23/Nov/2026:12:00:00 +0000",
-            "timeEpoch": 1795435200000,
-        },
-        "body": raw,
-        "isBase64Encoded": False,
-    }
 
 
 @pytest.fixture
@@ -70,7 +32,7 @@ def handler(settings: Settings, services: Services, monkeypatch: pytest.MonkeyPa
 
 
 def call(handler: Handler, event: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
-    response = handler(event, LambdaContext())
+    response = handler(event, lambda_context("graphql-api"))
     body = response["body"]
     return response["statusCode"], response["headers"], json.loads(body) if body else None
 
@@ -79,7 +41,13 @@ def test_an_anonymous_visitor_lists_vehicles_through_the_lambda(handler: Handler
     services.catalog.create_vehicle(brand="Fiat", model="Mobi", year=2022, color="Branco", price="54990.00")
 
     status, headers, body = call(
-        handler, http_api_event("POST", "/graphql", {"query": "{ vehicles { edges { node { brand price } } } }"})
+        handler,
+        http_api_event(
+            "POST",
+            "/graphql",
+            {"query": "{ vehicles { edges { node { brand price } } } }"},
+            request_id="gateway-request-42",
+        ),
     )
 
     assert status == 200
@@ -121,7 +89,10 @@ def test_health_reports_each_backing_service(handler: Handler) -> None:
 
 
 def test_graphiql_is_not_served_on_aws(handler: Handler) -> None:
-    response = handler(http_api_event("GET", "/graphql", headers={"accept": "text/html"}), LambdaContext())
+    response = handler(
+        http_api_event("GET", "/graphql", headers={"accept": "text/html"}),
+        lambda_context("graphql-api"),
+    )
     assert response["statusCode"] == 405
     assert response["headers"]["allow"] == "POST"
     assert "graphiql" not in response["body"].lower()
