@@ -42,6 +42,7 @@ def _banner(config: LocalConfig) -> str:
             "    customer@example.com   customer, registered client",
             "    customer2@example.com  customer, registered client",
             "  Bearer token: vehicle-platform token customer@example.com",
+            "  New customer: vehicle-platform signup someone@example.com",
             "",
             "  Ctrl-C stops everything.",
             "",
@@ -98,12 +99,27 @@ def dev(config: LocalConfig) -> int:
 
 
 def token(config: LocalConfig, email: str) -> int:
-    """Print an ID token for a demo user of the running local stack."""
-    from local_stack.tokens import TokenUnavailable, demo_token
+    """Print an ID token for a user of the running local stack."""
+    from local_stack.users import LocalUserPool, TokenUnavailable
 
     try:
-        print(demo_token(config.emulator_url, config.region, email))
+        print(LocalUserPool(config.emulator_url, config.region).token(email))
     except TokenUnavailable as error:
+        _fail(str(error))
+        return 1
+    return 0
+
+
+def signup(config: LocalConfig, email: str) -> int:
+    """Sign a new customer up (confirmed, password as the demo users') and print their token."""
+    from domain.errors import ValidationFailed
+    from domain.values import Email
+    from local_stack.users import LocalUserPool, TokenUnavailable
+
+    try:
+        address = Email.parse(email).value
+        print(LocalUserPool(config.emulator_url, config.region).sign_up(address))
+    except (TokenUnavailable, ValidationFailed) as error:
         _fail(str(error))
         return 1
     return 0
@@ -115,6 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("dev", help="start the whole platform on this machine (moto, API); Ctrl-C stops it")
     token_parser = commands.add_parser("token", help="print a bearer token for a demo user")
     token_parser.add_argument("email")
+    signup_parser = commands.add_parser("signup", help="sign a new customer up and print their bearer token")
+    signup_parser.add_argument("email")
     arguments = parser.parse_args(argv)
 
     _configure_logging()
@@ -125,6 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             log.info("local stack stopped during start-up")
             return 130
+    if arguments.command == "signup":
+        return signup(config, arguments.email)
     return token(config, arguments.email)
 
 

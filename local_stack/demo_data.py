@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -12,6 +11,7 @@ from domain.clients import AddressInput
 from domain.order_status import VehicleStatus
 from domain.registration import RegistrationInput, register
 from graphql_api.wiring import Services
+from local_stack.users import ensure_user
 
 log = logging.getLogger("vehicle_platform.local")
 
@@ -93,23 +93,7 @@ DEMO_PRODUCTS = (
 
 def seed_users(cognito: Any, user_pool_id: str, password: str) -> dict[str, str]:
     """Create the demo users (confirmed, in their group); returns each email's Cognito subject."""
-    subjects: dict[str, str] = {}
-    for user in DEMO_USERS:
-        with contextlib.suppress(cognito.exceptions.UsernameExistsException):
-            cognito.admin_create_user(
-                UserPoolId=user_pool_id,
-                Username=user.email,
-                UserAttributes=[
-                    {"Name": "email", "Value": user.email},
-                    {"Name": "email_verified", "Value": "true"},
-                ],
-                MessageAction="SUPPRESS",
-            )
-        cognito.admin_set_user_password(UserPoolId=user_pool_id, Username=user.email, Password=password, Permanent=True)
-        cognito.admin_add_user_to_group(UserPoolId=user_pool_id, Username=user.email, GroupName=user.group)
-        attributes = cognito.admin_get_user(UserPoolId=user_pool_id, Username=user.email)["UserAttributes"]
-        subjects[user.email] = next(a["Value"] for a in attributes if a["Name"] == "sub")
-    return subjects
+    return {user.email: ensure_user(cognito, user_pool_id, user.email, user.group, password) for user in DEMO_USERS}
 
 
 def seed_catalog_and_clients(services: Services, subjects: dict[str, str]) -> None:

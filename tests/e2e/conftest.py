@@ -27,11 +27,14 @@ class LocalStack:
     environment: dict[str, str]
     process: subprocess.Popen[str]
 
-    def token(self, email: str) -> str:
-        result = subprocess.run(  # noqa: S603 - our own console script
-            [CLI, "token", email], env=self.environment, capture_output=True, text=True, check=True, timeout=30
+    def cli(self, *arguments: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run `vehicle-platform` as a person would, against this stack."""
+        return subprocess.run(  # noqa: S603 - our own console script
+            [CLI, *arguments], env=self.environment, capture_output=True, text=True, check=check, timeout=30
         )
-        return result.stdout.strip()
+
+    def token(self, email: str) -> str:
+        return self.cli("token", email).stdout.strip()
 
     def graphql(
         self, query: str, variables: dict[str, object] | None = None, token: str | None = None

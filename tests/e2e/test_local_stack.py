@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import signal
 import socket
-import subprocess
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 import httpx
 import pytest
 
-from local_stack.config import DEMO_PASSWORD
-from local_stack.resources import USER_POOL_NAME
-from tests.e2e.conftest import CLI, LocalStack
+from tests.e2e.conftest import LocalStack
 
 pytestmark = pytest.mark.e2e
 
@@ -120,55 +116,32 @@ def test_a_demo_customer_is_already_a_client(local_stack: LocalStack, token: Cal
     assert me == {"name": "Mariana Alves", "email": "customer@example.com", "cpf": "529.982.247-25"}
 
 
-def test_a_new_user_registers_as_a_client(local_stack: LocalStack) -> None:
-    # Sign-up happens in Cognito; here the new user is created in the emulator's pool as the SPA's sign-up would.
-    cognito = boto3.client("cognito-idp", endpoint_url=local_stack.emulator_url, region_name="us-east-1")
-    pool_id = next(p["Id"] for p in cognito.list_user_pools(MaxResults=10)["UserPools"] if p["Name"] == USER_POOL_NAME)
-    email = "new.buyer@example.com"
-    cognito.admin_create_user(
-        UserPoolId=pool_id,
-        Username=email,
-        UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
-        MessageAction="SUPPRESS",
-    )
-    cognito.admin_set_user_password(UserPoolId=pool_id, Username=email, Password=DEMO_PASSWORD, Permanent=True)
-    cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName="customer")
-    user_token = local_stack.token(email)
+def test_a_new_user_signs_up_and_registers_as_a_client(local_stack: LocalStack) -> None:
+    user_token = local_stack.cli("signup", "New.Buyer@Example.com").stdout.strip()
     register = "mutation($i: RegisterClientInput!) { registerClient(input: $i) { email cpf } }"
     address = {
-        "street": "Rua XV",
+        "street": "Rua XV de Novembro",
         "number": "10",
         "neighborhood": "Centro",
         "city": "Curitiba",
         "state": "PR",
         "zipCode": "80020-310",
     }
+    client = {"name": "Nova Compradora", "phone": "41987654321", "address": address}
 
-    taken = first_error(
-        local_stack.graphql(
-            register,
-            {"i": {"name": "Nova", "cpf": "529.982.247-25", "phone": "41987654321", "address": address}},
-            user_token,
-        )
-    )
-    registered = data(
-        local_stack.graphql(
-            register,
-            {"i": {"name": "Nova", "cpf": "390.533.447-05", "phone": "41987654321", "address": address}},
-            user_token,
-        )
-    )
+    taken = first_error(local_stack.graphql(register, {"i": {**client, "cpf": "529.982.247-25"}}, user_token))
+    registered = data(local_stack.graphql(register, {"i": {**client, "cpf": "390.533.447-05"}}, user_token))
+    me = data(local_stack.graphql("{ me { name } }", token=user_token))
 
     assert taken["extensions"] == {"code": "CONFLICT", "field": "cpf"}
-    assert registered["registerClient"] == {"email": email, "cpf": "390.533.447-05"}
+    assert registered["registerClient"] == {"email": "new.buyer@example.com", "cpf": "390.533.447-05"}
+    assert me == {"me": {"name": "Nova Compradora"}}
 
 
 def test_token_refuses_an_unknown_user(local_stack: LocalStack) -> None:
-    result = subprocess.run(  # noqa: S603 - our own console script
-        [CLI, "token", "nobody@example.com"], env=local_stack.environment, capture_output=True, text=True, check=False
-    )
+    result = local_stack.cli("token", "nobody@example.com", check=False)
     assert result.returncode != 0
-    assert "not a demo user" in result.stderr
+    assert "not a user of the local stack" in result.stderr
 
 
 def test_ctrl_c_stops_everything_cleanly(local_stack: LocalStack) -> None:

@@ -12,7 +12,7 @@ from graphql_api.wiring import Services, dynamo_services
 from local_stack.config import DEMO_PASSWORD
 from local_stack.emulator import Emulator
 from local_stack.resources import Provisioned, provision
-from local_stack.tokens import demo_token
+from local_stack.users import LocalUserPool
 from runtime.settings import Settings
 from tests.conftest import EMULATOR_PORT
 
@@ -71,7 +71,7 @@ def token_for(emulator: str, demo_users: dict[str, str]) -> Callable[[str], str]
 
     def issue(email: str) -> str:
         if email not in tokens:
-            tokens[email] = demo_token(emulator, os.environ["AWS_REGION"], email)
+            tokens[email] = LocalUserPool(emulator, os.environ["AWS_REGION"]).token(email)
         return tokens[email]
 
     return issue
