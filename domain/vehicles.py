@@ -23,6 +23,8 @@ class Vehicle:
     version: int
     created_at: datetime
     updated_at: datetime
+    # The order holding the reservation, while the vehicle is RESERVED: only that order may sell or release it.
+    reserved_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

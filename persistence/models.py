@@ -56,6 +56,7 @@ class VehicleItem(TableItem):
     version = VersionAttribute()
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
+    reserved_by = UnicodeAttribute(null=True)
 
     @staticmethod
     def key(vehicle_id: str) -> tuple[str, str]:
@@ -124,3 +125,101 @@ class ProductItem(TableItem):
     @staticmethod
     def key(sku: str) -> tuple[str, str]:
         return f"PRODUCT#{sku}", "PRODUCT"
+
+
+class SecondListIndex(GlobalSecondaryIndex[Any]):
+    class Meta:
+        index_name = schema.SECOND_LIST_INDEX
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True, attr_name=schema.SECOND_LIST_INDEX_PARTITION_KEY)
+    gsi2sk = UnicodeAttribute(range_key=True, attr_name=schema.SECOND_LIST_INDEX_SORT_KEY)
+
+
+class OrderItem(TableItem):
+    """An order: indexed attributes at the top, the rest (items, history, payment) as one JSON document."""
+
+    gsi1pk = UnicodeAttribute(attr_name=schema.LIST_INDEX_PARTITION_KEY)
+    gsi1sk = UnicodeAttribute(attr_name=schema.LIST_INDEX_SORT_KEY)
+    gsi2pk = UnicodeAttribute(attr_name=schema.SECOND_LIST_INDEX_PARTITION_KEY)
+    gsi2sk = UnicodeAttribute(attr_name=schema.SECOND_LIST_INDEX_SORT_KEY)
+    by_list = ListIndex()
+    by_second_list = SecondListIndex()
+
+    id = UnicodeAttribute()
+    client_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    document = UnicodeAttribute()
+    version = VersionAttribute()
+
+    ALL_ORDERS = "ORDERS"
+
+    @staticmethod
+    def key(order_id: str) -> tuple[str, str]:
+        return f"ORDER#{order_id}", "ORDER"
+
+    @staticmethod
+    def client_partition(client_id: str) -> str:
+        return f"CLIENT#{client_id}#ORDERS"
+
+
+class PaymentItem(TableItem):
+    # Present only while the payment is pending: the expiry sweep's index holds nothing else.
+    gsi1pk = UnicodeAttribute(attr_name=schema.LIST_INDEX_PARTITION_KEY, null=True)
+    gsi1sk = UnicodeAttribute(attr_name=schema.LIST_INDEX_SORT_KEY, null=True)
+    by_list = ListIndex()
+
+    code = UnicodeAttribute()
+    order_id = UnicodeAttribute()
+    amount_cents = NumberAttribute()
+    # Not named expires_at: that attribute is the table's TTL, and a payment must outlive its deadline.
+    pay_by = UTCDateTimeAttribute()
+    status = UnicodeAttribute()
+
+    DUE_PARTITION = "PAYMENTS_DUE"
+
+    @staticmethod
+    def key(code: str) -> tuple[str, str]:
+        return f"PAYMENT#{code}", "PAYMENT"
+
+
+class SaleItem(TableItem):
+    order_id = UnicodeAttribute()
+    vehicle_id = UnicodeAttribute()
+    client_id = UnicodeAttribute()
+    amount_cents = NumberAttribute()
+    sold_at = UTCDateTimeAttribute()
+
+    @staticmethod
+    def key(order_id: str) -> tuple[str, str]:
+        return f"SALE#{order_id}", "SALE"
+
+
+class OutboxItem(TableItem):
+    """An event waiting for the stream relay to publish it. Written in the transaction that made it happen."""
+
+    event_id = UnicodeAttribute()
+    event_type = UnicodeAttribute()
+    order_id = UnicodeAttribute()
+    body = UnicodeAttribute()
+    expires_at = NumberAttribute(attr_name=schema.TTL_ATTRIBUTE)
+
+    PREFIX = "OUTBOX#"
+
+    @staticmethod
+    def key(event_id: str) -> tuple[str, str]:
+        return f"OUTBOX#{event_id}", "OUTBOX"
+
+
+class MarkerItem(TableItem):
+    """A fact that must be recorded once: an event applied, a provider event received, a key's first use."""
+
+    detail = UnicodeAttribute(null=True)
+    order_id = UnicodeAttribute(null=True)
+    state = UnicodeAttribute(null=True)
+    lease_until = NumberAttribute(null=True)
+    expires_at = NumberAttribute(attr_name=schema.TTL_ATTRIBUTE)
+
+    @staticmethod
+    def key(kind: str, name: str) -> tuple[str, str]:
+        return f"{kind}#{name}", "MARKER"

@@ -25,11 +25,11 @@ _CONDITION_FAILED = "ConditionalCheckFailedException"
 _CENTS = Decimal(100)
 
 
-def _cents(money: Money) -> int:
+def cents(money: Money) -> int:
     return int(money.amount * _CENTS)
 
 
-def _money(cents: Any) -> Money:
+def money(cents: Any) -> Money:
     return Money.parse(Decimal(int(cents)) / _CENTS, allow_zero=True)
 
 
@@ -56,40 +56,49 @@ def _put(item: TableItem, *, new: bool, refusal: DomainError) -> None:
         raise
 
 
-def _list_key(item: VehicleItem | ProductItem) -> dict[str, str]:
-    return {
-        schema.PARTITION_KEY: item.pk,
-        schema.SORT_KEY: item.sk,
-        schema.LIST_INDEX_PARTITION_KEY: item.gsi1pk,
-        schema.LIST_INDEX_SORT_KEY: item.gsi1sk,
-    }
+# The attributes that key each index: a cursor must hold the table's key and the index's.
+_INDEX_KEYS = {
+    schema.LIST_INDEX: (schema.LIST_INDEX_PARTITION_KEY, schema.LIST_INDEX_SORT_KEY),
+    schema.SECOND_LIST_INDEX: (schema.SECOND_LIST_INDEX_PARTITION_KEY, schema.SECOND_LIST_INDEX_SORT_KEY),
+}
 
 
 def _start_key(key: dict[str, str] | None) -> dict[str, dict[str, str]] | None:
     return None if key is None else {name: {"S": value} for name, value in key.items()}
 
 
-ListedItem = TypeVar("ListedItem", VehicleItem, ProductItem)
 Entity = TypeVar("Entity")
 
 
-def _list_page(
-    model: type[ListedItem],
+def list_page(
+    index: Any,
     partition: str,
     *,
     scope: str,
     cursors: CursorCodec,
     first: int,
     after: str | None,
-    convert: Callable[[ListedItem], Entity],
+    convert: Callable[[Any], Entity],
+    newest_first: bool = False,
 ) -> Page[Entity]:
-    """One page of a list partition of the index. Reads one item more than asked so `has_next_page` is exact."""
+    """One page of a list partition of an index. Reads one item more than asked so `has_next_page` is exact."""
     start = None if after is None else cursors.decode(scope, after)
-    results = list(model.by_list.query(partition, limit=first + 1, last_evaluated_key=_start_key(start)))
+    results = list(
+        index.query(
+            partition, limit=first + 1, last_evaluated_key=_start_key(start), scan_index_forward=not newest_first
+        )
+    )
     page = results[:first]
+    index_keys = _INDEX_KEYS[index.Meta.index_name]
+
+    def key_of(item: Any) -> dict[str, str]:
+        serialized = item.serialize()
+        names = (schema.PARTITION_KEY, schema.SORT_KEY, *index_keys)
+        return {name: serialized[name]["S"] for name in names}
+
     return Page(
         items=[convert(item) for item in page],
-        cursors=[cursors.encode(scope, _list_key(item)) for item in page],
+        cursors=[cursors.encode(scope, key_of(item)) for item in page],
         has_next_page=len(results) > first,
     )
 
@@ -101,21 +110,22 @@ class DynamoVehicleStore:
     @staticmethod
     def _to_item(vehicle: Vehicle) -> VehicleItem:
         pk, sk = VehicleItem.key(vehicle.id)
-        cents = _cents(vehicle.price)
+        price_cents = cents(vehicle.price)
         item = VehicleItem(
             pk,
             sk,
             gsi1pk=VehicleItem.list_partition(vehicle.status.value),
-            gsi1sk=VehicleItem.list_sort(cents, vehicle.id),
+            gsi1sk=VehicleItem.list_sort(price_cents, vehicle.id),
             id=vehicle.id,
             brand=vehicle.brand,
             model=vehicle.model,
             year=vehicle.year,
             color=vehicle.color,
-            price_cents=cents,
+            price_cents=price_cents,
             status=vehicle.status.value,
             created_at=vehicle.created_at,
             updated_at=vehicle.updated_at,
+            reserved_by=vehicle.reserved_by,
         )
         _with_version(item, vehicle.version)
         return item
@@ -128,11 +138,12 @@ class DynamoVehicleStore:
             model=item.model,
             year=int(item.year),
             color=item.color,
-            price=_money(item.price_cents),
+            price=money(item.price_cents),
             status=VehicleStatus(item.status),
             version=int(item.version or 0),
             created_at=item.created_at,
             updated_at=item.updated_at,
+            reserved_by=item.reserved_by,
         )
 
     def get(self, vehicle_id: str) -> Vehicle | None:
@@ -156,8 +167,8 @@ class DynamoVehicleStore:
         return self._to_vehicle(item)
 
     def list_by_status(self, status: VehicleStatus, first: int, after: str | None) -> Page[Vehicle]:
-        return _list_page(
-            VehicleItem,
+        return list_page(
+            VehicleItem.by_list,
             VehicleItem.list_partition(status.value),
             scope=f"vehicles:{status.value}",
             cursors=self._cursors,
@@ -247,7 +258,7 @@ class DynamoProductStore:
             gsi1sk=product.sku,
             sku=product.sku,
             description=product.description,
-            unit_price_cents=_cents(product.unit_price),
+            unit_price_cents=cents(product.unit_price),
             stock_on_hand=product.stock_on_hand,
             stock_reserved=product.stock_reserved,
             created_at=product.created_at,
@@ -261,7 +272,7 @@ class DynamoProductStore:
         return Product(
             sku=item.sku,
             description=item.description,
-            unit_price=_money(item.unit_price_cents),
+            unit_price=money(item.unit_price_cents),
             stock_on_hand=int(item.stock_on_hand),
             stock_reserved=int(item.stock_reserved),
             version=int(item.version or 0),
@@ -290,8 +301,8 @@ class DynamoProductStore:
         return self._to_product(item)
 
     def list(self, first: int, after: str | None) -> Page[Product]:
-        return _list_page(
-            ProductItem,
+        return list_page(
+            ProductItem.by_list,
             ProductItem.LIST_PARTITION,
             scope="products",
             cursors=self._cursors,

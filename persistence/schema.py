@@ -12,14 +12,20 @@ Access patterns (every one a GetItem, a Query or a transaction; none is a Scan):
 | product by SKU                            | PK=PRODUCT#<sku>           SK=PRODUCT                          |
 | products in SKU order                     | GSI1PK=PRODUCTS            GSI1SK=<sku>                        |
 
-Room kept for what the saga adds, on the same keys:
-
-| orders and their items, history, payment  | PK=ORDER#<id>  SK=ORDER | ITEM#<n> | EVENT#<time>#<n> | PAYMENT  |
-| a client's orders, newest first           | GSI1PK=CLIENT#<id>#ORDERS  GSI1SK=<placed at ISO time>#<id>    |
+| order (items, history, payment inside)    | PK=ORDER#<id>              SK=ORDER                            |
+| a client's orders, newest first           | GSI1PK=CLIENT#<id>#ORDERS  GSI1SK=<placed at>#<id>             |
+| every order, newest first (staff)         | GSI2PK=ORDERS              GSI2SK=<placed at>#<id>             |
 | payment by code (webhook)                 | PK=PAYMENT#<code>          SK=PAYMENT                          |
-| invoice by number, sequence counter       | PK=INVOICE#<number> SK=INVOICE; PK=SEQUENCE#INVOICE SK=SEQUENCE|
-| outbox record (read by the stream relay)  | PK=OUTBOX#<event id>       SK=OUTBOX, TTL after relay          |
-| idempotency record (consumers, placeOrder)| PK=IDEMPOTENCY#<scope>#<key> SK=IDEMPOTENCY, TTL 30 days       |
+| pending payments by expiry (sparse)       | GSI1PK=PAYMENTS_DUE        GSI1SK=<expires at>#<code>          |
+| sale of a vehicle                         | PK=SALE#<order id>         SK=SALE                             |
+| outbox event (read by the stream relay)   | PK=OUTBOX#<event id>       SK=OUTBOX, TTL 7 days               |
+| a consumer applied an event (marker)      | PK=CONSUMED#<consumer>:<event id> SK=MARKER, TTL 35 days       |
+| a provider event received (marker)        | PK=RECEIPT#<provider event id>    SK=MARKER, TTL 35 days       |
+| an idempotency key's first use            | PK=IDEMPOTENCY#<scope>#<key>      SK=MARKER, TTL 35 days       |
+| an email sent for an event (lease, marker)| PK=NOTIFIED#<event id>            SK=MARKER, TTL 35 days       |
+
+Markers outlive every redelivery window (SQS keeps a message 14 days at most, its DLQ 14 more), so an event
+redriven from a DLQ weeks later still finds its marker.
 
 Uniqueness lives in marker items written in the same transaction as the entity, so two registrations racing for one
 email cannot both win. Mutable entities carry a `version` for optimistic locking.
@@ -34,6 +40,10 @@ SORT_KEY: Final = "SK"
 LIST_INDEX: Final = "GSI1"
 LIST_INDEX_PARTITION_KEY: Final = "GSI1PK"
 LIST_INDEX_SORT_KEY: Final = "GSI1SK"
+# A second list per item, for the few items listed two ways (an order: its client's list and every order).
+SECOND_LIST_INDEX: Final = "GSI2"
+SECOND_LIST_INDEX_PARTITION_KEY: Final = "GSI2PK"
+SECOND_LIST_INDEX_SORT_KEY: Final = "GSI2SK"
 TTL_ATTRIBUTE: Final = "expires_at"
 STREAM_VIEW_TYPE: Final = "NEW_AND_OLD_IMAGES"
 
@@ -45,7 +55,14 @@ def create_table_request(table_name: str) -> dict[str, Any]:
         "BillingMode": "PAY_PER_REQUEST",
         "AttributeDefinitions": [
             {"AttributeName": name, "AttributeType": "S"}
-            for name in (PARTITION_KEY, SORT_KEY, LIST_INDEX_PARTITION_KEY, LIST_INDEX_SORT_KEY)
+            for name in (
+                PARTITION_KEY,
+                SORT_KEY,
+                LIST_INDEX_PARTITION_KEY,
+                LIST_INDEX_SORT_KEY,
+                SECOND_LIST_INDEX_PARTITION_KEY,
+                SECOND_LIST_INDEX_SORT_KEY,
+            )
         ],
         "KeySchema": [
             {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
@@ -53,13 +70,17 @@ def create_table_request(table_name: str) -> dict[str, Any]:
         ],
         "GlobalSecondaryIndexes": [
             {
-                "IndexName": LIST_INDEX,
+                "IndexName": index,
                 "KeySchema": [
-                    {"AttributeName": LIST_INDEX_PARTITION_KEY, "KeyType": "HASH"},
-                    {"AttributeName": LIST_INDEX_SORT_KEY, "KeyType": "RANGE"},
+                    {"AttributeName": partition, "KeyType": "HASH"},
+                    {"AttributeName": sort, "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "ALL"},
             }
+            for index, partition, sort in (
+                (LIST_INDEX, LIST_INDEX_PARTITION_KEY, LIST_INDEX_SORT_KEY),
+                (SECOND_LIST_INDEX, SECOND_LIST_INDEX_PARTITION_KEY, SECOND_LIST_INDEX_SORT_KEY),
+            )
         ],
         "StreamSpecification": {"StreamEnabled": True, "StreamViewType": STREAM_VIEW_TYPE},
     }

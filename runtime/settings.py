@@ -7,8 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-# Only the local stack may fall back to this: outside local mode a missing CURSOR_SECRET is a startup error.
-_LOCAL_CURSOR_SECRET = "local-only-cursor-secret"  # noqa: S105 - a fake for the laptop, never used on AWS
+# Only the local stack may fall back to these: outside local mode a missing secret is a startup error.
+_LOCAL_SECRETS = {
+    "CURSOR_SECRET": "local-only-cursor-secret",
+    "PAYMENT_WEBHOOK_SECRET": "local-only-webhook-secret",
+}
 
 
 class SettingsError(ValueError):
@@ -28,6 +31,20 @@ _DEFAULT_LIMITS = GraphQLLimits()
 
 
 @dataclass(frozen=True, slots=True)
+class SagaSettings:
+    events_topic_arn: str = ""
+    sales_queue_url: str = ""
+    ses_sender: str = "vendas@concessionaria.example.com"
+    payment_ttl_seconds: int = 30 * 60
+    webhook_secret: bytes = b""
+    # Test configuration only: the probability that a saga step crashes before or after its commit.
+    fault_rate: float = 0.0
+
+
+_DEFAULT_SAGA = SagaSettings()
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     region: str
     table_name: str
@@ -39,6 +56,7 @@ class Settings:
     cognito_jwks_url: str
     cursor_secret: bytes
     limits: GraphQLLimits
+    saga: SagaSettings
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -50,9 +68,16 @@ class Settings:
         )
         # The local emulator serves the keys at its own address while `iss` names AWS: two separate settings.
         jwks_url = environ.get("COGNITO_JWKS_URL") or (f"{issuer}/.well-known/jwks.json" if issuer else "")
-        cursor_secret = environ.get("CURSOR_SECRET") or (_LOCAL_CURSOR_SECRET if local_mode else "")
-        if not cursor_secret:
-            raise SettingsError("CURSOR_SECRET is required outside local mode (it signs pagination cursors)")
+
+        def secret(name: str, purpose: str) -> bytes:
+            value = environ.get(name) or (_LOCAL_SECRETS[name] if local_mode else "")
+            if not value:
+                raise SettingsError(f"{name} is required outside local mode ({purpose})")
+            return value.encode()
+
+        fault_rate = float(environ.get("FAULT_INJECTION_RATE", "0"))
+        if fault_rate and not local_mode:
+            raise SettingsError("FAULT_INJECTION_RATE is for tests of the local stack only")
         return cls(
             region=region,
             table_name=environ.get("TABLE_NAME", "vehicle-platform"),
@@ -62,12 +87,24 @@ class Settings:
             cognito_client_id=environ.get("COGNITO_CLIENT_ID", ""),
             cognito_issuer=issuer,
             cognito_jwks_url=jwks_url,
-            cursor_secret=cursor_secret.encode(),
+            cursor_secret=secret("CURSOR_SECRET", "it signs pagination cursors"),
             limits=GraphQLLimits(
                 max_depth=int(environ.get("GRAPHQL_MAX_DEPTH", _DEFAULT_LIMITS.max_depth)),
                 max_aliases=int(environ.get("GRAPHQL_MAX_ALIASES", _DEFAULT_LIMITS.max_aliases)),
                 max_tokens=int(environ.get("GRAPHQL_MAX_TOKENS", _DEFAULT_LIMITS.max_tokens)),
                 max_body_bytes=int(environ.get("GRAPHQL_MAX_BODY_BYTES", _DEFAULT_LIMITS.max_body_bytes)),
+            ),
+            saga=SagaSettings(
+                events_topic_arn=environ.get("EVENTS_TOPIC_ARN", ""),
+                sales_queue_url=environ.get("SALES_NOTIFICATIONS_QUEUE_URL", ""),
+                ses_sender=environ.get("SES_SENDER", _DEFAULT_SAGA.ses_sender),
+                payment_ttl_seconds=int(environ.get("PAYMENT_TTL_SECONDS", str(30 * 60))),
+                # Only the webhook function needs it; it refuses to start without one (see sagas/webhook.py).
+                webhook_secret=(
+                    environ.get("PAYMENT_WEBHOOK_SECRET")
+                    or (_LOCAL_SECRETS["PAYMENT_WEBHOOK_SECRET"] if local_mode else "")
+                ).encode(),
+                fault_rate=fault_rate,
             ),
         )
 

@@ -1,0 +1,136 @@
+"""What the client is told, and the dealership's sales feed: one email per event that ends or changes an order.
+
+Sending an email cannot share a transaction with DynamoDB, so a ledger entry is claimed before sending (with a
+lease, in case the sender dies) and marked sent after: a redelivered event finds it sent and sends nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
+
+from domain.clients import Client
+from domain.events import DomainEvent, EventType
+from domain.orders import Order
+from domain.purchase import PurchaseStore
+
+# Longer than any send takes; shorter than the queue's visibility timeout, so a retry can take over.
+LEASE_SECONDS = 20
+
+_REASONS_PT = {
+    "CLIENT_INVALID": "o cadastro do comprador não foi encontrado",
+    "VEHICLE_UNAVAILABLE": "o veículo não está mais disponível",
+    "OUT_OF_STOCK": "um dos produtos está sem estoque",
+    "PAYMENT_EXPIRED": "o prazo de pagamento expirou",
+    "PAYMENT_FAILED": "o pagamento não foi aprovado",
+    "CUSTOMER_CANCELLED": "você cancelou o pedido",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Email:
+    to: str
+    subject: str
+    body: str
+
+
+class Claim(StrEnum):
+    CLAIMED = "CLAIMED"  # ours to send now
+    SENT = "SENT"  # done before: nothing to do
+    BUSY = "BUSY"  # another delivery is sending it right now: try again later
+
+
+class Mailer(Protocol):
+    def send(self, email: Email) -> None: ...
+
+
+class SalesFeed(Protocol):
+    def publish(self, notice: dict[str, Any]) -> None: ...
+
+
+class NotificationLedger(Protocol):
+    def claim(self, key: str, lease_seconds: int) -> Claim: ...
+
+    def mark_sent(self, key: str) -> None: ...
+
+    def release(self, key: str) -> None: ...
+
+
+class NotificationInProgress(Exception):
+    """Another delivery of this event holds the lease: the message is retried after its visibility timeout."""
+
+
+def compose(event: DomainEvent, order: Order, client: Client) -> Email | None:
+    greeting = f"Olá, {client.name.split()[0]}!"
+    items = "; ".join(item.description for item in order.items)
+    if event.event_type is EventType.SALE_COMPLETED:
+        return Email(
+            to=client.email.value,
+            subject=f"Compra confirmada: pedido {order.id}",
+            body=f"{greeting}\n\nRecebemos o seu pagamento de R$ {order.total} e a compra está concluída.\n"
+            f"Itens: {items}.\n\nObrigado pela preferência!",
+        )
+    if event.event_type is EventType.ORDER_CANCELLED:
+        reason = _REASONS_PT.get(str(event.payload["reason"]), str(event.payload["reason"]))
+        return Email(
+            to=client.email.value,
+            subject=f"Pedido {order.id} cancelado",
+            body=f"{greeting}\n\nO seu pedido ({items}) foi cancelado: {reason}.\n"
+            "Nenhum valor foi cobrado por este pedido.",
+        )
+    if event.event_type is EventType.REFUND_OWED:
+        return Email(
+            to=client.email.value,
+            subject=f"Reembolso do pedido {order.id}",
+            body=f"{greeting}\n\nO pagamento de R$ {event.payload['amount']} chegou depois que o pedido foi "
+            "cancelado. Vamos devolver o valor integral em até 5 dias úteis.",
+        )
+    return None
+
+
+def sale_notice(event: DomainEvent, order: Order) -> dict[str, Any]:
+    """The message on the sales-notifications queue (seed 000): what was sold, to whom, for how much."""
+    return {
+        "type": "SaleCompleted",
+        "orderId": order.id,
+        "clientId": order.client_id,
+        "vehicleId": event.payload.get("vehicleId"),
+        "amount": str(order.total),
+        "soldAt": event.occurred_at.isoformat(),
+        "eventId": event.event_id,
+    }
+
+
+class Notifications:
+    def __init__(self, store: PurchaseStore, ledger: NotificationLedger, mailer: Mailer, feed: SalesFeed) -> None:
+        self._store = store
+        self._ledger = ledger
+        self._mailer = mailer
+        self._feed = feed
+
+    def notify(self, event: DomainEvent) -> None:
+        order = self._store.get_order(event.order_id)
+        client = None if order is None else self._store.get_client(order.client_id)
+        if order is None or client is None:
+            return  # nobody to tell: an order rejected because its buyer is not a client
+        email = compose(event, order, client)
+        if email is not None:
+            self._once(f"{event.event_id}:email", lambda: self._mailer.send(email))
+        if event.event_type is EventType.SALE_COMPLETED:
+            notice = sale_notice(event, order)
+            self._once(f"{event.event_id}:sales-feed", lambda: self._feed.publish(notice))
+
+    def _once(self, key: str, send: Callable[[], None]) -> None:
+        claim = self._ledger.claim(key, LEASE_SECONDS)
+        if claim is Claim.SENT:
+            return
+        if claim is Claim.BUSY:
+            raise NotificationInProgress(key)
+        try:
+            send()
+        except BaseException:
+            self._ledger.release(key)
+            raise
+        self._ledger.mark_sent(key)

@@ -1,0 +1,22 @@
+"""The payment expiry sweep, run every minute by a schedule (EventBridge on AWS, a timer locally).
+
+DynamoDB TTL can delete an item up to days late, so it cannot decide when a payment has expired: this sweep reads
+the pending payments past their deadline from a sparse index and emits PaymentExpired for each; the saga's
+compensation cancels the order and releases the vehicle.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runtime.logs import service_logger
+from sagas.wiring import saga_services
+
+logger = service_logger("payment-expiry")
+
+
+def handler(_event: dict[str, Any], _context: Any) -> dict[str, int]:
+    expired = saga_services().purchase.expire_due_payments()
+    if expired:
+        logger.info("expired %d payments", expired)
+    return {"expired": expired}

@@ -1,0 +1,57 @@
+"""The saga's services for this process, built once from the settings on first use (Lambda init, or locally)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+
+from pynamodb.connection import Connection
+
+from domain.notifications import Notifications
+from domain.purchase import Purchase, SagaConfig
+from persistence.cursors import CursorCodec
+from persistence.notifications import DynamoNotificationLedger
+from persistence.purchases import DynamoPurchaseStore
+from runtime.clock import SystemClock
+from runtime.settings import Settings, get_settings
+from sagas.adapters import SesMailer, SimulatedPaymentProvider, SnsEventPublisher, SqsSalesFeed
+
+
+@dataclass(frozen=True, slots=True)
+class SagaServices:
+    settings: Settings
+    store: DynamoPurchaseStore
+    purchase: Purchase
+    notifications: Notifications
+    publisher: SnsEventPublisher
+
+
+def build_saga_services(settings: Settings) -> SagaServices:
+    store = DynamoPurchaseStore(
+        Connection(region=settings.region, host=settings.endpoint_url), CursorCodec(settings.cursor_secret)
+    )
+    purchase = Purchase(
+        store=store,
+        clock=SystemClock(),
+        payments=SimulatedPaymentProvider(settings.cursor_secret),
+        config=SagaConfig(payment_ttl=timedelta(seconds=settings.saga.payment_ttl_seconds)),
+    )
+    notifications = Notifications(
+        store,
+        DynamoNotificationLedger(),
+        SesMailer(settings.saga.ses_sender),
+        SqsSalesFeed(settings.saga.sales_queue_url),
+    )
+    return SagaServices(
+        settings=settings,
+        store=store,
+        purchase=purchase,
+        notifications=notifications,
+        publisher=SnsEventPublisher(settings.saga.events_topic_arn),
+    )
+
+
+@lru_cache(maxsize=1)
+def saga_services() -> SagaServices:
+    return build_saga_services(get_settings())
