@@ -1,7 +1,8 @@
 # Two commands matter: `make dev` runs the whole platform on this machine, `make test` checks everything.
 # Both bootstrap what they need from nothing but Python 3.11 (and, for later parts, Node.js 20).
 
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# The interpreter itself, not a shim: uv rebuilds .venv whenever the interpreter path changes.
+PYTHON ?= $(shell (python3.11 || python3) -c 'import sys; print(sys.executable)' 2>/dev/null)
 UV_VERSION := 0.13.9
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
@@ -19,7 +20,7 @@ $(UV):
 
 # The lock file pins every dependency; --frozen refuses to run if pyproject.toml and uv.lock disagree.
 $(VENV)/.installed: $(UV) pyproject.toml uv.lock
-	$(UV) sync --frozen --extra local --python $(PYTHON)
+	$(UV) sync --quiet --frozen --extra local --python $(PYTHON)
 	touch $@
 
 install: $(VENV)/.installed

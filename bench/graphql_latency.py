@@ -57,14 +57,12 @@ def vehicle_json(vehicle: Vehicle) -> dict[str, Any]:
     }
 
 
-def memory_services() -> Any:
+def seeded_memory_services() -> Any:
     from datetime import UTC, datetime
 
-    from domain.catalog import Catalog
-    from graphql_api.wiring import Services, new_id
-    from persistence.cursors import CursorCodec
-    from persistence.memory import MemoryClientStore, MemoryProductStore, MemoryVehicleStore
+    from graphql_api.wiring import memory_services
     from runtime.auth import Principal
+    from runtime.settings import Settings
 
     class Clock:
         def now(self) -> datetime:
@@ -75,18 +73,11 @@ def memory_services() -> Any:
             assert header is None
             return None
 
-    codec = CursorCodec(b"bench")
-    services = Services(
-        vehicles=MemoryVehicleStore(codec),
-        products=MemoryProductStore(codec),
-        clients=MemoryClientStore(),
-        clock=Clock(),
-        verifier=NoTokens(),
-        health_checks={},
-    )
-    catalog = Catalog(vehicles=services.vehicles, products=services.products, clock=Clock(), new_id=new_id)
+    services = memory_services(Settings.from_env({"CURSOR_SECRET": "bench"}), clock=Clock(), verifier=NoTokens())
     for n in range(40):
-        catalog.create_vehicle(brand="Fiat", model=f"M{n}", year=2020, color="Prata", price=Decimal(40000 + 1375 * n))
+        services.catalog.create_vehicle(
+            brand="Fiat", model=f"M{n}", year=2020, color="Prata", price=Decimal(40000 + 1375 * n)
+        )
     return services
 
 
@@ -178,7 +169,7 @@ def main() -> None:
     from runtime.settings import Settings
 
     settings = Settings.from_env({"CURSOR_SECRET": "bench"})
-    services = memory_services()
+    services = seeded_memory_services()
     ours, bare = measure_pair(mangum_handler(services, settings), bare_graphql_core(services), runs=2000)
     report("Warm, 20-vehicle page, in-memory stores", ours, bare, "bare graphql-core execute")
 

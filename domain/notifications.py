@@ -110,17 +110,17 @@ class Notifications:
         self._mailer = mailer
         self._feed = feed
 
-    def notify(self, event: DomainEvent) -> None:
+    def notify(self, event: DomainEvent, consumer: str) -> None:
         order = self._store.get_order(event.order_id)
         client = None if order is None else self._store.get_client(order.client_id)
         if order is None or client is None:
             return  # nobody to tell: an order rejected because its buyer is not a client
         email = compose(event, order, client)
         if email is not None:
-            self._once(f"{event.event_id}:email", lambda: self._mailer.send(email))
+            self._once(f"{consumer}:{event.event_id}:email", lambda: self._mailer.send(email))
         if event.event_type is EventType.SALE_COMPLETED:
             notice = sale_notice(event, order)
-            self._once(f"{event.event_id}:sales-feed", lambda: self._feed.publish(notice))
+            self._once(f"{consumer}:{event.event_id}:sales-feed", lambda: self._feed.publish(notice))
 
     def _once(self, key: str, send: Callable[[], None]) -> None:
         claim = self._ledger.claim(key, LEASE_SECONDS)

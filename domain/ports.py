@@ -8,6 +8,7 @@ from typing import Protocol
 
 from domain.clients import Client
 from domain.order_status import VehicleStatus
+from domain.orders import Order
 from domain.pages import Page
 from domain.products import Product
 from domain.vehicles import Vehicle
@@ -36,6 +37,8 @@ class VehicleStore(Protocol):
 class ClientStore(Protocol):
     def get(self, client_id: str) -> Client | None: ...
 
+    def get_many(self, client_ids: Iterable[str]) -> Mapping[str, Client]: ...
+
     def register(self, client: Client) -> None:
         """Store a new client, claiming its email and CPF in the same transaction (Conflict when taken)."""
         ...
@@ -53,3 +56,13 @@ class ProductStore(Protocol):
         ...
 
     def list(self, first: int, after: str | None) -> Page[Product]: ...
+
+
+class OrderReader(Protocol):
+    def get_order(self, order_id: str) -> Order | None: ...
+
+    def get_orders(self, order_ids: Iterable[str]) -> Mapping[str, Order]: ...
+
+    def list_orders(self, client_id: str | None, first: int, after: str | None) -> Page[Order]:
+        """A client's orders, or every order when `client_id` is None; newest first."""
+        ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import logging
 import os
 import sys
@@ -43,6 +44,8 @@ def _banner(config: LocalConfig) -> str:
             "    customer2@example.com  customer, registered client",
             "  Bearer token: vehicle-platform token customer@example.com",
             "  New customer: vehicle-platform signup someone@example.com",
+            "  Pay an order:  vehicle-platform pay PAY-XXXX [--fail];  emails: vehicle-platform mail",
+            "  Dead letters:  vehicle-platform dlq [--redrive-all]",
             "",
             "  Ctrl-C stops everything.",
             "",
@@ -55,7 +58,7 @@ def dev(config: LocalConfig) -> int:
     import uvicorn
 
     from local_stack.emulator import Emulator
-    from local_stack.resources import provision
+    from local_stack.resources import EVENTS_TOPIC, SALES_NOTIFICATIONS_QUEUE, SES_SENDER, provision
 
     os.environ.update(config.environment())
     with Emulator(config.host, config.emulator_port):
@@ -66,13 +69,19 @@ def dev(config: LocalConfig) -> int:
                 "COGNITO_USER_POOL_ID": provisioned.user_pool_id,
                 "COGNITO_CLIENT_ID": provisioned.user_pool_client_id,
                 "COGNITO_JWKS_URL": f"{config.emulator_url}/{provisioned.user_pool_id}/.well-known/jwks.json",
+                "EVENTS_TOPIC_ARN": provisioned.topic_arns[EVENTS_TOPIC.name],
+                "SALES_NOTIFICATIONS_QUEUE_URL": provisioned.queue_urls[SALES_NOTIFICATIONS_QUEUE.name],
+                "SES_SENDER": SES_SENDER,
             }
         )
         # The settings, and PynamoDB's table binding, are read only now that the environment is complete.
         from graphql_api.app import create_app
         from graphql_api.wiring import dynamo_services
         from local_stack.demo_data import seed_catalog_and_clients, seed_users
+        from local_stack.lambda_asgi import LambdaRoute
+        from local_stack.platform import saga_event_sources
         from runtime.settings import get_settings
+        from sagas import webhook
 
         settings = get_settings()
         services = dynamo_services(settings)
@@ -80,9 +89,11 @@ def dev(config: LocalConfig) -> int:
         subjects = seed_users(cognito, provisioned.user_pool_id, DEMO_PASSWORD)
         seed_catalog_and_clients(services, subjects)
 
+        # The webhook is its own Lambda on AWS, behind the same HTTP API: here, a route of the same server.
+        app = create_app(settings, services, {"/webhooks/payments": LambdaRoute(webhook.handler, "payment-webhook")})
         server = uvicorn.Server(
             uvicorn.Config(
-                create_app(settings, services),
+                app,
                 host=config.host,
                 port=config.api_port,
                 access_log=False,
@@ -90,10 +101,12 @@ def dev(config: LocalConfig) -> int:
                 lifespan="off",
             )
         )
-        print(_banner(config), flush=True)
-        # uvicorn shuts down gracefully on Ctrl-C, then re-raises it; leaving the `with` stops the emulator.
-        with contextlib.suppress(KeyboardInterrupt):
-            server.run()
+        with saga_event_sources(provisioned, expiry_interval=config.expiry_interval):
+            print(_banner(config), flush=True)
+            # uvicorn shuts down gracefully on Ctrl-C, then re-raises it; leaving the `with`s stops the pollers,
+            # then the emulator.
+            with contextlib.suppress(KeyboardInterrupt):
+                server.run()
     log.info("local stack stopped")
     return 0
 
@@ -125,27 +138,78 @@ def signup(config: LocalConfig, email: str) -> int:
     return 0
 
 
+def pay(config: LocalConfig, code: str, *, fail: bool) -> int:
+    from local_stack.operations import OperationFailed
+    from local_stack.operations import pay as call_webhook
+
+    try:
+        print(json.dumps(call_webhook(config, code, fail=fail)))
+    except OperationFailed as error:
+        _fail(str(error))
+        return 1
+    return 0
+
+
+def mail(config: LocalConfig) -> int:
+    from local_stack.operations import OperationFailed, sent_emails
+
+    try:
+        emails = sent_emails(config)
+    except OperationFailed as error:
+        _fail(str(error))
+        return 1
+    for email in emails:
+        print(f"To: {', '.join(email['to'])}\nSubject: {email['subject']}\n\n{email['body']}\n{'-' * 72}")
+    print(f"{len(emails)} email(s) sent")
+    return 0
+
+
+def dlq(config: LocalConfig, *, redrive_queue: str | None, redrive_all: bool) -> int:
+    from local_stack.operations import dead_letters, redrive
+
+    if redrive_all or redrive_queue:
+        moved = redrive(config, None if redrive_all else redrive_queue)
+        print(f"moved {moved} message(s) back to their queue")
+        return 0
+    letters = dead_letters(config)
+    for letter in letters:
+        print(f"{letter.queue}  {letter.message_id}  received {letter.receive_count}x  {letter.body[:200]}")
+    print(f"{len(letters)} dead letter(s)")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="vehicle-platform", description="Vehicle Platform local stack")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("dev", help="start the whole platform on this machine (moto, API); Ctrl-C stops it")
+    commands.add_parser(
+        "dev", help="start the whole platform on this machine (moto, API, saga); Ctrl-C stops it"
+    ).set_defaults(run=lambda config, _: dev(config))
     token_parser = commands.add_parser("token", help="print a bearer token for a demo user")
     token_parser.add_argument("email")
+    token_parser.set_defaults(run=lambda config, arguments: token(config, arguments.email))
     signup_parser = commands.add_parser("signup", help="sign a new customer up and print their bearer token")
     signup_parser.add_argument("email")
+    signup_parser.set_defaults(run=lambda config, arguments: signup(config, arguments.email))
+    pay_parser = commands.add_parser("pay", help="pay a payment code, signed, as the payment provider would")
+    pay_parser.add_argument("code")
+    pay_parser.add_argument("--fail", action="store_true", help="report the payment as failed instead")
+    pay_parser.set_defaults(run=lambda config, arguments: pay(config, arguments.code, fail=arguments.fail))
+    commands.add_parser("mail", help="list the emails sent").set_defaults(run=lambda config, _: mail(config))
+    dlq_parser = commands.add_parser("dlq", help="list dead letters; --redrive moves them back to their queue")
+    dlq_parser.add_argument("--redrive", metavar="QUEUE", help="redrive one queue's dead letters")
+    dlq_parser.add_argument("--redrive-all", action="store_true", help="redrive every queue's dead letters")
+    dlq_parser.set_defaults(
+        run=lambda config, arguments: dlq(config, redrive_queue=arguments.redrive, redrive_all=arguments.redrive_all)
+    )
     arguments = parser.parse_args(argv)
 
     _configure_logging()
-    config = LocalConfig.from_env()
-    if arguments.command == "dev":
-        try:
-            return dev(config)
-        except KeyboardInterrupt:
-            log.info("local stack stopped during start-up")
-            return 130
-    if arguments.command == "signup":
-        return signup(config, arguments.email)
-    return token(config, arguments.email)
+    try:
+        result: int = arguments.run(LocalConfig.from_env(), arguments)
+    except KeyboardInterrupt:
+        log.info("stopped")
+        return 130
+    return result
 
 
 if __name__ == "__main__":

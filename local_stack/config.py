@@ -23,6 +23,8 @@ class LocalConfig:
     emulator_port: int
     region: str
     table_name: str
+    # The payment expiry sweep runs every minute on AWS; locally more often, so that demos and tests are quick.
+    expiry_interval: float
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> LocalConfig:
@@ -33,6 +35,7 @@ class LocalConfig:
             emulator_port=int(environ.get("AWS_EMULATOR_PORT", "4566")),
             region=environ.get("AWS_REGION", "us-east-1"),
             table_name=environ.get("TABLE_NAME", "vehicle-platform"),
+            expiry_interval=float(environ.get("EXPIRY_SWEEP_SECONDS", "5")),
         )
 
     @property

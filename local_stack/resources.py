@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 
 from persistence.schema import TTL_ATTRIBUTE, create_table_request
+from sagas.routes import STEP_SUBSCRIPTIONS
 
 PREFIX = "vehicle-platform"
 # SQS moves a message to its DLQ after this many receives (seed 001: "DLQ after 3 retries").
@@ -56,43 +57,9 @@ PENDING_STOCK_TOPIC = TopicSpec("pending-stock")
 TOPICS = (EVENTS_TOPIC, ORDER_ERRORS_TOPIC, PENDING_STOCK_TOPIC)
 
 # One queue per saga step, subscribed to the events topic with a filter on the event type (DESIGN.md, Events).
-SAGA_QUEUES = (
-    QueueSpec("validate-client", ("OrderPlaced",)),
-    QueueSpec("reserve-inventory", ("ClientValidated",)),
-    QueueSpec("request-payment", ("InventoryReserved",)),
-    QueueSpec("complete-sale", ("PaymentConfirmed",)),
-    QueueSpec("issue-invoice", ("SaleCompleted",)),
-    QueueSpec(
-        "compensate",
-        (
-            "OrderRejected",
-            "ReservationFailed",
-            "PaymentFailed",
-            "PaymentExpired",
-            "CancellationRequested",
-            "InvoiceFailed",
-        ),
-    ),
-    QueueSpec("notify", ("SaleCompleted", "InvoiceIssued", "OrderCancelled", "StockPending")),
-    QueueSpec(
-        "realtime-fanout",
-        (
-            "OrderPlaced",
-            "ClientValidated",
-            "OrderRejected",
-            "InventoryReserved",
-            "StockPending",
-            "ReservationFailed",
-            "PaymentRequested",
-            "PaymentConfirmed",
-            "PaymentFailed",
-            "PaymentExpired",
-            "SaleCompleted",
-            "InvoiceIssued",
-            "InvoiceFailed",
-            "OrderCancelled",
-        ),
-    ),
+SAGA_QUEUES = tuple(
+    QueueSpec(step, tuple(sorted(event_type.value for event_type in event_types)))
+    for step, event_types in STEP_SUBSCRIPTIONS.items()
 )
 SALES_NOTIFICATIONS_QUEUE = QueueSpec("sales-notifications")
 INTAKE_FILES_QUEUE = QueueSpec("intake-files", visibility_timeout=60)

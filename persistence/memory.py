@@ -8,13 +8,25 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
+from datetime import datetime
 from typing import TypeVar
 
 from domain.clients import Client
 from domain.errors import Conflict, StaleVersion, ValidationFailed
+from domain.events import DomainEvent
 from domain.order_status import VehicleStatus
+from domain.orders import Order, PaymentStatus
 from domain.pages import Page
 from domain.products import Product
+from domain.purchase import (
+    AlreadyApplied,
+    Change,
+    KeyReused,
+    PaymentChanged,
+    PaymentRecord,
+    Sale,
+    VehicleUnavailable,
+)
 from domain.vehicles import Vehicle
 from persistence.cursors import CursorCodec
 
@@ -93,6 +105,9 @@ class MemoryClientStore:
     def get(self, client_id: str) -> Client | None:
         return self._clients.get(client_id)
 
+    def get_many(self, client_ids: Iterable[str]) -> Mapping[str, Client]:
+        return {cid: self._clients[cid] for cid in client_ids if cid in self._clients}
+
     def register(self, client: Client) -> None:
         with self._lock:
             if client.id in self._clients:
@@ -136,3 +151,111 @@ class MemoryProductStore:
     def list(self, first: int, after: str | None) -> Page[Product]:
         products = list(self._products.values())
         return _page(products, lambda p: p.sku, scope="products", codec=self._codec, first=first, after=after)
+
+
+class MemoryPurchaseStore:
+    """The purchase saga's store in memory: the same all-or-nothing changes and refusals as DynamoDB's."""
+
+    def __init__(self, vehicles: MemoryVehicleStore, clients: MemoryClientStore, codec: CursorCodec) -> None:
+        self._vehicles = vehicles
+        self._clients = clients
+        self._codec = codec
+        self._orders: dict[str, Order] = {}
+        self._payments: dict[str, PaymentRecord] = {}
+        self._markers: dict[str, tuple[str, str]] = {}
+        self.sales: dict[str, Sale] = {}
+        self.outbox: list[DomainEvent] = []
+        self._lock = threading.RLock()
+
+    def get_order(self, order_id: str) -> Order | None:
+        return self._orders.get(order_id)
+
+    def get_orders(self, order_ids: Iterable[str]) -> Mapping[str, Order]:
+        return {oid: self._orders[oid] for oid in order_ids if oid in self._orders}
+
+    def list_orders(self, client_id: str | None, first: int, after: str | None) -> Page[Order]:
+        orders = [o for o in self._orders.values() if client_id is None or o.client_id == client_id]
+        # Newest first: the sort key is inverted time, so the shared paging stays ascending.
+        return _page(
+            orders,
+            lambda o: f"{9e12 - o.placed_at.timestamp():017.6f}#{o.id}",
+            scope=f"orders:{client_id}" if client_id else "orders",
+            codec=self._codec,
+            first=first,
+            after=after,
+        )
+
+    def get_client(self, client_id: str) -> Client | None:
+        return self._clients.get(client_id)
+
+    def get_vehicle(self, vehicle_id: str) -> Vehicle | None:
+        return self._vehicles.get(vehicle_id)
+
+    def get_payment(self, code: str) -> PaymentRecord | None:
+        return self._payments.get(code)
+
+    def payments_due(self, now: datetime, limit: int) -> list[PaymentRecord]:
+        due = [
+            record
+            for record in self._payments.values()
+            if record.payment.status is PaymentStatus.PENDING and record.payment.expires_at <= now
+        ]
+        return sorted(due, key=lambda record: record.payment.expires_at)[:limit]
+
+    def apply(self, change: Change) -> None:
+        with self._lock:
+            self._check(change)
+            self._write(change)
+
+    def _check(self, change: Change) -> None:
+        order = change.order
+        if order is not None:
+            stored = self._orders.get(order.id)
+            if (stored is not None) if change.new_order else (stored is None or stored.version != order.version):
+                raise StaleVersion("order", order.id)
+        if change.payment is not None:
+            stored_payment = self._payments.get(change.payment.payment.code)
+            expected = change.payment.expected_status
+            if (
+                (stored_payment is not None)
+                if expected is None
+                else (stored_payment is None or stored_payment.payment.status is not expected)
+            ):
+                raise PaymentChanged("the payment is no longer pending")
+        for marker in (change.consumed, change.receipt):
+            if marker is not None and marker in self._markers:
+                raise AlreadyApplied
+        claim = change.idempotency
+        if claim is not None and (found := self._markers.get(f"{claim.scope}#{claim.key}")) is not None:
+            raise KeyReused(fingerprint=found[0], order_id=found[1])
+        if change.vehicle is not None:
+            vehicle = self._vehicles.get(change.vehicle.vehicle_id)
+            claimed = change.vehicle
+            if (
+                vehicle is None
+                or vehicle.status is not claimed.expected
+                or vehicle.reserved_by != claimed.expected_holder
+            ):
+                raise VehicleUnavailable(f"vehicle {claimed.vehicle_id} is not {claimed.expected.value}")
+
+    def _write(self, change: Change) -> None:
+        if change.order is not None:
+            self._orders[change.order.id] = replace(change.order, version=change.order.version + 1)
+        if change.payment is not None:
+            self._payments[change.payment.payment.code] = replace(
+                change.payment, expected_status=change.payment.payment.status
+            )
+        for marker in (change.consumed, change.receipt):
+            if marker is not None:
+                self._markers[marker] = ("", "")
+        if change.idempotency is not None:
+            claim = change.idempotency
+            self._markers[f"{claim.scope}#{claim.key}"] = (claim.fingerprint, claim.order_id)
+        if change.vehicle is not None:
+            claimed = change.vehicle
+            vehicle = self._vehicles.get(claimed.vehicle_id)
+            assert vehicle is not None  # checked above, under the same lock
+            self._vehicles.save(replace(vehicle, status=claimed.new, reserved_by=claimed.new_holder))
+        if change.sale is not None:
+            self.sales[change.sale.order_id] = change.sale
+        self.outbox.extend(change.events)

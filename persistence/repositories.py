@@ -184,9 +184,16 @@ class DynamoClientStore:
 
     def get(self, client_id: str) -> Client | None:
         try:
-            item = ClientItem.get(*ClientItem.key(client_id), consistent_read=True)
+            return self._to_client(ClientItem.get(*ClientItem.key(client_id), consistent_read=True))
         except ClientItem.DoesNotExist:
             return None
+
+    def get_many(self, client_ids: Iterable[str]) -> Mapping[str, Client]:
+        keys = [ClientItem.key(client_id) for client_id in dict.fromkeys(client_ids)]
+        return {item.id: self._to_client(item) for item in ClientItem.batch_get(keys)}
+
+    @staticmethod
+    def _to_client(item: ClientItem) -> Client:
         address = item.address
         return Client(
             id=item.id,

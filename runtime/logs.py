@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+from aws_lambda_powertools.logging.formatter import RESERVED_LOG_ATTRS, LambdaPowertoolsFormatter
 
 from runtime.settings import get_settings
 
@@ -16,7 +16,8 @@ class ReadableFormatter(LambdaPowertoolsFormatter):
     """`18:02:11 INFO  saga.reserve-inventory  order=… event=InventoryReserved  vehicle reserved`."""
 
     def format(self, record: logging.LogRecord) -> str:
-        keys = {**self.thread_safe_get_current_keys(), **getattr(record, "extra_keys", {})}
+        extras = {name: value for name, value in record.__dict__.items() if name not in RESERVED_LOG_ATTRS}
+        keys = {**self.thread_safe_get_current_keys(), **extras}
         context = " ".join(f"{name}={value}" for name, value in keys.items() if value is not None)
         line = f"{time.strftime('%H:%M:%S', time.localtime(record.created))} {record.levelname:<5} {record.name}"
         line = f"{line}  {context}  {record.getMessage()}" if context else f"{line}  {record.getMessage()}"

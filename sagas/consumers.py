@@ -11,11 +11,12 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from domain.events import DomainEvent, InvalidEvent
-from domain.events import EventType as DomainEventType
 from runtime.logs import service_logger
+from sagas.routes import STEP_SUBSCRIPTIONS
 from sagas.wiring import SagaServices, saga_services
 
-Step = Callable[[SagaServices, DomainEvent, str], None]
+# Picks the step, from this process's services: it takes the event and the consumer's name.
+Step = Callable[[SagaServices], Callable[[DomainEvent, str], None]]
 
 
 class InjectedFault(RuntimeError):
@@ -28,8 +29,9 @@ def _maybe_crash(services: SagaServices, where: str) -> None:
         raise InjectedFault(f"injected fault {where} the step")
 
 
-def consumer(name: str, accepts: frozenset[DomainEventType], step: Step) -> Callable[[dict[str, Any], Any], Any]:
-    """A Lambda handler for the queue `name`: each record is a domain event of one of the `accepts` types."""
+def consumer(name: str, step: Step) -> Callable[[dict[str, Any], Any], Any]:
+    """A Lambda handler for the queue `name`: each record is a domain event of a type that queue subscribes to."""
+    accepts = STEP_SUBSCRIPTIONS[name]
     logger = service_logger(f"saga.{name}")
     processor = BatchProcessor(event_type=EventType.SQS)
 
@@ -44,7 +46,7 @@ def consumer(name: str, accepts: frozenset[DomainEventType], step: Step) -> Call
                 raise InvalidEvent(f"{name} does not handle {event.event_type}")
             services = saga_services()
             _maybe_crash(services, "before")
-            step(services, event, name)
+            step(services)(event, name)
             _maybe_crash(services, "after")
             logger.info("handled")
         finally:
@@ -57,44 +59,12 @@ def consumer(name: str, accepts: frozenset[DomainEventType], step: Step) -> Call
     return handler
 
 
-validate_client = consumer(
-    "validate-client",
-    frozenset({DomainEventType.ORDER_PLACED}),
-    lambda services, event, name: services.purchase.validate_client(event, name),
-)
-reserve_inventory = consumer(
-    "reserve-inventory",
-    frozenset({DomainEventType.CLIENT_VALIDATED}),
-    lambda services, event, name: services.purchase.reserve_inventory(event, name),
-)
-request_payment = consumer(
-    "request-payment",
-    frozenset({DomainEventType.INVENTORY_RESERVED}),
-    lambda services, event, name: services.purchase.request_payment(event, name),
-)
-complete_sale = consumer(
-    "complete-sale",
-    frozenset({DomainEventType.PAYMENT_CONFIRMED}),
-    lambda services, event, name: services.purchase.complete_sale(event, name),
-)
-compensate = consumer(
-    "compensate",
-    frozenset(
-        {
-            DomainEventType.ORDER_REJECTED,
-            DomainEventType.RESERVATION_FAILED,
-            DomainEventType.PAYMENT_FAILED,
-            DomainEventType.PAYMENT_EXPIRED,
-            DomainEventType.CANCELLATION_REQUESTED,
-        }
-    ),
-    lambda services, event, name: services.purchase.compensate(event, name),
-)
-notify = consumer(
-    "notify",
-    frozenset({DomainEventType.SALE_COMPLETED, DomainEventType.ORDER_CANCELLED, DomainEventType.REFUND_OWED}),
-    lambda services, event, _: services.notifications.notify(event),
-)
+validate_client = consumer("validate-client", lambda services: services.purchase.validate_client)
+reserve_inventory = consumer("reserve-inventory", lambda services: services.purchase.reserve_inventory)
+request_payment = consumer("request-payment", lambda services: services.purchase.request_payment)
+complete_sale = consumer("complete-sale", lambda services: services.purchase.complete_sale)
+compensate = consumer("compensate", lambda services: services.purchase.compensate)
+notify = consumer("notify", lambda services: services.notifications.notify)
 
 # Queue name -> handler: what the CDK app wires with event source mappings, and the local stack with pollers.
 HANDLERS = {

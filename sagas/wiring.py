@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from functools import lru_cache
 
 from pynamodb.connection import Connection
 
 from domain.notifications import Notifications
-from domain.purchase import Purchase, SagaConfig
+from domain.purchase import Purchase
 from persistence.cursors import CursorCodec
 from persistence.notifications import DynamoNotificationLedger
 from persistence.purchases import DynamoPurchaseStore
 from runtime.clock import SystemClock
+from runtime.payment_provider import purchase_saga
 from runtime.settings import Settings, get_settings
-from sagas.adapters import SesMailer, SimulatedPaymentProvider, SnsEventPublisher, SqsSalesFeed
+from sagas.adapters import SesMailer, SnsEventPublisher, SqsSalesFeed
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,12 +31,7 @@ def build_saga_services(settings: Settings) -> SagaServices:
     store = DynamoPurchaseStore(
         Connection(region=settings.region, host=settings.endpoint_url), CursorCodec(settings.cursor_secret)
     )
-    purchase = Purchase(
-        store=store,
-        clock=SystemClock(),
-        payments=SimulatedPaymentProvider(settings.cursor_secret),
-        config=SagaConfig(payment_ttl=timedelta(seconds=settings.saga.payment_ttl_seconds)),
-    )
+    purchase = purchase_saga(store, settings, SystemClock())
     notifications = Notifications(
         store,
         DynamoNotificationLedger(),

@@ -149,11 +149,15 @@ class Router:
         await app(scope, receive, send)
 
 
-def create_app(settings: Settings, services: Services) -> RequestGuard:
+def create_app(
+    settings: Settings, services: Services, extra_routes: Mapping[str, ASGIApp] | None = None
+) -> RequestGuard:
+    """The API. `extra_routes` mounts other functions of the same HTTP API (locally: the payment webhook)."""
     router = Router(
         {
             "/graphql": GraphQLOverHTTP(build_schema(settings), settings, services),
             "/health": HealthCheck(services),
+            **(extra_routes or {}),
         }
     )
     return RequestGuard(router, max_body_bytes=settings.limits.max_body_bytes)

@@ -7,6 +7,7 @@ from functools import cached_property
 
 from strawberry.dataloader import DataLoader
 
+from domain.clients import Client
 from domain.errors import DomainError, Forbidden, Unauthenticated
 from domain.products import Product
 from domain.vehicles import Vehicle
@@ -20,6 +21,7 @@ class Loaders:
 
     vehicles: DataLoader[str, Vehicle | None]
     products: DataLoader[str, Product | None]
+    clients: DataLoader[str, Client | None]
 
     @classmethod
     def for_request(cls, services: Services) -> Loaders:
@@ -31,7 +33,15 @@ class Loaders:
             found = services.products.get_many(skus)
             return [found.get(sku) for sku in skus]
 
-        return cls(vehicles=DataLoader(load_fn=load_vehicles), products=DataLoader(load_fn=load_products))
+        async def load_clients(client_ids: list[str]) -> list[Client | None]:
+            found = services.clients.get_many(client_ids)
+            return [found.get(client_id) for client_id in client_ids]
+
+        return cls(
+            vehicles=DataLoader(load_fn=load_vehicles),
+            products=DataLoader(load_fn=load_products),
+            clients=DataLoader(load_fn=load_clients),
+        )
 
 
 @dataclass

@@ -20,6 +20,8 @@ from graphql_api.types import (
     Connection,
     CreateProductInput,
     CreateVehicleInput,
+    Order,
+    PlaceOrderInput,
     Product,
     RegisterClientInput,
     UpdateVehicleInput,
@@ -27,6 +29,7 @@ from graphql_api.types import (
     VehicleStatus,
     to_connection,
 )
+from graphql_api.wiring import new_id
 from runtime.settings import Settings
 
 Info = strawberry.Info[RequestContext, None]
@@ -76,6 +79,22 @@ class Query:
         info.context.require_user()
         page = info.context.services.products.list(_page_size(first), after)
         return to_connection(page.map(Product.from_domain))
+
+    @strawberry.field(description="An order of the caller's (any order, for staff); null if there is none.")
+    def order(self, info: Info, id: strawberry.ID) -> Order | None:
+        principal = info.context.require_user()
+        order = info.context.services.orders.get_order(str(id))
+        # Someone else's order is as absent as a missing one: its existence is not the caller's business.
+        if order is None or (order.client_id != principal.subject and not principal.is_admin):
+            return None
+        return Order.from_domain(order)
+
+    @strawberry.field(description="The caller's orders, newest first; every order for staff.")
+    def orders(self, info: Info, first: int | None = DEFAULT_PAGE_SIZE, after: str | None = None) -> Connection[Order]:
+        principal = info.context.require_user()
+        owner = None if principal.is_admin else principal.subject
+        page = info.context.services.orders.list_orders(owner, _page_size(first), after)
+        return to_connection(page.map(Order.from_domain))
 
     @strawberry.field
     async def product(self, info: Info, id: strawberry.ID) -> Product | None:
@@ -128,6 +147,29 @@ class Mutation:
             ),
         )
         return Client.from_domain(client)
+
+    @strawberry.mutation(
+        description="Buy a vehicle. Answers at once with the order PLACED; the saga takes it on from there. "
+        "The same idempotencyKey with the same input returns the same order."
+    )
+    def place_order(self, info: Info, input: PlaceOrderInput) -> Order:
+        principal = info.context.require_user()
+        order = info.context.services.purchase.place_vehicle_order(
+            client_id=principal.subject,
+            vehicle_id=str(input.vehicle_id),
+            idempotency_key=input.idempotency_key,
+            order_id=new_id(),
+            correlation_id=info.context.request_id,
+        )
+        return Order.from_domain(order)
+
+    @strawberry.mutation(description="Cancel an order while its payment is pending. Cancelling twice is harmless.")
+    def cancel_order(self, info: Info, id: strawberry.ID) -> Order:
+        principal = info.context.require_user()
+        order = info.context.services.purchase.cancel_by_customer(
+            str(id), requested_by=principal.subject, is_admin=principal.is_admin
+        )
+        return Order.from_domain(order)
 
     @strawberry.mutation(description="Admin only.")
     def create_product(self, info: Info, input: CreateProductInput) -> Product:

@@ -8,7 +8,7 @@ from typing import Generic, TypeVar
 
 import strawberry
 
-from domain import order_status
+from domain import order_status, orders
 from domain.clients import Client as DomainClient
 from domain.pages import Page
 from domain.products import Product as DomainProduct
@@ -183,3 +183,122 @@ class CreateProductInput:
     description: str
     unit_price: Decimal
     initial_stock: int = 0
+
+
+OrderStatus = strawberry.enum(order_status.OrderStatus, name="OrderStatus")
+ItemKind = strawberry.enum(orders.ItemKind, name="ItemKind")
+ItemStatus = strawberry.enum(orders.ItemStatus, name="ItemStatus")
+InvoiceStatus = strawberry.enum(order_status.InvoiceStatus, name="InvoiceStatus")
+
+
+@strawberry.type
+class Payment:
+    code: str
+    amount: Decimal
+    expires_at: datetime
+    status: str = strawberry.field(description="PENDING, PAID, FAILED or EXPIRED.")
+
+
+@strawberry.type(description="The nota fiscal of a paid order.")
+class Invoice:
+    number: str | None
+    status: InvoiceStatus  # type: ignore[valid-type]
+    url: str | None
+
+
+@strawberry.type
+class OrderEvent:
+    status: OrderStatus = strawberry.field(description="The order's status after this step.")  # type: ignore[valid-type]
+    event: str = strawberry.field(description="What happened: OrderPlaced, InventoryReserved, PaymentConfirmed...")
+    at: datetime
+    detail: str | None
+
+
+@strawberry.type
+class OrderItem:
+    kind: ItemKind  # type: ignore[valid-type]
+    product_id: strawberry.ID | None
+    description: str
+    quantity: int
+    unit_price: Decimal
+    total: Decimal
+    status: ItemStatus | None  # type: ignore[valid-type]
+    vehicle_id: strawberry.Private[str | None]
+
+    @strawberry.field(description="The vehicle bought, as it is now.")
+    async def vehicle(self, info: strawberry.Info) -> Vehicle | None:
+        if self.vehicle_id is None:
+            return None
+        vehicle = await info.context.loaders.vehicles.load(self.vehicle_id)
+        return None if vehicle is None else Vehicle.from_domain(vehicle)
+
+
+@strawberry.type
+class Order:
+    id: strawberry.ID
+    status: OrderStatus  # type: ignore[valid-type]
+    cancellation_reason: str | None
+    items: list[OrderItem]
+    total: Decimal
+    payment: Payment | None
+    history: list[OrderEvent]
+    placed_at: datetime
+    updated_at: datetime
+    refund_owed: Decimal | None = strawberry.field(
+        description="Money received after the order was cancelled, which the dealership owes back."
+    )
+    client_id: strawberry.Private[str]
+
+    @strawberry.field(description="Issued once the order is paid; null until then.")
+    def invoice(self) -> Invoice | None:
+        return None
+
+    @strawberry.field
+    async def client(self, info: strawberry.Info) -> Client | None:
+        client = await info.context.loaders.clients.load(self.client_id)
+        return None if client is None else Client.from_domain(client)
+
+    @classmethod
+    def from_domain(cls, order: orders.Order) -> Order:
+        payment = order.payment
+        return cls(
+            id=strawberry.ID(order.id),
+            status=order.status,
+            cancellation_reason=None if order.cancellation_reason is None else order.cancellation_reason.value,
+            items=[
+                OrderItem(
+                    kind=item.kind,
+                    product_id=strawberry.ID(item.ref_id) if item.kind is orders.ItemKind.PRODUCT else None,
+                    description=item.description,
+                    quantity=item.quantity,
+                    unit_price=item.unit_price.amount,
+                    total=item.total.amount,
+                    status=item.status,
+                    vehicle_id=item.ref_id if item.kind is orders.ItemKind.VEHICLE else None,
+                )
+                for item in order.items
+            ],
+            total=order.total.amount,
+            payment=None
+            if payment is None
+            else Payment(
+                code=payment.code,
+                amount=payment.amount.amount,
+                expires_at=payment.expires_at,
+                status=payment.status.value,
+            ),
+            history=[
+                OrderEvent(status=entry.status, event=entry.event, at=entry.at, detail=entry.detail)
+                for entry in order.history
+            ],
+            placed_at=order.placed_at,
+            updated_at=order.updated_at,
+            refund_owed=None if order.refund_owed is None else order.refund_owed.amount,
+            client_id=order.client_id,
+        )
+
+
+@strawberry.input(description="A vehicle purchase. The idempotency key makes a retried request return its order.")
+class PlaceOrderInput:
+    vehicle_id: strawberry.ID
+    idempotency_key: str

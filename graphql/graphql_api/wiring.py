@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from domain.catalog import Catalog
-from domain.ports import ClientStore, Clock, ProductStore, VehicleStore
+from domain.ports import ClientStore, Clock, OrderReader, ProductStore, VehicleStore
+from domain.purchase import Purchase
 from runtime.auth import Principal, TokenVerifier
 from runtime.clock import SystemClock
 from runtime.settings import Settings
@@ -23,6 +24,8 @@ class Services:
     vehicles: VehicleStore
     products: ProductStore
     clients: ClientStore
+    orders: OrderReader
+    purchase: Purchase
     clock: Clock
     verifier: Verifier
     # Each check raises when its backing service is unreachable; /health runs them all.
@@ -43,9 +46,14 @@ def dynamo_services(settings: Settings) -> Services:
 
     from persistence.cursors import CursorCodec
     from persistence.models import TableItem
+    from persistence.purchases import DynamoPurchaseStore
     from persistence.repositories import DynamoClientStore, DynamoProductStore, DynamoVehicleStore
+    from runtime.payment_provider import purchase_saga
 
     cursors = CursorCodec(settings.cursor_secret)
+    connection = Connection(region=settings.region, host=settings.endpoint_url)
+    purchases = DynamoPurchaseStore(connection, cursors)
+    clock = SystemClock()
     verifier = TokenVerifier(
         issuer=settings.cognito_issuer,
         client_id=settings.cognito_client_id,
@@ -61,8 +69,32 @@ def dynamo_services(settings: Settings) -> Services:
     return Services(
         vehicles=DynamoVehicleStore(cursors),
         products=DynamoProductStore(cursors),
-        clients=DynamoClientStore(Connection(region=settings.region, host=settings.endpoint_url)),
-        clock=SystemClock(),
+        clients=DynamoClientStore(connection),
+        orders=purchases,
+        purchase=purchase_saga(purchases, settings, clock),
+        clock=clock,
         verifier=verifier,
         health_checks={"dynamodb": check_table, "cognito": check_user_pool},
+    )
+
+
+def memory_services(settings: Settings, *, clock: Clock, verifier: Verifier) -> Services:
+    """The same services over in-memory stores: for tests of the API and for benchmarks without DynamoDB."""
+    from persistence.cursors import CursorCodec
+    from persistence.memory import MemoryClientStore, MemoryProductStore, MemoryPurchaseStore, MemoryVehicleStore
+    from runtime.payment_provider import purchase_saga
+
+    codec = CursorCodec(settings.cursor_secret)
+    vehicles = MemoryVehicleStore(codec)
+    clients = MemoryClientStore()
+    purchases = MemoryPurchaseStore(vehicles, clients, codec)
+    return Services(
+        vehicles=vehicles,
+        products=MemoryProductStore(codec),
+        clients=clients,
+        orders=purchases,
+        purchase=purchase_saga(purchases, settings, clock),
+        clock=clock,
+        verifier=verifier,
+        health_checks={},
     )

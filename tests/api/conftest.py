@@ -13,9 +13,7 @@ import strawberry
 from domain.errors import Unauthenticated
 from graphql_api.context import RequestContext
 from graphql_api.schema import build_schema
-from graphql_api.wiring import Services
-from persistence.cursors import CursorCodec
-from persistence.memory import MemoryClientStore, MemoryProductStore, MemoryVehicleStore
+from graphql_api.wiring import Services, memory_services
 from runtime.auth import Principal, Role
 from runtime.settings import Settings
 
@@ -72,16 +70,8 @@ def settings() -> Settings:
 
 
 @pytest.fixture
-def services() -> Services:
-    codec = CursorCodec(b"api-tests")
-    return Services(
-        vehicles=MemoryVehicleStore(codec),
-        products=MemoryProductStore(codec),
-        clients=MemoryClientStore(),
-        clock=FixedClock(),
-        verifier=FakeVerifier(),
-        health_checks={},
-    )
+def services(settings: Settings) -> Services:
+    return memory_services(settings, clock=FixedClock(), verifier=FakeVerifier())
 
 
 @pytest.fixture

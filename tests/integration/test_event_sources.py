@@ -261,7 +261,7 @@ def keys(event: Event) -> list[str]:
 
 
 def test_stream_records_reach_the_handler_as_insert_and_modify(
-    sources: EventSources, dynamodb: Any, table: str
+    dynamodb: Any, table: str, sources: EventSources
 ) -> None:
     dynamodb.put_item(TableName=table, Item={"id": {"S": "written-before-start"}})
     received: list[Event] = []
@@ -304,7 +304,7 @@ def test_stream_records_reach_the_handler_as_insert_and_modify(
 
 
 def test_a_partial_stream_failure_retries_from_the_failed_record_in_order(
-    sources: EventSources, dynamodb: Any, table: str
+    dynamodb: Any, table: str, sources: EventSources
 ) -> None:
     received: list[Event] = []
 
@@ -328,7 +328,7 @@ def test_a_partial_stream_failure_retries_from_the_failed_record_in_order(
 
 
 def test_a_stream_handler_that_raises_gets_the_whole_batch_again(
-    sources: EventSources, dynamodb: Any, table: str
+    dynamodb: Any, table: str, sources: EventSources
 ) -> None:
     received: list[Event] = []
 
@@ -346,7 +346,7 @@ def test_a_stream_handler_that_raises_gets_the_whole_batch_again(
 
 
 def test_a_stream_record_that_always_fails_is_skipped_and_later_records_flow(
-    sources: EventSources, dynamodb: Any, table: str
+    dynamodb: Any, table: str, sources: EventSources
 ) -> None:
     received: list[Event] = []
 
@@ -360,6 +360,7 @@ def test_a_stream_record_that_always_fails_is_skipped_and_later_records_flow(
     sources.start()
     put(dynamodb, table, "poison", "next")
     wait_for(lambda: len(source.dead_letters) == 1, "the poison record to be skipped")
+    wait_for(lambda: keys(received[-1]) == ["next"], "the record after the poison one")
     put(dynamodb, table, "later")
     wait_for(lambda: any(keys(event) == ["later"] for event in received), "a later record")
 
@@ -371,7 +372,7 @@ def test_a_stream_record_that_always_fails_is_skipped_and_later_records_flow(
     assert source.failures == 3
 
 
-def test_stop_returns_within_a_few_seconds(sources: EventSources, sqs: Any, table: str) -> None:
+def test_stop_returns_within_a_few_seconds(sqs: Any, table: str, sources: EventSources) -> None:
     url, _ = make_queue(sqs)
     sqs_source = SqsEventSource("idle-queue", url, ignore, wait_seconds=2)
     stream_source = StreamEventSource("idle-stream", table, ignore)
