@@ -105,8 +105,9 @@ class DomainEvent:
             event_type = EventType(data["eventType"])
         except (KeyError, ValueError) as error:
             raise InvalidEvent(f"unknown event type {data.get('eventType')!r}") from error
-        if data.get("schemaVersion") != SCHEMA_VERSION:
-            raise InvalidEvent(f"{event_type} schema version {data.get('schemaVersion')!r} is not {SCHEMA_VERSION}")
+        version = data.get("schemaVersion")
+        if type(version) is not int or version != SCHEMA_VERSION:
+            raise InvalidEvent(f"{event_type} schema version {version!r} is not {SCHEMA_VERSION}")
         payload = data.get("payload")
         if not isinstance(payload, dict):
             raise InvalidEvent(f"{event_type} payload must be an object")

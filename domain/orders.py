@@ -47,6 +47,8 @@ class PaymentStatus(StrEnum):
     PAID = "PAID"
     FAILED = "FAILED"
     EXPIRED = "EXPIRED"
+    # The order was cancelled before any money arrived; the code can no longer be paid.
+    CANCELLED = "CANCELLED"
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ the step: nothing happens twice. A step that crashed before its commit changed n
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -25,6 +26,7 @@ from domain.orders import (
     cancel,
     note,
     owe_refund,
+    parse_idempotency_key,
     place_vehicle_order,
     request_fingerprint,
     with_payment_status,
@@ -132,6 +134,10 @@ class PurchaseStore(Protocol):
 
     def get_payment(self, code: str) -> PaymentRecord | None: ...
 
+    def find_idempotency(self, scope: str, key: str) -> tuple[str, str] | None:
+        """(fingerprint, order id) of the request that first used this key, if one did."""
+        ...
+
     def payments_due(self, now: datetime, limit: int) -> list[PaymentRecord]:
         """Pending payments whose expiry has passed, oldest first."""
         ...
@@ -175,6 +181,12 @@ class Purchase:
         The same key with the same request returns the first order; with another request it is a CONFLICT.
         """
         fingerprint = request_fingerprint({"vehicleId": vehicle_id})
+        scope = f"placeOrder#{client_id}"
+        key = parse_idempotency_key(idempotency_key)
+        # A retry is answered from the key before anything else: the vehicle it bought is SOLD by now.
+        used = self.store.find_idempotency(scope, key)
+        if used is not None:
+            return self._replayed(KeyReused(*used), fingerprint)
         if self.store.get_client(client_id) is None:
             raise Forbidden("register as a client (registerClient) before buying")
         vehicle = self.store.get_vehicle(vehicle_id)
@@ -188,23 +200,24 @@ class Purchase:
             correlation_id=correlation_id,
             now=self.clock.now(),
         )
-        claim = IdempotencyClaim(f"placeOrder#{client_id}", order.idempotency_key, fingerprint, order.id)
+        claim = IdempotencyClaim(scope, key, fingerprint, order.id)
         try:
             self.store.apply(Change(order=order, new_order=True, events=(event,), idempotency=claim))
-        except KeyReused as reused:
-            if reused.fingerprint != fingerprint:
-                raise Conflict(
-                    "idempotencyKey was already used for a different order", field="idempotencyKey"
-                ) from reused
-            existing = self.store.get_order(reused.order_id)
-            if existing is None:  # pragma: no cover - the claim and the order are written together
-                raise
-            return existing
+        except KeyReused as reused:  # the same request, racing this one
+            return self._replayed(reused, fingerprint)
         return order
 
+    def _replayed(self, used: KeyReused, fingerprint: str) -> Order:
+        if used.fingerprint != fingerprint:
+            raise Conflict("idempotencyKey was already used for a different order", field="idempotencyKey") from used
+        existing = self.store.get_order(used.order_id)
+        if existing is None:  # pragma: no cover - the claim and the order are written together
+            raise used
+        return existing
+
     def cancel_by_customer(self, order_id: str, *, requested_by: str, is_admin: bool) -> Order:
-        """The customer (or staff) cancels while payment is pending. Racing the payment, exactly one wins:
-        the order's version decides. Cancelling a cancelled order returns it unchanged."""
+        """The customer (or staff) cancels while payment is pending. Racing the payment, exactly one wins: the
+        order's version and the payment record's status decide. Cancelling a cancelled order returns it."""
         order = self.store.get_order(order_id)
         if order is None or (order.client_id != requested_by and not is_admin):
             raise NotFound("order", order_id)
@@ -214,12 +227,20 @@ class Purchase:
             raise Conflict(f"order {order_id} is {order.status.value} and can no longer be cancelled")
         now = self.clock.now()
         cancelled = cancel(order, CancellationReason.CUSTOMER_CANCELLED, now)
+        payment = None
+        if order.payment is not None and order.payment.status is PaymentStatus.PENDING:
+            # The code can no longer be paid; closing it also takes it out of the expiry sweep's index.
+            cancelled = with_payment_status(cancelled, PaymentStatus.CANCELLED)
+            closed = replace(order.payment, status=PaymentStatus.CANCELLED)
+            payment = PaymentRecord(order.id, closed, expected_status=PaymentStatus.PENDING)
         event = order.event(EventType.CANCELLATION_REQUESTED, {"requestedBy": requested_by}, now)
         try:
-            self.store.apply(Change(order=cancelled, events=(event,)))
+            self.store.apply(Change(order=cancelled, payment=payment, events=(event,)))
         except StaleVersion:
-            # The saga moved the order meanwhile (the payment may have arrived): decide again on its new state.
+            # The saga moved the order meanwhile: decide again on its new state.
             return self.cancel_by_customer(order_id, requested_by=requested_by, is_admin=is_admin)
+        except PaymentChanged as error:
+            raise Conflict(f"the payment of order {order_id} has already been received") from error
         return replace(cancelled, version=order.version + 1)
 
     def expire_due_payments(self, limit: int = 100) -> int:
@@ -228,15 +249,23 @@ class Purchase:
         expired = 0
         for record in self.store.payments_due(now, limit):
             order = self.store.get_order(record.order_id)
-            if order is None or order.payment is None or order.payment.code != record.payment.code:
-                continue
-            if order.status is not OrderStatus.AWAITING_PAYMENT or order.payment.status is not PaymentStatus.PENDING:
-                continue
-            updated = note(with_payment_status(order, PaymentStatus.EXPIRED), EventType.PAYMENT_EXPIRED, now)
             expired_payment = replace(record.payment, status=PaymentStatus.EXPIRED)
+            closing = PaymentRecord(record.order_id, expired_payment, expected_status=PaymentStatus.PENDING)
+            current = (
+                order is not None
+                and order.status is OrderStatus.AWAITING_PAYMENT
+                and order.payment is not None
+                and order.payment.code == record.payment.code
+                and order.payment.status is PaymentStatus.PENDING
+            )
+            if order is None or not current:
+                # A payment its order no longer waits for: close it, or it would come back on every sweep.
+                with contextlib.suppress(PaymentChanged):
+                    self.store.apply(Change(payment=closing))
+                continue
             change = Change(
-                order=updated,
-                payment=PaymentRecord(order.id, expired_payment, expected_status=PaymentStatus.PENDING),
+                order=note(with_payment_status(order, PaymentStatus.EXPIRED), EventType.PAYMENT_EXPIRED, now),
+                payment=closing,
                 events=(order.event(EventType.PAYMENT_EXPIRED, {"paymentCode": record.payment.code}, now),),
             )
             try:
@@ -373,35 +402,51 @@ class Purchase:
     def complete_sale(self, event: DomainEvent, consumer: str) -> None:
         """PaymentConfirmed: PAID, then the vehicle SOLD and the sale recorded (COMPLETED), exactly once.
 
-        Two commits, so a crash between them leaves a PAID order that the redelivered event completes.
+        Two commits, so a crash between them leaves a PAID order that the redelivered event completes. Money for
+        an order that no longer waits for it (cancelled, expired, failed) or of the wrong amount is owed back.
         """
         order = self._order(event)
         amount = Money.parse(event.payload["amount"], field="amount", allow_zero=True)
+        code = str(event.payload["paymentCode"])
         now = self.clock.now()
-        if order.status is OrderStatus.CANCELLED or (
-            order.payment is not None and order.payment.status in {PaymentStatus.EXPIRED, PaymentStatus.FAILED}
-        ):
+        waiting = (
+            order.status is OrderStatus.AWAITING_PAYMENT
+            and order.refund_owed is None
+            and order.payment is not None
+            and order.payment.status is PaymentStatus.PENDING
+        )
+        if waiting and amount != order.total:
+            # Not the price agreed: the order is cancelled, what was paid is owed back, the vehicle goes free.
+            failed = cancel(order, CancellationReason.PAYMENT_FAILED, now, f"paid {amount}, expected {order.total}")
+            self._apply(
+                Change(
+                    order=owe_refund(failed, amount, now),
+                    vehicle=self._release(order),
+                    events=(
+                        order.event(
+                            EventType.ORDER_CANCELLED, {"reason": CancellationReason.PAYMENT_FAILED.value}, now
+                        ),
+                        order.event(EventType.REFUND_OWED, {"paymentCode": code, "amount": str(amount)}, now),
+                    ),
+                    consumed=_marker(consumer, event),
+                )
+            )
+            return
+        if not waiting and order.status in {OrderStatus.AWAITING_PAYMENT, OrderStatus.CANCELLED}:
             if order.refund_owed is None:
-                refund = order.event(
-                    EventType.REFUND_OWED, {"paymentCode": event.payload["paymentCode"], "amount": str(amount)}, now
-                )
-                self._apply(
-                    Change(order=owe_refund(order, amount, now), events=(refund,), consumed=_marker(consumer, event))
-                )
+                refund = order.event(EventType.REFUND_OWED, {"paymentCode": code, "amount": str(amount)}, now)
+                owed = owe_refund(order, amount, now)
+                self._apply(Change(order=owed, events=(refund,), consumed=_marker(consumer, event)))
             return
         if order.status is OrderStatus.AWAITING_PAYMENT:
-            if amount != order.total:
-                raise InvalidEvent(f"order {order.id}: paid {amount}, expected {order.total}")
             paid = with_payment_status(
                 advance(order, OrderStatus.PAID, EventType.PAYMENT_CONFIRMED, now), PaymentStatus.PAID
             )
             self.store.apply(Change(order=paid))
             order = replace(paid, version=order.version + 1)
-        if order.status is not OrderStatus.PAID:
-            return
         vehicle_id = order.vehicle_id
-        if vehicle_id is None:
-            return
+        if order.status is not OrderStatus.PAID or vehicle_id is None:
+            return  # completed already (a duplicate), or not a vehicle order
         sale = Sale(order.id, vehicle_id, order.client_id, order.total, now)
         self._apply(
             Change(
@@ -436,18 +481,10 @@ class Purchase:
             return  # a late failure for an order that moved on (paid, completed): that outcome stands
         if cancelled is None:
             return  # cancelled for another reason already; that cancellation has its own compensation
-        vehicle_release = None
-        vehicle_id = order.vehicle_id
-        if vehicle_id is not None:
-            vehicle = self.store.get_vehicle(vehicle_id)
-            if vehicle is not None and vehicle.status is VehicleStatus.RESERVED and vehicle.reserved_by == order.id:
-                vehicle_release = VehicleClaim(
-                    vehicle_id, VehicleStatus.RESERVED, VehicleStatus.AVAILABLE, order.id, None
-                )
         self._apply(
             Change(
                 order=cancelled if cancelled is not order else None,
-                vehicle=vehicle_release,
+                vehicle=self._release(order),
                 events=(order.event(EventType.ORDER_CANCELLED, {"reason": reason.value}, now),),
                 consumed=_marker(consumer, event),
             )
@@ -461,6 +498,14 @@ class Purchase:
             # Events are written with their order; an unknown order means a message that is not ours.
             raise InvalidEvent(f"{event.event_type} for unknown order {event.order_id}")
         return order
+
+    def _release(self, order: Order) -> VehicleClaim | None:
+        """Free the order's vehicle, if this order is the one holding it (never another buyer's reservation)."""
+        vehicle_id = order.vehicle_id
+        vehicle = None if vehicle_id is None else self.store.get_vehicle(vehicle_id)
+        if vehicle is None or vehicle.status is not VehicleStatus.RESERVED or vehicle.reserved_by != order.id:
+            return None
+        return VehicleClaim(vehicle.id, VehicleStatus.RESERVED, VehicleStatus.AVAILABLE, order.id, None)
 
     def _apply(self, change: Change) -> None:
         """Apply a step's change; an event already applied by this consumer is a success, not an error."""

@@ -194,6 +194,9 @@ class MemoryPurchaseStore:
     def get_payment(self, code: str) -> PaymentRecord | None:
         return self._payments.get(code)
 
+    def find_idempotency(self, scope: str, key: str) -> tuple[str, str] | None:
+        return self._markers.get(f"{scope}#{key}")
+
     def payments_due(self, now: datetime, limit: int) -> list[PaymentRecord]:
         due = [
             record

@@ -40,6 +40,12 @@ class TableItem(Model):
     pk = UnicodeAttribute(hash_key=True, attr_name=schema.PARTITION_KEY)
     sk = UnicodeAttribute(range_key=True, attr_name=schema.SORT_KEY)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # PynamoDB caches one connection per class, knowing that class's indexes. Inherited from this base (after
+        # a health check, say), it would know none, and every index query of the subclass would fail.
+        cls._connection = None
+
 
 class VehicleItem(TableItem):
     gsi1pk = UnicodeAttribute(attr_name=schema.LIST_INDEX_PARTITION_KEY)

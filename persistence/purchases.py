@@ -245,6 +245,13 @@ class DynamoPurchaseStore:
         except PaymentItem.DoesNotExist:
             return None
 
+    def find_idempotency(self, scope: str, key: str) -> tuple[str, str] | None:
+        try:
+            stored = MarkerItem.get(*MarkerItem.key("IDEMPOTENCY", f"{scope}#{key}"), consistent_read=True)
+        except MarkerItem.DoesNotExist:
+            return None
+        return stored.detail or "", stored.order_id or ""
+
     def payments_due(self, now: datetime, limit: int) -> list[PaymentRecord]:
         due = PaymentItem.by_list.query(
             PaymentItem.DUE_PARTITION, PaymentItem.gsi1sk <= f"{_sort_time(now)}~", limit=limit
@@ -315,9 +322,9 @@ class DynamoPurchaseStore:
         if label == "applied":
             return AlreadyApplied()
         if label == "idempotency" and change.idempotency is not None:
-            claim = change.idempotency
-            stored = MarkerItem.get(*MarkerItem.key("IDEMPOTENCY", f"{claim.scope}#{claim.key}"), consistent_read=True)
-            return KeyReused(fingerprint=stored.detail or "", order_id=stored.order_id or "")
+            used = self.find_idempotency(change.idempotency.scope, change.idempotency.key)
+            if used is not None:
+                return KeyReused(*used)
         return Conflict(f"the change could not be applied ({label or 'transaction cancelled'})")
 
 

@@ -37,8 +37,10 @@ class SagaSettings:
     ses_sender: str = "vendas@concessionaria.example.com"
     payment_ttl_seconds: int = 30 * 60
     webhook_secret: bytes = b""
-    # Test configuration only: the probability that a saga step crashes before or after its commit.
+    # Test configuration only: the probability that a saga step crashes before or after its commit, and
+    # whether the relay publishes every event twice (at-least-once delivery, made visible).
     fault_rate: float = 0.0
+    duplicate_delivery: bool = False
 
 
 _DEFAULT_SAGA = SagaSettings()
@@ -76,8 +78,9 @@ class Settings:
             return value.encode()
 
         fault_rate = float(environ.get("FAULT_INJECTION_RATE", "0"))
-        if fault_rate and not local_mode:
-            raise SettingsError("FAULT_INJECTION_RATE is for tests of the local stack only")
+        duplicate_delivery = environ.get("DUPLICATE_DELIVERY", "") in {"1", "true"}
+        if (fault_rate or duplicate_delivery) and not local_mode:
+            raise SettingsError("FAULT_INJECTION_RATE and DUPLICATE_DELIVERY are for tests of the local stack only")
         return cls(
             region=region,
             table_name=environ.get("TABLE_NAME", "vehicle-platform"),
@@ -105,6 +108,7 @@ class Settings:
                     or (_LOCAL_SECRETS["PAYMENT_WEBHOOK_SECRET"] if local_mode else "")
                 ).encode(),
                 fault_rate=fault_rate,
+                duplicate_delivery=duplicate_delivery,
             ),
         )
 

@@ -11,6 +11,8 @@ import hmac
 
 HEADER = "x-payment-signature"
 DEFAULT_TOLERANCE_SECONDS = 300
+# Unix seconds have 10 digits until the year 2286; anything much longer is not a timestamp.
+_MAX_TIMESTAMP_DIGITS = 12
 
 
 class InvalidSignature(Exception):
@@ -30,13 +32,15 @@ def verify(
         raise InvalidSignature("the signature header is missing")
     parts = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
     try:
+        if len(parts["t"]) > _MAX_TIMESTAMP_DIGITS:
+            raise ValueError("not a timestamp")
         timestamp = int(parts["t"])
-        signature = parts["v1"]
-    except (KeyError, ValueError) as error:
+        signature = parts["v1"].encode("ascii")
+    except (KeyError, ValueError, UnicodeEncodeError) as error:
         raise InvalidSignature("the signature header is malformed") from error
     if abs(now - timestamp) > tolerance:
         raise InvalidSignature("the signature is too old (or from the future)")
-    expected = sign(secret, timestamp, body).split("v1=", 1)[1]
+    expected = sign(secret, timestamp, body).split("v1=", 1)[1].encode("ascii")
     if not hmac.compare_digest(expected, signature):
         raise InvalidSignature("the signature does not match")
     return timestamp

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,10 @@ class LocalStack:
     emulator_url: str
     environment: dict[str, str]
     process: subprocess.Popen[str]
+    log_path: Path
+
+    def output(self) -> str:
+        return self.log_path.read_text()
 
     def cli(self, *arguments: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run `vehicle-platform` as a person would, against this stack."""
@@ -45,22 +50,23 @@ class LocalStack:
         )
 
 
-def _wait_until_healthy(url: str, process: subprocess.Popen[str]) -> None:
+def _wait_until_healthy(stack: LocalStack) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"vehicle-platform dev exited early:\n{process.stdout.read() if process.stdout else ''}")
+        if stack.process.poll() is not None:
+            raise RuntimeError(f"vehicle-platform dev exited early:\n{stack.output()}")
         try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+            if httpx.get(f"{stack.api_url}/health", timeout=2).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.3)
-    raise RuntimeError("the local stack did not become healthy in time")
+    raise RuntimeError(f"the local stack did not become healthy in time:\n{stack.output()}")
 
 
-@pytest.fixture(scope="session")
-def local_stack() -> Iterator[LocalStack]:
+@contextmanager
+def running_local_stack(log_path: Path, **overrides: str) -> Iterator[LocalStack]:
+    """`vehicle-platform dev` on free ports, its output in `log_path` (a pipe nobody reads would fill and block)."""
     api_port, ws_port, emulator_port = free_port(), free_port(), free_port()
     environment = {
         **os.environ,
@@ -70,19 +76,22 @@ def local_stack() -> Iterator[LocalStack]:
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{emulator_port}",
         "TABLE_NAME": "vehicle-platform",
         "PYTHONUNBUFFERED": "1",
+        **overrides,
     }
     environment.pop("CURSOR_SECRET", None)
-    process = subprocess.Popen(  # noqa: S603 - our own console script
-        [CLI, "dev"], env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
+    with log_path.open("w") as log:
+        process = subprocess.Popen(  # noqa: S603 - our own console script
+            [CLI, "dev"], env=environment, stdout=log, stderr=subprocess.STDOUT, text=True
+        )
     stack = LocalStack(
         api_url=f"http://127.0.0.1:{api_port}",
         emulator_url=f"http://127.0.0.1:{emulator_port}",
         environment=environment,
         process=process,
+        log_path=log_path,
     )
     try:
-        _wait_until_healthy(stack.api_url, process)
+        _wait_until_healthy(stack)
         yield stack
     finally:
         if process.poll() is None:
@@ -91,6 +100,14 @@ def local_stack() -> Iterator[LocalStack]:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+@pytest.fixture(scope="session")
+def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    # Payments expire in seconds and the sweep runs every second, so that expiry can be watched in a test.
+    log_path = tmp_path_factory.mktemp("local-stack") / "dev.log"
+    with running_local_stack(log_path, PAYMENT_TTL_SECONDS="6", EXPIRY_SWEEP_SECONDS="1") as stack:
+        yield stack
 
 
 @pytest.fixture(scope="session")

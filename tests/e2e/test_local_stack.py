@@ -5,12 +5,13 @@ from __future__ import annotations
 import signal
 import socket
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.conftest import LocalStack
+from tests.e2e.conftest import LocalStack, running_local_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -144,15 +145,17 @@ def test_token_refuses_an_unknown_user(local_stack: LocalStack) -> None:
     assert "not a user of the local stack" in result.stderr
 
 
-def test_ctrl_c_stops_everything_cleanly(local_stack: LocalStack) -> None:
-    # Runs last in this module: it stops the shared stack.
-    local_stack.process.send_signal(signal.SIGINT)
-    output, _ = local_stack.process.communicate(timeout=30)
+def test_ctrl_c_stops_everything_cleanly(tmp_path: Path) -> None:
+    with running_local_stack(tmp_path / "dev.log") as stack:
+        httpx.post(f"{stack.api_url}/graphql", json={"query": "{ __typename }"}, timeout=10)
+        stack.process.send_signal(signal.SIGINT)
+        stack.process.wait(timeout=30)
 
-    assert local_stack.process.returncode == 0, output
-    assert "POST /graphql 200" in output
-    assert "local stack stopped" in output
-    for url in (local_stack.api_url, local_stack.emulator_url):
-        host, port = url.removeprefix("http://").split(":")
-        with socket.socket() as probe:
-            assert probe.connect_ex((host, int(port))) != 0, f"{url} still answers"
+        output = stack.output()
+        assert stack.process.returncode == 0, output
+        assert "POST /graphql 200" in output
+        assert "local stack stopped" in output
+        for url in (stack.api_url, stack.emulator_url):
+            host, port = url.removeprefix("http://").split(":")
+            with socket.socket() as probe:
+                assert probe.connect_ex((host, int(port))) != 0, f"{url} still answers"

@@ -621,3 +621,22 @@ def test_concurrent_stock_deliveries_lose_no_update(services: Services) -> None:
     assert final.version == initial.version + successes
     landed = sorted(outcome.stock_on_hand for outcome in outcomes if not isinstance(outcome, BaseException))
     assert landed == list(range(initial.stock_on_hand + 1, initial.stock_on_hand + successes + 1))
+
+
+def test_an_index_query_works_after_the_base_model_was_used(services: Services) -> None:
+    # Regression: the health check's TableItem.describe_table() cached a connection on the base class that a
+    # model used for the first time afterwards inherited, without its indexes; the payment expiry sweep then
+    # failed with "Table ... has no index: GSI1".
+    from pynamodb.attributes import UnicodeAttribute
+
+    from persistence import schema
+    from persistence.models import ListIndex, TableItem
+
+    TableItem.describe_table()
+
+    class FirstUsedLater(TableItem):
+        gsi1pk = UnicodeAttribute(attr_name=schema.LIST_INDEX_PARTITION_KEY)
+        gsi1sk = UnicodeAttribute(attr_name=schema.LIST_INDEX_SORT_KEY)
+        by_list = ListIndex()
+
+    assert list(FirstUsedLater.by_list.query("NOTHING-LISTED-HERE")) == []

@@ -1,0 +1,523 @@
+"""The purchase saga, run for real and in-process against the emulator: fixtures and helpers for the saga tests.
+
+Load it as a plugin from a test module (`pytest_plugins = ["tests.integration.saga_harness"]`), then ask for:
+
+- `saga_config(**env)`: a decorator that sets saga environment variables for one test (PAYMENT_TTL_SECONDS,
+  FAULT_INJECTION_RATE, DUPLICATE_DELIVERY...), on top of `SAGA_DEFAULTS`;
+- `saga_settings`: the environment set and the settings caches cleared, without pollers: for tests that call the
+  handlers themselves (the webhook, a consumer fed a hand-built SQS event);
+- `saga`: the same, plus the stream relay, every step's queue poller and the expiry schedule running, as the
+  local stack runs them. Queues and DLQs are purged before and after; the table is emptied by `services`.
+
+Both yield a `SagaHarness` with helpers to register clients, create vehicles, place, wait for, pay and cancel
+orders, and read what the saga sent: emails, sales notices, dead letters, outbox records and sales.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlparse
+
+import boto3
+import pytest
+
+from domain.clients import AddressInput, Client
+from domain.events import DomainEvent, EventType
+from domain.order_status import OrderStatus, VehicleStatus
+from domain.orders import Order, Payment, advance, await_payment, place_vehicle_order
+from domain.purchase import Change, PaymentRecord, VehicleClaim
+from domain.registration import RegistrationInput, register
+from domain.values import Cpf
+from domain.vehicles import Vehicle
+from graphql_api.wiring import Services
+from local_stack.config import LocalConfig
+from local_stack.demo_data import DEMO_USERS
+from local_stack.event_sources import EventSources
+from local_stack.lambda_events import http_api_event, lambda_context
+from local_stack.operations import DeadLetter, dead_letters, redrive, sent_emails
+from local_stack.platform import saga_event_sources
+from local_stack.resources import EVENTS_TOPIC, QUEUES, SALES_NOTIFICATIONS_QUEUE, SES_SENDER, Provisioned
+from runtime.settings import Settings, get_settings
+from runtime.webhook_signature import HEADER, sign
+from sagas.wiring import saga_services
+
+WEBHOOK_SECRET = "saga-tests-webhook-secret"
+# What every saga test runs with unless it says otherwise: a payment deadline no test reaches, no faults.
+SAGA_DEFAULTS: Mapping[str, str] = {
+    "PAYMENT_TTL_SECONDS": "600",
+    "PAYMENT_WEBHOOK_SECRET": WEBHOOK_SECRET,
+    "FAULT_INJECTION_RATE": "0",
+    "DUPLICATE_DELIVERY": "",
+}
+# The expiry schedule runs this often in tests (every minute on AWS).
+EXPIRY_INTERVAL_SECONDS = 0.5
+DEFAULT_TIMEOUT = 30.0
+POLL_SECONDS = 0.05
+
+ADDRESS = AddressInput(
+    street="Rua Augusta",
+    number="1500",
+    neighborhood="Consolação",
+    city="São Paulo",
+    state="SP",
+    zip_code="01304-001",
+)
+
+
+def saga_config(**env: str) -> pytest.MarkDecorator:
+    """Run one test with these saga environment variables (on top of SAGA_DEFAULTS)."""
+    label = ",".join(f"{name}={value}" for name, value in env.items())
+    return pytest.mark.parametrize("saga_env", [env], ids=[label])
+
+
+# --- values ------------------------------------------------------------------------------------------------------
+
+
+def _check_digit(digits: list[int]) -> int:
+    weights = range(len(digits) + 1, 1, -1)
+    remainder = sum(d * w for d, w in zip(digits, weights, strict=True)) % 11
+    return 0 if remainder < 2 else 11 - remainder
+
+
+def make_cpf(rng: random.Random | None = None) -> str:
+    """A valid CPF (mod-11 check digits) from nine random digits, checked by the domain's own parser."""
+    rng = rng or random.Random()
+    while True:
+        digits = [rng.randrange(10) for _ in range(9)]
+        if len(set(digits)) > 1:
+            break
+    digits.append(_check_digit(digits))
+    digits.append(_check_digit(digits))
+    cpf = "".join(map(str, digits))
+    assert Cpf.parse(cpf).value == cpf
+    return cpf
+
+
+def new_key() -> str:
+    return str(uuid.uuid4())
+
+
+# --- Lambda events ---------------------------------------------------------------------------------------------
+
+
+def sqs_event(*bodies: str, queue: str = "test") -> dict[str, Any]:
+    """An SQS event as Lambda delivers it to a consumer, one record per body."""
+    records = []
+    for body in bodies:
+        message_id = new_key()
+        records.append(
+            {
+                "messageId": message_id,
+                "receiptHandle": f"handle-{message_id}",
+                "body": body,
+                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": str(int(time.time() * 1000))},
+                "messageAttributes": {},
+                "md5OfBody": hashlib.md5(body.encode()).hexdigest(),  # noqa: S324 - SQS's own checksum
+                "eventSource": "aws:sqs",
+                "eventSourceARN": f"arn:aws:sqs:us-east-1:000000000000:{queue}",
+                "awsRegion": "us-east-1",
+            }
+        )
+    return {"Records": records}
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookAnswer:
+    status: int
+    body: dict[str, Any]
+
+
+def webhook_body(
+    code: str, amount: Decimal | str, *, fail: bool = False, event_id: str | None = None
+) -> dict[str, Any]:
+    """The payment provider's notification, as sagas/webhook.py documents it."""
+    return {
+        "id": event_id or f"evt_{uuid.uuid4().hex}",
+        "type": "payment.failed" if fail else "payment.confirmed",
+        "created": int(time.time()),
+        "data": {"code": code, "amount": str(amount), "currency": "BRL", "reason": "card declined" if fail else ""},
+    }
+
+
+def call_webhook(
+    body: dict[str, Any] | str,
+    *,
+    secret: str = WEBHOOK_SECRET,
+    signed_at: float | None = None,
+    signature: str | None = None,
+    signed: bool = True,
+) -> WebhookAnswer:
+    """POST /webhooks/payments through sagas.webhook.handler with an HTTP API event, signed as the provider signs
+    (or with `signature` as given, or with no signature header at all when `signed` is False)."""
+    from sagas import webhook
+
+    text = body if isinstance(body, str) else json.dumps(body)
+    headers: dict[str, str] = {}
+    if signed:
+        timestamp = int(time.time() if signed_at is None else signed_at)
+        headers[HEADER] = signature if signature is not None else sign(secret.encode(), timestamp, text.encode())
+    response = webhook.handler(
+        http_api_event("POST", "/webhooks/payments", text, headers), lambda_context("payment-webhook")
+    )
+    answer = json.loads(response["body"]) if response.get("body") else {}
+    return WebhookAnswer(int(response["statusCode"]), answer)
+
+
+# --- the harness ---------------------------------------------------------------------------------------------------
+
+
+class Timeout(AssertionError):
+    pass
+
+
+def wait_until(condition: Callable[[], Any], what: str, timeout: float = DEFAULT_TIMEOUT) -> Any:
+    """Poll `condition` until it returns something truthy (returned), or fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise Timeout(f"waited {timeout:.0f} s for {what}")
+        time.sleep(POLL_SECONDS)
+
+
+class SagaHarness:
+    def __init__(self, services: Services, provisioned: Provisioned, settings: Settings, emulator: str) -> None:
+        self.services = services
+        self.provisioned = provisioned
+        self.settings = settings
+        self.emulator = emulator
+        self.sources: EventSources | None = None
+        port = urlparse(emulator).port
+        self.local_config = LocalConfig.from_env(
+            {
+                "AWS_EMULATOR_PORT": str(port),
+                "TABLE_NAME": settings.table_name,
+                "AWS_REGION": settings.region,
+            }
+        )
+        self.sqs: Any = boto3.session.Session().client("sqs", endpoint_url=emulator, region_name=settings.region)
+        self.dynamodb: Any = boto3.session.Session().client(
+            "dynamodb", endpoint_url=emulator, region_name=settings.region
+        )
+        self._rng = random.Random()
+
+    # --- arranging -------------------------------------------------------------------------------------------
+
+    def register_demo_client(self, email: str, user_id: str) -> Client:
+        """Register a demo user (its Cognito subject as `user_id`) as a client, with its demo details."""
+        demo = next(user for user in DEMO_USERS if user.email == email)
+        assert demo.client is not None, f"{email} is not a customer"
+        return register(
+            self.services.clients, self.services.clock, user_id=user_id, user_email=email, data=demo.client
+        )
+
+    def register_buyer(self, name: str = "Comprador Teste") -> Client:
+        """A client with no Cognito user: a fresh subject, CPF and email."""
+        tag = uuid.uuid4().hex[:12]
+        return register(
+            self.services.clients,
+            self.services.clock,
+            user_id=f"buyer-{tag}",
+            user_email=f"buyer-{tag}@example.com",
+            data=RegistrationInput(name=name, cpf=make_cpf(self._rng), phone="(11) 98765-4321", address=ADDRESS),
+        )
+
+    def create_vehicle(self, price: str = "89900.00", *, brand: str = "Fiat", model: str = "Pulse") -> Vehicle:
+        return self.services.catalog.create_vehicle(
+            brand=brand, model=model, year=2024, color="Prata", price=Decimal(price)
+        )
+
+    def place_order(self, client: Client, vehicle: Vehicle) -> Order:
+        return self.services.purchase.place_vehicle_order(
+            client_id=client.id,
+            vehicle_id=vehicle.id,
+            idempotency_key=new_key(),
+            order_id=new_key(),
+            correlation_id=new_key(),
+        )
+
+    def write_order(self, client_id: str, vehicle: Vehicle) -> tuple[Order, DomainEvent]:
+        """An order and its OrderPlaced event written straight to the store, skipping placeOrder's checks."""
+        order, placed = place_vehicle_order(
+            order_id=new_key(),
+            client_id=client_id,
+            vehicle=vehicle,
+            idempotency_key=new_key(),
+            correlation_id=new_key(),
+            now=datetime.now(UTC),
+        )
+        self.services.purchase.store.apply(Change(order=order, new_order=True, events=(placed,)))
+        return order, placed
+
+    def write_awaiting_payment(self, client: Client, vehicle: Vehicle, *, ttl: timedelta = timedelta(hours=1)) -> Order:
+        """An order already in AWAITING_PAYMENT (vehicle reserved, payment record pending), written directly."""
+        now = datetime.now(UTC)
+        order, _ = place_vehicle_order(
+            order_id=new_key(),
+            client_id=client.id,
+            vehicle=vehicle,
+            idempotency_key=new_key(),
+            correlation_id=new_key(),
+            now=now,
+        )
+        payment = Payment(code=f"PAY-TEST{uuid.uuid4().hex[:8].upper()}", amount=order.total, expires_at=now + ttl)
+        reserved = advance(order, OrderStatus.RESERVED, EventType.INVENTORY_RESERVED, now)
+        awaiting = await_payment(reserved, payment, now)
+        self.services.purchase.store.apply(
+            Change(
+                order=awaiting,
+                new_order=True,
+                payment=PaymentRecord(order.id, payment, expected_status=None),
+                vehicle=VehicleClaim(vehicle.id, VehicleStatus.AVAILABLE, VehicleStatus.RESERVED, None, order.id),
+            )
+        )
+        stored = self.order(order.id)
+        assert stored.status is OrderStatus.AWAITING_PAYMENT
+        return stored
+
+    # --- acting ------------------------------------------------------------------------------------------------
+
+    def pay(self, order: Order, *, fail: bool = False, event_id: str | None = None) -> WebhookAnswer:
+        """The provider pays (or fails) the order's payment code, through the signed webhook."""
+        assert order.payment is not None, f"order {order.id} has no payment code"
+        return call_webhook(webhook_body(order.payment.code, order.payment.amount, fail=fail, event_id=event_id))
+
+    def cancel(self, order: Order) -> Order:
+        return self.services.purchase.cancel_by_customer(order.id, requested_by=order.client_id, is_admin=False)
+
+    # --- observing ---------------------------------------------------------------------------------------------
+
+    def order(self, order_id: str) -> Order:
+        order = self.services.orders.get_order(order_id)
+        assert order is not None, f"order {order_id} does not exist"
+        return order
+
+    def vehicle(self, vehicle_id: str) -> Vehicle:
+        vehicle = self.services.vehicles.get(vehicle_id)
+        assert vehicle is not None, f"vehicle {vehicle_id} does not exist"
+        return vehicle
+
+    def wait_for(
+        self, order_id: str, predicate: Callable[[Order], bool], timeout: float = DEFAULT_TIMEOUT, what: str = ""
+    ) -> Order:
+        """The order once `predicate` holds for it; fails after `timeout` seconds with the order's last state."""
+        deadline = time.monotonic() + timeout
+        while True:
+            order = self.services.orders.get_order(order_id)
+            if order is not None and predicate(order):
+                return order
+            if time.monotonic() > deadline:
+                state = "missing" if order is None else f"{order.status.value} {[h.event for h in order.history]}"
+                raise Timeout(f"waited {timeout:.0f} s for order {order_id} {what or 'to match'}; it is {state}")
+            time.sleep(POLL_SECONDS)
+
+    def wait_for_status(self, order_id: str, status: OrderStatus, timeout: float = DEFAULT_TIMEOUT) -> Order:
+        return self.wait_for(order_id, lambda order: order.status is status, timeout, f"to be {status.value}")
+
+    def wait_for_vehicle(self, vehicle_id: str, status: VehicleStatus, timeout: float = DEFAULT_TIMEOUT) -> Vehicle:
+        def matches() -> Vehicle | None:
+            vehicle = self.vehicle(vehicle_id)
+            return vehicle if vehicle.status is status else None
+
+        found: Vehicle = wait_until(matches, f"vehicle {vehicle_id} to be {status.value}", timeout)
+        return found
+
+    def emails(self, order_id: str | None = None, *, to: str | None = None) -> list[dict[str, Any]]:
+        """Emails SES accepted (the emulator keeps every one), about `order_id` (in the subject) and/or to `to`."""
+        found = []
+        for email in sent_emails(self.local_config):
+            if order_id is not None and order_id not in str(email["subject"]):
+                continue
+            if to is not None and to not in email["to"]:
+                continue
+            found.append(email)
+        return found
+
+    def wait_for_emails(
+        self, order_id: str, count: int, *, to: str | None = None, timeout: float = DEFAULT_TIMEOUT
+    ) -> list[dict[str, Any]]:
+        def enough() -> list[dict[str, Any]] | None:
+            emails = self.emails(order_id, to=to)
+            return emails if len(emails) >= count else None
+
+        found: list[dict[str, Any]] = wait_until(enough, f"{count} email(s) about order {order_id}", timeout)
+        return found
+
+    def sales_notices(self) -> list[dict[str, Any]]:
+        """Take everything on the sales-notifications queue (received and deleted, as its consumer would)."""
+        url = self.provisioned.queue_urls[SALES_NOTIFICATIONS_QUEUE.name]
+        notices: list[dict[str, Any]] = []
+        while True:
+            batch = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30).get(
+                "Messages", []
+            )
+            if not batch:
+                return notices
+            notices.extend(json.loads(message["Body"]) for message in batch)
+            entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)]
+            self.sqs.delete_message_batch(QueueUrl=url, Entries=entries)
+
+    def queue_depth(self, queue: str) -> int:
+        """Messages in a queue, visible or in flight (approximate, as SQS says)."""
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=self.provisioned.queue_urls[queue],
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+    def settle(self, timeout: float = DEFAULT_TIMEOUT) -> None:
+        """Wait until the saga has nothing left to do: every step's queue empty on three checks in a row."""
+        steps = [spec.name for spec in QUEUES if spec.event_types]
+        quiet = 0
+
+        def idle() -> bool:
+            nonlocal quiet
+            quiet = quiet + 1 if all(self.queue_depth(step) == 0 for step in steps) else 0
+            if quiet < 3:
+                time.sleep(0.2)  # the relay publishes within its 0.2 s stream poll
+            return quiet >= 3
+
+        wait_until(idle, "every saga queue to be empty", timeout)
+
+    def dead_letters(self) -> list[DeadLetter]:
+        return dead_letters(self.local_config)
+
+    def redrive(self, queue: str | None = None) -> int:
+        return redrive(self.local_config, queue)
+
+    def send_to_queue(self, queue: str, body: str) -> None:
+        self.sqs.send_message(QueueUrl=self.provisioned.queue_urls[queue], MessageBody=body)
+
+    def items(self, prefix: str) -> list[dict[str, Any]]:
+        """Every item whose partition key starts with `prefix` (a test-only scan), as plain values."""
+        items: list[dict[str, Any]] = []
+        paginator = self.dynamodb.get_paginator("scan")
+        for page in paginator.paginate(
+            TableName=self.settings.table_name,
+            FilterExpression="begins_with(PK, :prefix)",
+            ExpressionAttributeValues={":prefix": {"S": prefix}},
+        ):
+            items.extend({name: next(iter(value.values())) for name, value in item.items()} for item in page["Items"])
+        return items
+
+    def table_snapshot(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """The whole table, keyed by (PK, SK): to show that a redelivered event wrote nothing."""
+        snapshot: dict[tuple[str, str], dict[str, Any]] = {}
+        for page in self.dynamodb.get_paginator("scan").paginate(TableName=self.settings.table_name):
+            for item in page["Items"]:
+                snapshot[(item["PK"]["S"], item["SK"]["S"])] = item
+        return snapshot
+
+    def outbox(self, order_id: str, event_type: EventType | None = None) -> list[DomainEvent]:
+        """The order's events written to the outbox, oldest first."""
+        events = [
+            DomainEvent.from_json(str(item["body"]))
+            for item in self.items("OUTBOX#")
+            if item["order_id"] == order_id and (event_type is None or item["event_type"] == event_type.value)
+        ]
+        return sorted(events, key=lambda event: event.occurred_at)
+
+    def sales(self) -> list[dict[str, Any]]:
+        return self.items("SALE#")
+
+    # --- plumbing ----------------------------------------------------------------------------------------------
+
+    def drain_queues(self, timeout: float = 10.0) -> None:
+        """Empty every saga queue, the sales queue and their DLQs, in-flight messages included.
+
+        Not PurgeQueue: the emulator, like SQS, allows one purge per queue per minute.
+        """
+        specs = [spec for spec in QUEUES if spec.event_types or spec is SALES_NOTIFICATIONS_QUEUE]
+        # Queues before their DLQs: receiving a message past its maxReceiveCount moves it to the DLQ.
+        names = [spec.queue_name for spec in specs] + [spec.dlq_name for spec in specs if spec.dead_letters]
+        for name in names:
+            self._drain(self.sqs.get_queue_url(QueueName=name)["QueueUrl"], time.monotonic() + timeout)
+
+    def _drain(self, url: str, deadline: float) -> None:
+        while True:
+            batch = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30).get(
+                "Messages", []
+            )
+            if batch:
+                entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)]
+                self.sqs.delete_message_batch(QueueUrl=url, Entries=entries)
+                continue
+            attributes = self.sqs.get_queue_attributes(
+                QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+            )["Attributes"]
+            left = int(attributes["ApproximateNumberOfMessages"]) + int(
+                attributes["ApproximateNumberOfMessagesNotVisible"]
+            )
+            if left == 0:
+                return
+            if time.monotonic() > deadline:
+                raise Timeout(f"{url} still holds {left} message(s) in flight")
+            # In flight (a failed delivery waits its retry delay): it becomes visible again shortly.
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def saga_env() -> dict[str, str]:
+    """Saga environment variables a test sets on top of SAGA_DEFAULTS: override with `@saga_config(...)`."""
+    return {}
+
+
+def _configure(environment: Mapping[str, str]) -> None:
+    for name, value in environment.items():
+        if value:
+            os.environ[name] = value
+        else:
+            os.environ.pop(name, None)
+    get_settings.cache_clear()
+    saga_services.cache_clear()
+
+
+@pytest.fixture
+def saga_settings(
+    emulator: str, provisioned: Provisioned, settings: Settings, services: Services, saga_env: dict[str, str]
+) -> Iterator[SagaHarness]:
+    """The saga's environment set (no pollers running): handlers called by the test run against the emulator."""
+    environment = {
+        **SAGA_DEFAULTS,
+        "EVENTS_TOPIC_ARN": provisioned.topic_arns[EVENTS_TOPIC.name],
+        "SALES_NOTIFICATIONS_QUEUE_URL": provisioned.queue_urls[SALES_NOTIFICATIONS_QUEUE.name],
+        "SES_SENDER": SES_SENDER,
+        **saga_env,
+    }
+    previous = {name: os.environ.get(name, "") for name in environment}
+    _configure(environment)
+    # Built here, once, before any poller thread asks: boto3's default session is not safe to share while
+    # threads create clients.
+    saga_services()
+    harness = SagaHarness(services, provisioned, settings, emulator)
+    harness.drain_queues()
+    try:
+        yield harness
+    finally:
+        harness.drain_queues()
+        _configure(previous)
+
+
+@pytest.fixture
+def saga(saga_settings: SagaHarness) -> Iterator[SagaHarness]:
+    """The saga running: stream relay, every step's queue poller, the expiry schedule."""
+    sources = saga_event_sources(saga_settings.provisioned, expiry_interval=EXPIRY_INTERVAL_SECONDS)
+    saga_settings.sources = sources
+    sources.start()
+    try:
+        yield saga_settings
+    finally:
+        sources.stop()
+        saga_settings.sources = None

@@ -1,0 +1,371 @@
+"""The purchase saga end to end, in-process against moto in server mode: the outbox relay on the table's stream,
+every step's queue poller and the expiry schedule running as the local stack runs them.
+
+Each test waits on deadlines for what it expects, never on fixed sleeps.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import TypeVar
+
+import pytest
+
+pytest.register_assert_rewrite("tests.integration.saga_harness")
+
+from domain.clients import Client  # noqa: E402
+from domain.errors import Conflict  # noqa: E402
+from domain.events import EventType  # noqa: E402
+from domain.order_status import CancellationReason, OrderStatus, VehicleStatus  # noqa: E402
+from domain.orders import Order, PaymentStatus  # noqa: E402
+from domain.vehicles import Vehicle  # noqa: E402
+from sagas.wiring import saga_services  # noqa: E402
+from tests.integration.saga_harness import SagaHarness, call_webhook, saga_config, wait_until, webhook_body  # noqa: E402
+
+pytest_plugins = ["tests.integration.saga_harness"]
+
+T = TypeVar("T")
+
+HAPPY_HISTORY = [
+    "OrderPlaced",
+    "ClientValidated",
+    "InventoryReserved",
+    "PaymentRequested",
+    "PaymentConfirmed",
+    "SaleCompleted",
+]
+CUSTOMER = "customer@example.com"
+CUSTOMER2 = "customer2@example.com"
+
+
+@pytest.fixture
+def customer(saga: SagaHarness, demo_users: dict[str, str]) -> Client:
+    return saga.register_demo_client(CUSTOMER, demo_users[CUSTOMER])
+
+
+@pytest.fixture
+def vehicle(saga: SagaHarness) -> Vehicle:
+    return saga.create_vehicle("89900.00")
+
+
+def awaiting_payment(saga: SagaHarness, client: Client, vehicle: Vehicle) -> Order:
+    placed = saga.place_order(client, vehicle)
+    assert placed.status is OrderStatus.PLACED
+    return saga.wait_for_status(placed.id, OrderStatus.AWAITING_PAYMENT)
+
+
+def history(order: Order) -> list[str]:
+    return [entry.event for entry in order.history]
+
+
+def run_at_once(calls: list[Callable[[], T]]) -> list[T]:
+    """Every call in its own thread, released together by a barrier."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call: Callable[[], T]) -> T:
+        barrier.wait()
+        return call()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+# --- the happy path ------------------------------------------------------------------------------------------------
+
+
+def test_a_paid_order_completes_the_sale_and_tells_the_client_and_the_sales_team(
+    saga: SagaHarness, customer: Client, vehicle: Vehicle
+) -> None:
+    # Given an order that reached AWAITING_PAYMENT with a payment code for the vehicle's price
+    order = awaiting_payment(saga, customer, vehicle)
+    assert order.payment is not None
+    assert order.payment.code.startswith("PAY-")
+    assert order.payment.amount == vehicle.price
+    assert order.payment.status is PaymentStatus.PENDING
+    assert saga.vehicle(vehicle.id).status is VehicleStatus.RESERVED
+
+    # When the provider confirms the payment
+    answer = saga.pay(order)
+    assert (answer.status, answer.body) == (200, {"received": True, "duplicate": False})
+
+    # Then the order completes, with every step in its history in order, and the vehicle is sold
+    done = saga.wait_for_status(order.id, OrderStatus.COMPLETED)
+    assert history(done) == HAPPY_HISTORY
+    assert done.payment is not None
+    assert done.payment.status is PaymentStatus.PAID
+    assert done.cancellation_reason is None
+    sold = saga.vehicle(vehicle.id)
+    assert sold.status is VehicleStatus.SOLD
+    assert sold.reserved_by is None
+    assert [(sale["order_id"], sale["vehicle_id"]) for sale in saga.sales()] == [(order.id, vehicle.id)]
+
+    # And the client gets exactly one confirmation email, the sales team exactly one notice
+    saga.wait_for_emails(order.id, 1)
+    saga.settle()
+    emails = saga.emails(order.id)
+    assert len(emails) == 1
+    assert emails[0]["to"] == [CUSTOMER]
+    assert emails[0]["subject"] == f"Compra confirmada: pedido {order.id}"
+    notices = saga.sales_notices()
+    assert len(notices) == 1
+    assert notices[0]["type"] == "SaleCompleted"
+    assert (notices[0]["orderId"], notices[0]["vehicleId"], notices[0]["clientId"]) == (
+        order.id,
+        vehicle.id,
+        customer.id,
+    )
+    assert notices[0]["amount"] == str(vehicle.price)
+
+
+# --- failures and compensations -----------------------------------------------------------------------------------
+
+
+def test_a_failed_payment_cancels_the_order_and_releases_the_vehicle(
+    saga: SagaHarness, customer: Client, vehicle: Vehicle
+) -> None:
+    order = awaiting_payment(saga, customer, vehicle)
+
+    answer = saga.pay(order, fail=True)
+    assert answer.status == 200
+
+    cancelled = saga.wait_for_status(order.id, OrderStatus.CANCELLED)
+    assert cancelled.cancellation_reason is CancellationReason.PAYMENT_FAILED
+    assert cancelled.payment is not None
+    assert cancelled.payment.status is PaymentStatus.FAILED
+    released = saga.wait_for_vehicle(vehicle.id, VehicleStatus.AVAILABLE)
+    assert released.reserved_by is None
+    [email] = saga.wait_for_emails(order.id, 1)
+    saga.settle()
+    assert email["subject"] == f"Pedido {order.id} cancelado"
+    assert "o pagamento não foi aprovado" in email["body"]
+    assert len(saga.emails(order.id)) == 1
+    assert saga.sales() == []
+    assert saga.sales_notices() == []
+
+
+@saga_config(PAYMENT_TTL_SECONDS="2")
+def test_an_unpaid_order_expires_and_releases_the_vehicle(
+    saga: SagaHarness, customer: Client, vehicle: Vehicle
+) -> None:
+    # Given an order awaiting a payment due in two seconds
+    order = awaiting_payment(saga, customer, vehicle)
+    assert order.payment is not None
+    assert order.payment.expires_at - order.placed_at < timedelta(seconds=10)
+
+    # When nobody pays, the expiry schedule cancels it within a few seconds
+    cancelled = saga.wait_for_status(order.id, OrderStatus.CANCELLED, timeout=15)
+    assert cancelled.cancellation_reason is CancellationReason.PAYMENT_EXPIRED
+    assert EventType.PAYMENT_EXPIRED.value in history(cancelled)
+    assert cancelled.payment is not None
+    assert cancelled.payment.status is PaymentStatus.EXPIRED
+
+    # And the vehicle is for sale again; the client is told once
+    saga.wait_for_vehicle(vehicle.id, VehicleStatus.AVAILABLE)
+    [email] = saga.wait_for_emails(order.id, 1)
+    assert "o prazo de pagamento expirou" in email["body"]
+
+
+def test_a_customer_cancelling_right_after_placing_releases_the_vehicle(
+    saga: SagaHarness, customer: Client, vehicle: Vehicle, demo_users: dict[str, str]
+) -> None:
+    # When the customer cancels as soon as the order is placed (racing the saga's first steps)
+    placed = saga.place_order(customer, vehicle)
+    cancelled = saga.cancel(placed)
+    assert cancelled.status is OrderStatus.CANCELLED
+    assert cancelled.cancellation_reason is CancellationReason.CUSTOMER_CANCELLED
+
+    # Then, once the saga is done, the order stays cancelled for that reason and the vehicle is free
+    saga.wait_for_emails(placed.id, 1)
+    saga.settle()
+    final = saga.order(placed.id)
+    assert final.status is OrderStatus.CANCELLED
+    assert final.cancellation_reason is CancellationReason.CUSTOMER_CANCELLED
+    free = saga.vehicle(vehicle.id)
+    assert (free.status, free.reserved_by) == (VehicleStatus.AVAILABLE, None)
+    assert len(saga.emails(placed.id)) == 1
+
+    # And another buyer can reserve it
+    other = saga.register_demo_client(CUSTOMER2, demo_users[CUSTOMER2])
+    awaiting_payment(saga, other, vehicle)
+
+
+def test_a_customer_cancelling_while_payment_is_pending_releases_the_vehicle(
+    saga: SagaHarness, customer: Client, vehicle: Vehicle
+) -> None:
+    order = awaiting_payment(saga, customer, vehicle)
+
+    cancelled = saga.cancel(order)
+
+    assert (cancelled.status, cancelled.cancellation_reason) == (
+        OrderStatus.CANCELLED,
+        CancellationReason.CUSTOMER_CANCELLED,
+    )
+    saga.wait_for_vehicle(vehicle.id, VehicleStatus.AVAILABLE)
+    [email] = saga.wait_for_emails(order.id, 1)
+    assert "você cancelou o pedido" in email["body"]
+    stored = saga.order(order.id)
+    assert stored.status is OrderStatus.CANCELLED
+    assert history(stored)[-1] == EventType.ORDER_CANCELLED.value
+    # Cancelling again returns the cancelled order unchanged
+    again = saga.cancel(order)
+    assert (again.status, again.version) == (OrderStatus.CANCELLED, stored.version)
+
+
+def test_a_completed_order_cannot_be_cancelled(saga: SagaHarness, customer: Client, vehicle: Vehicle) -> None:
+    order = awaiting_payment(saga, customer, vehicle)
+    saga.pay(order)
+    done = saga.wait_for_status(order.id, OrderStatus.COMPLETED)
+
+    with pytest.raises(Conflict, match="can no longer be cancelled"):
+        saga.cancel(done)
+
+    after = saga.order(order.id)
+    assert (after.status, after.version) == (OrderStatus.COMPLETED, done.version)
+    assert saga.vehicle(vehicle.id).status is VehicleStatus.SOLD
+
+
+def test_a_payment_after_cancellation_keeps_the_order_cancelled_and_records_a_refund(
+    saga: SagaHarness, customer: Client, vehicle: Vehicle
+) -> None:
+    # Given an order the customer cancelled while its payment was pending, its compensation done
+    order = awaiting_payment(saga, customer, vehicle)
+    saga.cancel(order)
+    saga.wait_for_emails(order.id, 1)
+    saga.wait_for_vehicle(vehicle.id, VehicleStatus.AVAILABLE)
+
+    # When the payment arrives anyway
+    answer = saga.pay(order)
+    assert answer.status == 200
+
+    # Then the order stays cancelled, owes the amount back, and the client is told about the refund
+    refunded = saga.wait_for(order.id, lambda o: o.refund_owed is not None, what="to owe a refund")
+    assert refunded.status is OrderStatus.CANCELLED
+    assert refunded.cancellation_reason is CancellationReason.CUSTOMER_CANCELLED
+    assert refunded.refund_owed == vehicle.price
+    assert EventType.REFUND_OWED.value in history(refunded)
+    emails = saga.wait_for_emails(order.id, 2)
+    saga.settle()
+    subjects = sorted(email["subject"] for email in saga.emails(order.id))
+    assert subjects == sorted([f"Pedido {order.id} cancelado", f"Reembolso do pedido {order.id}"])
+    refund = next(email for email in emails if email["subject"].startswith("Reembolso"))
+    assert "89900.00" in refund["body"]
+    # Nothing was sold
+    assert saga.vehicle(vehicle.id).status is VehicleStatus.AVAILABLE
+    assert saga.sales() == []
+
+
+def test_an_order_for_a_client_that_does_not_exist_is_cancelled_as_client_invalid(
+    saga: SagaHarness, vehicle: Vehicle
+) -> None:
+    # Given an order written for a buyer who never registered (placeOrder refuses those: written to the store)
+    order, _ = saga.write_order("nobody-registered-this-id", vehicle)
+
+    cancelled = saga.wait_for_status(order.id, OrderStatus.CANCELLED)
+
+    assert cancelled.cancellation_reason is CancellationReason.CLIENT_INVALID
+    assert history(cancelled) == ["OrderPlaced", "OrderRejected", "OrderCancelled"]
+    saga.settle()
+    assert saga.vehicle(vehicle.id).status is VehicleStatus.AVAILABLE
+    assert saga.emails(order.id) == []  # nobody to tell
+
+
+# --- concurrency ------------------------------------------------------------------------------------------------
+
+
+def test_twenty_buyers_of_one_vehicle_make_exactly_one_sale(saga: SagaHarness, vehicle: Vehicle) -> None:
+    # Given twenty registered clients
+    buyers = [saga.register_buyer(f"Comprador {number}") for number in range(20)]
+
+    # When they all order the same vehicle at once
+    placed = run_at_once([lambda buyer=buyer: saga.place_order(buyer, vehicle) for buyer in buyers])
+    assert all(order.status is OrderStatus.PLACED for order in placed)
+    assert len({order.id for order in placed}) == 20
+
+    # Then exactly one order reaches AWAITING_PAYMENT; the others are cancelled
+    def settled(order: Order) -> bool:
+        return order.status in {OrderStatus.AWAITING_PAYMENT, OrderStatus.CANCELLED}
+
+    orders = [saga.wait_for(order.id, settled, timeout=60, what="to be reserved or cancelled") for order in placed]
+    winners = [order for order in orders if order.status is OrderStatus.AWAITING_PAYMENT]
+    assert len(winners) == 1
+    [winner] = winners
+
+    # And paying it completes the one sale
+    saga.pay(winner)
+    saga.wait_for_status(winner.id, OrderStatus.COMPLETED)
+    saga.settle()
+    final = {order.id: saga.order(order.id) for order in placed}
+    losers = [order for order in final.values() if order.id != winner.id]
+    assert len(losers) == 19
+    assert all(order.status is OrderStatus.CANCELLED for order in losers)
+    assert all(order.cancellation_reason is CancellationReason.VEHICLE_UNAVAILABLE for order in losers)
+    assert saga.vehicle(vehicle.id).status is VehicleStatus.SOLD
+    assert [(sale["order_id"], sale["vehicle_id"]) for sale in saga.sales()] == [(winner.id, vehicle.id)]
+    # Every buyer was told exactly once
+    for order in placed:
+        assert len(saga.emails(order.id)) == 1
+
+
+# --- product bugs, pinned ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="domain/purchase.py: a customer cancellation leaves the payment record PENDING in the expiry index; "
+    "the sweep reads the oldest `limit` due payments and skips them forever, so they starve real expiries",
+)
+def test_payments_of_cancelled_orders_do_not_starve_the_expiry_sweep(
+    saga_settings: SagaHarness, demo_users: dict[str, str]
+) -> None:
+    # Given an order cancelled by its customer while its payment was pending (the older deadline)...
+    harness = saga_settings
+    customer = harness.register_demo_client(CUSTOMER, demo_users[CUSTOMER])
+    first = harness.write_awaiting_payment(customer, harness.create_vehicle(), ttl=timedelta(seconds=-60))
+    harness.cancel(first)
+    # ...and a later order that nobody pays
+    second = harness.write_awaiting_payment(customer, harness.create_vehicle(), ttl=timedelta(seconds=-30))
+
+    # When the sweep runs (with a page of one; the handler's page is 100, so 100 such cancellations suffice)
+    purchase = saga_services().purchase
+    for _ in range(3):
+        purchase.expire_due_payments(limit=1)
+
+    # Then the unpaid order's payment has expired
+    assert harness.order(second.id).payment is not None
+    assert EventType.PAYMENT_EXPIRED.value in history(harness.order(second.id))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="domain/purchase.py: a payment of the wrong amount marks the payment PAID (leaving the expiry index), "
+    "then complete_sale raises InvalidEvent and the event dead-letters: the order stays AWAITING_PAYMENT and "
+    "the vehicle RESERVED forever",
+)
+@saga_config(PAYMENT_TTL_SECONDS="2")
+def test_a_payment_of_the_wrong_amount_does_not_hold_the_vehicle_forever(
+    saga: SagaHarness, customer: Client, vehicle: Vehicle
+) -> None:
+    # Given an order awaiting payment, paid one real short of its total
+    order = awaiting_payment(saga, customer, vehicle)
+    assert order.payment is not None
+    short = order.payment.amount.amount - 1
+    assert call_webhook(webhook_body(order.payment.code, short)).status == 200
+
+    # When the saga has dealt with it (or given up on it: the PaymentConfirmed dead-letters after 3 receives)
+    def dealt_with() -> bool:
+        moved_on = saga.order(order.id).status is not OrderStatus.AWAITING_PAYMENT
+        return moved_on or any(letter.queue == "complete-sale" for letter in saga.dead_letters())
+
+    wait_until(dealt_with, "the wrong payment to be dealt with", timeout=20)
+    # and the payment deadline is long past, with the expiry schedule running meanwhile
+    deadline = order.payment.expires_at + timedelta(seconds=1)
+    wait_until(lambda: saga.services.clock.now() > deadline, "the payment deadline to pass", timeout=5)
+    saga.settle()
+
+    # Then the order is not left waiting for a payment that already came, holding the vehicle
+    final = saga.order(order.id)
+    assert final.status is not OrderStatus.AWAITING_PAYMENT
+    assert saga.vehicle(vehicle.id).status is not VehicleStatus.RESERVED
