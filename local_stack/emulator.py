@@ -42,10 +42,46 @@ class SerializedDynamoDB:
             return list(self._app(environ, start_response))
 
 
+def keep_streams_across_cancelled_transactions() -> None:
+    """Patch moto so that a cancelled TransactWriteItems leaves the table's stream as it was.
+
+    moto rolls a cancelled transaction back by putting back a deep copy of each table, stream shard included. The
+    shard that stream readers hold then never grows again (the local saga stopped at the first refused
+    transaction), and it keeps records of writes that were rolled back. Real DynamoDB writes no stream record
+    for a cancelled transaction and its stream goes on.
+    """
+    from moto.dynamodb.models import DynamoDBBackend
+
+    original = DynamoDBBackend.transact_write_items
+    if getattr(original, "keeps_streams", False):
+        return
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        shards = {
+            name: (table.stream_shard, len(table.stream_shard.items))
+            for name, table in self.tables.items()
+            if table.stream_shard is not None
+        }
+        try:
+            original(self, transact_items)
+        except Exception:
+            for name, (shard, length) in shards.items():
+                del shard.items[length:]
+                restored = self.tables.get(name)
+                if restored is not None:
+                    restored.stream_shard = shard
+                    shard.table = restored
+            raise
+
+    transact_write_items.keeps_streams = True  # type: ignore[attr-defined]
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
 def serve(host: str, port: int) -> None:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
+    keep_streams_across_cancelled_transactions()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     app = SerializedDynamoDB(DomainDispatcherApplication(create_backend_app))
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)

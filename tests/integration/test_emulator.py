@@ -1,0 +1,54 @@
+"""The emulator behaves like DynamoDB where moto alone does not, for what the platform relies on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+
+from local_stack.resources import Provisioned
+
+
+def read_stream(streams: Any, iterator: str) -> tuple[list[str], str]:
+    result = streams.get_records(ShardIterator=iterator)
+    keys = [record["dynamodb"]["Keys"]["PK"]["S"] for record in result["Records"]]
+    return keys, result["NextShardIterator"]
+
+
+def test_a_cancelled_transaction_neither_appears_on_the_stream_nor_stops_it(
+    emulator: str, provisioned: Provisioned
+) -> None:
+    # Regression: moto restored a deep copy of the table on a cancelled transaction; the stream reader kept the
+    # old shard, which held a record of the rolled-back write and never received another one. The local saga
+    # stopped at the first refused registration.
+    dynamodb = boto3.client("dynamodb")
+    streams = boto3.client("dynamodbstreams")
+    table = provisioned.table_name
+    stream_arn = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][-1]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard, ShardIteratorType="LATEST")[
+        "ShardIterator"
+    ]
+    dynamodb.put_item(TableName=table, Item={"PK": {"S": "TEST#taken"}, "SK": {"S": "X"}})
+    _, iterator = read_stream(streams, iterator)
+
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+        dynamodb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": table, "Item": {"PK": {"S": "TEST#rolled-back"}, "SK": {"S": "X"}}}},
+                {
+                    "Put": {
+                        "TableName": table,
+                        "Item": {"PK": {"S": "TEST#taken"}, "SK": {"S": "X"}},
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                    }
+                },
+            ]
+        )
+    dynamodb.put_item(TableName=table, Item={"PK": {"S": "TEST#after"}, "SK": {"S": "X"}})
+    keys, _ = read_stream(streams, iterator)
+
+    assert keys == ["TEST#after"]
+    for key in ("TEST#taken", "TEST#after"):
+        dynamodb.delete_item(TableName=table, Key={"PK": {"S": key}, "SK": {"S": "X"}})
