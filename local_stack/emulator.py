@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
+import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -40,6 +43,61 @@ class SerializedDynamoDB:
         with self._lock:
             # Drain the response inside the lock: moto builds it lazily.
             return list(self._app(environ, start_response))
+
+
+# The user agent marker of the local event sources' clients: their polling is Lambda's doing, not the app's.
+EVENT_SOURCE_AGENT = "local-event-source"
+_CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request")
+_ACTION = re.compile(rb"(?:^|&)Action=([A-Za-z]+)")
+
+
+class RequestCounter:
+    """Counts the AWS requests the emulator serves, by caller, service and operation: what a sale costs.
+
+    `GET /_local/requests` reads the counts, `DELETE /_local/requests` starts again. Requests by the local event
+    sources (Lambda's pollers on AWS) are counted apart from the application's own.
+    """
+
+    PATH = "/_local/requests"
+
+    def __init__(self, app: WSGIApp) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+        self._counts: dict[str, dict[str, dict[str, int]]] = {}
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == self.PATH:
+            return self._report(environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        self._count(environ, body)
+        return self._app(environ, start_response)
+
+    def _count(self, environ: dict[str, Any], body: bytes) -> None:
+        scope = _CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        if scope is None:
+            return
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        service = "dynamodbstreams" if target.startswith("DynamoDBStreams") else scope.group(1)
+        action = _ACTION.search(body)
+        operation = target.rsplit(".", 1)[-1] if target else (action.group(1).decode() if action else "?")
+        caller = "event-source" if EVENT_SOURCE_AGENT in environ.get("HTTP_USER_AGENT", "") else "application"
+        with self._lock:
+            operations = self._counts.setdefault(caller, {}).setdefault(service, {})
+            operations[operation] = operations.get(operation, 0) + 1
+            if operation == "TransactWriteItems":
+                # Each item of a transaction is billed as two writes: count the items.
+                items = len(json.loads(body or b"{}").get("TransactItems", []))
+                operations["TransactWriteItems.items"] = operations.get("TransactWriteItems.items", 0) + items
+
+    def _report(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        with self._lock:
+            if environ.get("REQUEST_METHOD") == "DELETE":
+                self._counts = {}
+            body = json.dumps(self._counts).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
 
 
 def keep_streams_across_cancelled_transactions() -> None:
@@ -83,7 +141,7 @@ def serve(host: str, port: int) -> None:
 
     keep_streams_across_cancelled_transactions()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    app = SerializedDynamoDB(DomainDispatcherApplication(create_backend_app))
+    app = RequestCounter(SerializedDynamoDB(DomainDispatcherApplication(create_backend_app)))
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
     server.serve_forever()
 
