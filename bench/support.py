@@ -6,10 +6,12 @@ import os
 import statistics
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 
 from local_stack.config import FAKE_CREDENTIALS
 from local_stack.emulator import Emulator
+from local_stack.resources import Provisioned
 
 BENCH_TABLE = "vehicle-platform-bench"
 PAGE_QUERY = (
@@ -33,35 +35,59 @@ def bench_environment(endpoint: str) -> dict[str, str]:
         "TABLE_NAME": BENCH_TABLE,
         "APP_ENV": "aws",
         "CURSOR_SECRET": "bench-cursor-secret",
+        "PAYMENT_WEBHOOK_SECRET": "bench-webhook-secret",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
     }
 
 
+@dataclass
+class BenchStack:
+    endpoint: str
+    environment: dict[str, str]
+    provisioned: Provisioned
+
+
 @contextmanager
-def seeded_emulator(port: int, vehicles: int = 40) -> Iterator[dict[str, str]]:
-    """An emulator with the platform's resources and `vehicles` vehicles; yields the functions' environment."""
+def emulated_platform(port: int) -> Iterator[BenchStack]:
+    """An emulator with every resource of the platform; the functions' environment set in this process."""
     with Emulator("127.0.0.1", port) as emulator:
         environment = bench_environment(emulator.endpoint)
         os.environ.update(environment)
-        from local_stack.resources import provision
+        from local_stack.resources import EVENTS_TOPIC, SALES_NOTIFICATIONS_QUEUE, SES_SENDER, provision
 
         provisioned = provision(emulator.endpoint, "us-east-1", BENCH_TABLE)
         environment |= {
             "COGNITO_USER_POOL_ID": provisioned.user_pool_id,
             "COGNITO_CLIENT_ID": provisioned.user_pool_client_id,
             "COGNITO_JWKS_URL": f"{emulator.endpoint}/{provisioned.user_pool_id}/.well-known/jwks.json",
+            "EVENTS_TOPIC_ARN": provisioned.topic_arns[EVENTS_TOPIC.name],
+            "SALES_NOTIFICATIONS_QUEUE_URL": provisioned.queue_urls[SALES_NOTIFICATIONS_QUEUE.name],
+            "SES_SENDER": SES_SENDER,
         }
         os.environ.update(environment)
-        from graphql_api.wiring import dynamo_services
-        from runtime.settings import Settings
+        yield BenchStack(emulator.endpoint, environment, provisioned)
 
-        catalog = dynamo_services(Settings.from_env(environment)).catalog
-        for n in range(vehicles):
-            catalog.create_vehicle(
-                brand=("Fiat", "Toyota", "Honda", "Jeep")[n % 4],
-                model=f"Model {n}",
-                year=2015 + n % 10,
-                color="Prata",
-                price=Decimal(40000 + 1375 * n),
-            )
-        yield environment
+
+def seed_vehicles(environment: dict[str, str], count: int) -> list[str]:
+    from graphql_api.wiring import dynamo_services
+    from runtime.settings import Settings
+
+    catalog = dynamo_services(Settings.from_env(environment)).catalog
+    return [
+        catalog.create_vehicle(
+            brand=("Fiat", "Toyota", "Honda", "Jeep")[n % 4],
+            model=f"Model {n}",
+            year=2015 + n % 10,
+            color="Prata",
+            price=Decimal(40000 + 1375 * n),
+        ).id
+        for n in range(count)
+    ]
+
+
+@contextmanager
+def seeded_emulator(port: int, vehicles: int = 40) -> Iterator[dict[str, str]]:
+    """An emulator with the platform's resources and `vehicles` vehicles; yields the functions' environment."""
+    with emulated_platform(port) as stack:
+        seed_vehicles(stack.environment, vehicles)
+        yield stack.environment

@@ -45,8 +45,10 @@ class SerializedDynamoDB:
             return list(self._app(environ, start_response))
 
 
-# The user agent marker of the local event sources' clients: their polling is Lambda's doing, not the app's.
-EVENT_SOURCE_AGENT = "local-event-source"
+# A client that names itself in its user agent (`caller/<name>`) is counted apart from the application: the local
+# event sources (whose polling Lambda does on AWS) and the benchmarks that watch a saga run.
+_CALLER = re.compile(r"caller/([\w-]+)")
+EVENT_SOURCE_AGENT = "caller/event-source"
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request")
 _ACTION = re.compile(rb"(?:^|&)Action=([A-Za-z]+)")
 
@@ -55,7 +57,7 @@ class RequestCounter:
     """Counts the AWS requests the emulator serves, by caller, service and operation: what a sale costs.
 
     `GET /_local/requests` reads the counts, `DELETE /_local/requests` starts again. Requests by the local event
-    sources (Lambda's pollers on AWS) are counted apart from the application's own.
+    sources (Lambda's pollers on AWS) and other named callers are counted apart from the application's own.
     """
 
     PATH = "/_local/requests"
@@ -82,7 +84,8 @@ class RequestCounter:
         service = "dynamodbstreams" if target.startswith("DynamoDBStreams") else scope.group(1)
         action = _ACTION.search(body)
         operation = target.rsplit(".", 1)[-1] if target else (action.group(1).decode() if action else "?")
-        caller = "event-source" if EVENT_SOURCE_AGENT in environ.get("HTTP_USER_AGENT", "") else "application"
+        named = _CALLER.search(environ.get("HTTP_USER_AGENT", ""))
+        caller = named.group(1) if named else "application"
         with self._lock:
             operations = self._counts.setdefault(caller, {}).setdefault(service, {})
             operations[operation] = operations.get(operation, 0) + 1
@@ -100,38 +103,80 @@ class RequestCounter:
         return [body]
 
 
-def keep_streams_across_cancelled_transactions() -> None:
-    """Patch moto so that a cancelled TransactWriteItems leaves the table's stream as it was.
+def _stored(table: Any, hash_value: Any, range_value: Any) -> Any:
+    if range_value is None:
+        return table.items.get(hash_value)
+    return table.items.get(hash_value, {}).get(range_value)
 
-    moto rolls a cancelled transaction back by putting back a deep copy of each table, stream shard included. The
-    shard that stream readers hold then never grows again (the local saga stopped at the first refused
-    transaction), and it keeps records of writes that were rolled back. Real DynamoDB writes no stream record
-    for a cancelled transaction and its stream goes on.
+
+def _restore(table: Any, hash_value: Any, range_value: Any, item: Any) -> None:
+    if range_value is None:
+        if item is None:
+            table.items.pop(hash_value, None)
+        else:
+            table.items[hash_value] = item
+        return
+    by_range = table.items.setdefault(hash_value, {})
+    if item is None:
+        by_range.pop(range_value, None)
+        if not by_range:
+            del table.items[hash_value]
+    else:
+        by_range[range_value] = item
+
+
+def transactions_like_dynamodb() -> None:
+    """Patch moto's TransactWriteItems to roll back only what it touched, and to leave the stream as it was.
+
+    moto makes a deep copy of every table a transaction touches and puts the copy back when it is cancelled. The
+    copy costs time in proportion to the table (the local saga slowed down as orders piled up), and it replaces
+    the stream shard too: readers kept the old shard, which held records of the rolled-back writes and never
+    received another one (the local saga stopped at the first refused registration). Real DynamoDB writes no
+    stream record for a cancelled transaction, and its stream goes on.
     """
+    import copy
+    import types
+
+    from moto.dynamodb import models as dynamodb_models
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
 
     original = DynamoDBBackend.transact_write_items
-    if getattr(original, "keeps_streams", False):
+    if getattr(original, "like_dynamodb", False):
         return
+    # Tables are no longer copied (their items are, below); everything else moto copies as before.
+    dynamodb_models.copy = types.SimpleNamespace(  # type: ignore[attr-defined]
+        copy=copy.copy,
+        deepcopy=lambda value, memo=None: value if isinstance(value, Table) else copy.deepcopy(value, memo),
+    )
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        shards = {
-            name: (table.stream_shard, len(table.stream_shard.items))
-            for name, table in self.tables.items()
+        snapshots = []
+        for entry in transact_items:
+            operation = next(iter(entry.values()))
+            table = self.tables.get(operation.get("TableName"))
+            key = operation.get("Key") or operation.get("Item") or {}
+            if table is None or table.hash_key_attr not in key:
+                continue
+            hash_value = DynamoType(key[table.hash_key_attr])
+            range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr in key else None
+            snapshots.append((table, hash_value, range_value, copy.deepcopy(_stored(table, hash_value, range_value))))
+        stream_lengths = {
+            table.name: (table.stream_shard, len(table.stream_shard.items))
+            for table, *_ in snapshots
             if table.stream_shard is not None
         }
         try:
             original(self, transact_items)
         except Exception:
-            for name, (shard, length) in shards.items():
+            for table, hash_value, range_value, item in reversed(snapshots):
+                _restore(table, hash_value, range_value, item)
+            for shard, length in stream_lengths.values():
                 del shard.items[length:]
-                restored = self.tables.get(name)
-                if restored is not None:
-                    restored.stream_shard = shard
-                    shard.table = restored
             raise
 
-    transact_write_items.keeps_streams = True  # type: ignore[attr-defined]
+    transact_write_items.like_dynamodb = True  # type: ignore[attr-defined]
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
@@ -139,7 +184,7 @@ def serve(host: str, port: int) -> None:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
-    keep_streams_across_cancelled_transactions()
+    transactions_like_dynamodb()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     app = RequestCounter(SerializedDynamoDB(DomainDispatcherApplication(create_backend_app)))
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)

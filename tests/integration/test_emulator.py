@@ -52,3 +52,46 @@ def test_a_cancelled_transaction_neither_appears_on_the_stream_nor_stops_it(
     assert keys == ["TEST#after"]
     for key in ("TEST#taken", "TEST#after"):
         dynamodb.delete_item(TableName=table, Key={"PK": {"S": key}, "SK": {"S": "X"}})
+
+
+def test_a_cancelled_transaction_leaves_every_item_as_it_was(emulator: str, provisioned: Provisioned) -> None:
+    # The emulator rolls a cancelled transaction back item by item (moto copied whole tables): check it does.
+    dynamodb = boto3.client("dynamodb")
+    table = provisioned.table_name
+    dynamodb.put_item(TableName=table, Item={"PK": {"S": "TEST#kept"}, "SK": {"S": "X"}, "n": {"N": "1"}})
+    dynamodb.put_item(TableName=table, Item={"PK": {"S": "TEST#deleted"}, "SK": {"S": "X"}})
+
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+        dynamodb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": table, "Item": {"PK": {"S": "TEST#new"}, "SK": {"S": "X"}}}},
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": {"PK": {"S": "TEST#kept"}, "SK": {"S": "X"}},
+                        "UpdateExpression": "SET n = :two",
+                        "ExpressionAttributeValues": {":two": {"N": "2"}},
+                    }
+                },
+                {"Delete": {"TableName": table, "Key": {"PK": {"S": "TEST#deleted"}, "SK": {"S": "X"}}}},
+                {
+                    "ConditionCheck": {
+                        "TableName": table,
+                        "Key": {"PK": {"S": "TEST#absent"}, "SK": {"S": "X"}},
+                        "ConditionExpression": "attribute_exists(PK)",
+                    }
+                },
+            ]
+        )
+
+    def stored(key: str) -> dict[str, Any] | None:
+        item: dict[str, Any] | None = dynamodb.get_item(
+            TableName=table, Key={"PK": {"S": key}, "SK": {"S": "X"}}, ConsistentRead=True
+        ).get("Item")
+        return item
+
+    assert stored("TEST#new") is None
+    assert stored("TEST#kept") == {"PK": {"S": "TEST#kept"}, "SK": {"S": "X"}, "n": {"N": "1"}}
+    assert stored("TEST#deleted") is not None
+    for key in ("TEST#kept", "TEST#deleted"):
+        dynamodb.delete_item(TableName=table, Key={"PK": {"S": key}, "SK": {"S": "X"}})

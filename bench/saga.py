@@ -1,0 +1,242 @@
+"""The purchase saga on the local stack: how long its steps take, how many sales it completes per second, and
+what AWS requests (and money) a completed sale costs.
+
+Everything runs as `make dev` runs it: moto in server mode in its own process, the table's stream and every step's
+queue polled by the local event sources that stand in for Lambda's, the same handlers. Orders are placed through
+the API's use case (`Purchase.place_vehicle_order`, what `placeOrder` calls) and paid through the webhook's Lambda
+handler with a signed event, as the provider would.
+
+- Latencies are read from each order's own history (the time each step committed), so watching the order does not
+  slow it down: placeOrder -> AWAITING_PAYMENT, and webhook call -> COMPLETED.
+- Throughput: CONCURRENT buyers of different vehicles at once, each paying as soon as asked to.
+- Requests: counted by the emulator for COUNTED sales, by caller and service (GET /_local/requests).
+
+Run: `make bench` (or `.venv/bin/python -m bench.saga`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bench.support import emulated_platform, seed_vehicles, summary
+from tests.conftest import free_port
+
+SEQUENTIAL = 20
+CONCURRENT = 20
+COUNTED = 10
+POLL_SECONDS = 0.02
+TIMEOUT_SECONDS = 60
+
+# On-demand prices, us-east-1, late 2026 (arm64 Lambda). SES (0.10 USD per 1000 emails) is left aside.
+PRICES_PER_MILLION = {
+    "api-gateway-http-request": 1.00,
+    "lambda-request": 0.20,
+    "dynamodb-write-unit": 0.625,
+    "dynamodb-read-unit": 0.125,
+    "sns-publish": 0.50,
+    "sqs-request": 0.40,
+}
+LAMBDA_GB_SECOND = 0.0000133334
+LAMBDA_MEMORY_GB = 0.5
+# Used only when the event sources do not report the time their handlers took.
+ASSUMED_LAMBDA_SECONDS = 0.05
+# DynamoDB operations and the capacity units each costs (items under 1 KB written, 4 KB read).
+WRITES = {"PutItem": 1, "UpdateItem": 1, "DeleteItem": 1, "TransactWriteItems.items": 2}
+READS = {"GetItem": 1, "Query": 1, "BatchGetItem": 1}
+
+
+@dataclass
+class Sale:
+    order_id: str
+    placed_ms: float  # placeOrder -> AWAITING_PAYMENT
+    paid_ms: float  # webhook -> COMPLETED
+
+
+def _requests(endpoint: str, method: str = "GET") -> dict[str, Any]:
+    request = urllib.request.Request(f"{endpoint}/_local/requests", method=method)  # noqa: S310 - loopback
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        counts: dict[str, Any] = json.loads(response.read())
+        return counts
+
+
+def _since(history: list[Any], start: datetime, event: str) -> float:
+    moment = next(entry.at for entry in history if entry.event == event)
+    return (moment - start).total_seconds() * 1000
+
+
+class Buyer:
+    def __init__(self, services: Any, webhook: Any, webhook_secret: bytes) -> None:
+        self.services = services
+        self.webhook = webhook
+        self.webhook_secret = webhook_secret
+
+    def wait_for(self, order_id: str, statuses: set[str]) -> Any:
+        deadline = time.monotonic() + TIMEOUT_SECONDS
+        while True:
+            order = self.services.orders.get_order(order_id)
+            if order.status.value in statuses:
+                return order
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"order {order_id} stuck in {order.status}")
+            time.sleep(POLL_SECONDS)
+
+    def buy(self, client_id: str, vehicle_id: str) -> Sale:
+        from local_stack.lambda_events import http_api_event, lambda_context
+        from runtime.webhook_signature import HEADER, sign
+
+        started = datetime.now(UTC)
+        order = self.services.purchase.place_vehicle_order(
+            client_id=client_id,
+            vehicle_id=vehicle_id,
+            idempotency_key=str(uuid.uuid4()),
+            order_id=str(uuid.uuid4()),
+            correlation_id=str(uuid.uuid4()),
+        )
+        awaiting = self.wait_for(order.id, {"AWAITING_PAYMENT", "CANCELLED"})
+        body = json.dumps(
+            {
+                "id": f"evt_{uuid.uuid4().hex}",
+                "type": "payment.confirmed",
+                "data": {"code": awaiting.payment.code, "amount": str(awaiting.payment.amount)},
+            }
+        )
+        headers = {HEADER: sign(self.webhook_secret, int(time.time()), body.encode())}
+        paying = datetime.now(UTC)
+        response = self.webhook(http_api_event("POST", "/webhooks/payments", body, headers), lambda_context("webhook"))
+        assert response["statusCode"] == 200, response
+        completed = self.wait_for(order.id, {"COMPLETED", "CANCELLED"})
+        assert completed.status.value == "COMPLETED", completed
+        history = list(completed.history)
+        return Sale(order.id, _since(history, started, "PaymentRequested"), _since(history, paying, "SaleCompleted"))
+
+
+def register_clients(services: Any, count: int) -> list[str]:
+    from domain.clients import AddressInput
+    from domain.registration import RegistrationInput, register
+
+    clients = []
+    for n in range(count):
+        digits = [int(d) for d in f"{100000000 + n * 7919:09d}"]
+        for weights_from in (10, 11):
+            total = sum(d * w for d, w in zip(digits, range(weights_from, 1, -1), strict=False))
+            digits.append(0 if total % 11 < 2 else 11 - total % 11)
+        subject = f"bench-client-{n}"
+        register(
+            services.clients,
+            services.clock,
+            user_id=subject,
+            user_email=f"bench{n}@example.com",
+            data=RegistrationInput(
+                name=f"Cliente {n}",
+                cpf="".join(map(str, digits)),
+                phone="+55 11 98765-4321",
+                address=AddressInput("Rua A", "1", "Centro", "São Paulo", "SP", "01001-000"),
+            ),
+        )
+        clients.append(subject)
+    return clients
+
+
+def cost_per_million_sales(
+    per_sale: dict[str, dict[str, float]], lambda_requests: float, lambda_seconds: float
+) -> dict[str, float]:
+    dynamodb = per_sale.get("dynamodb", {})
+    writes = sum(dynamodb.get(op, 0) * units for op, units in WRITES.items())
+    reads = sum(dynamodb.get(op, 0) * units for op, units in READS.items())
+    sns = sum(per_sale.get("sns", {}).values())
+    sqs = sum(per_sale.get("sqs", {}).values())
+    return {
+        "API Gateway (placeOrder, webhook)": 2 * PRICES_PER_MILLION["api-gateway-http-request"],
+        "Lambda requests": lambda_requests * PRICES_PER_MILLION["lambda-request"],
+        "Lambda duration": lambda_seconds * LAMBDA_MEMORY_GB * LAMBDA_GB_SECOND * 1_000_000,
+        "DynamoDB writes": writes * PRICES_PER_MILLION["dynamodb-write-unit"],
+        "DynamoDB reads": reads * PRICES_PER_MILLION["dynamodb-read-unit"],
+        "SNS publishes": sns * PRICES_PER_MILLION["sns-publish"],
+        "SQS requests": sqs * PRICES_PER_MILLION["sqs-request"],
+    }
+
+
+def main() -> None:
+    with emulated_platform(free_port()) as stack:
+        from graphql_api.wiring import dynamo_services
+        from local_stack.platform import saga_event_sources
+        from runtime.settings import Settings, get_settings
+        from sagas import webhook
+
+        get_settings.cache_clear()
+        settings = Settings.from_env(stack.environment)
+        services = dynamo_services(settings)
+        total = SEQUENTIAL + CONCURRENT + COUNTED
+        vehicles = seed_vehicles(stack.environment, total)
+        clients = register_clients(services, total)
+        buyer = Buyer(services, webhook.handler, settings.saga.webhook_secret)
+        sources = saga_event_sources(stack.provisioned, expiry_interval=60)
+        with sources:
+            buyer.buy(clients[0], vehicles[0])  # warm every handler once
+
+            sequential = [buyer.buy(clients[n], vehicles[n]) for n in range(1, SEQUENTIAL)]
+
+            started = time.perf_counter()
+            burst_range = slice(SEQUENTIAL, SEQUENTIAL + CONCURRENT)
+            with ThreadPoolExecutor(CONCURRENT) as pool:
+                burst = list(pool.map(buyer.buy, clients[burst_range], vehicles[burst_range]))
+            elapsed = time.perf_counter() - started
+
+            _requests(stack.endpoint, "DELETE")
+            before = {source.name: (source.batches, source.records) for source in sources.sources}
+            for n in range(SEQUENTIAL + CONCURRENT, total):
+                buyer.buy(clients[n], vehicles[n])
+            counts = _requests(stack.endpoint)
+            invocations = sum(source.batches - before[source.name][0] for source in sources.sources)
+            delivered = sum(
+                source.records - before[source.name][1]
+                for source in sources.sources
+                if source.name not in {"outbox-relay", "payment-expiry"}
+            )
+            seconds = sum(getattr(source, "seconds", 0.0) for source in sources.sources)
+
+    placed = summary([sale.placed_ms for sale in sequential])
+    paid = summary([sale.paid_ms for sale in sequential])
+    print("Purchase saga on the local stack (moto server + local event sources, one machine, 2 cores)")
+    print(f"  placeOrder -> AWAITING_PAYMENT   median {placed['median_ms']:7.1f} ms   p95 {placed['p95_ms']:7.1f} ms")
+    print(f"  payment -> COMPLETED             median {paid['median_ms']:7.1f} ms   p95 {paid['p95_ms']:7.1f} ms")
+    print(f"    ({len(sequential)} sales one after another, read from each order's history)")
+    print(
+        f"  throughput: {len(burst)} concurrent buyers completed in {elapsed:.2f} s = {len(burst) / elapsed:.1f} sales/s"
+    )
+
+    per_sale = {
+        service: {operation: n / COUNTED for operation, n in operations.items()}
+        for service, operations in counts.get("application", {}).items()
+    }
+    print(f"  AWS requests per completed sale, made by the platform's code (mean of {COUNTED} sales):")
+    for service, operations in sorted(per_sale.items()):
+        detail = ", ".join(f"{operation} {n:.1f}" for operation, n in sorted(operations.items()))
+        print(f"    {service:<16} {sum(n for op, n in operations.items() if '.' not in op):5.1f}   ({detail})")
+    lambda_requests = 2 + invocations / COUNTED
+    messages = delivered / COUNTED
+    print(
+        f"    Lambda invocations {lambda_requests:.1f} (placeOrder and webhook 2, relay and saga steps {lambda_requests - 2:.1f})"
+    )
+    print(f"    SQS messages delivered to saga steps {messages:.1f}: Lambda's pollers receive and delete each")
+    # Lambda's pollers: at worst one receive and one delete per message (batching only lowers it).
+    per_sale["sqs"] = {**per_sale.get("sqs", {}), "ReceiveMessage+DeleteMessage": 2 * messages}
+    lambda_seconds = seconds / COUNTED if seconds else ASSUMED_LAMBDA_SECONDS * lambda_requests
+    costs = cost_per_million_sales(per_sale, lambda_requests, lambda_seconds)
+    print(
+        f"  cost per million sales, on-demand USD (Lambda {LAMBDA_MEMORY_GB * 1024:.0f} MB arm64, {lambda_seconds:.2f} s per sale):"
+    )
+    for item, usd in costs.items():
+        print(f"    {item:<40} {usd:8.2f}")
+    print(f"    {'total (SES aside)':<40} {sum(costs.values()):8.2f}")
+
+
+if __name__ == "__main__":
+    main()
