@@ -146,7 +146,7 @@ def transactions_like_dynamodb() -> None:
     if getattr(original, "like_dynamodb", False):
         return
     # Tables are no longer copied (their items are, below); everything else moto copies as before.
-    dynamodb_models.copy = types.SimpleNamespace(  # type: ignore[attr-defined]
+    dynamodb_models.copy = types.SimpleNamespace(  # type: ignore[attr-defined,assignment]
         copy=copy.copy,
         deepcopy=lambda value, memo=None: value if isinstance(value, Table) else copy.deepcopy(value, memo),
     )

@@ -104,7 +104,7 @@ class EventSource:
         raise NotImplementedError
 
     def run(self, stop: threading.Event) -> None:
-        """The thread's loop. It never ends on an error: a local stack whose consumer died silently is worse."""
+        """The thread's loop. It never ends on an error: a consumer that died silently would stall the flow unseen."""
         while not stop.is_set():
             try:
                 if not self.ready.is_set():
@@ -112,7 +112,7 @@ class EventSource:
                     self.ready.set()
                 self.poll(stop)
             except Exception:
-                log.exception("event source %s: polling failed; trying again in %.0f s", self.name, ERROR_PAUSE_SECONDS)
+                log.exception("event source %s: polling failed; trying again in %g s", self.name, ERROR_PAUSE_SECONDS)
                 stop.wait(ERROR_PAUSE_SECONDS)
 
     def _invoke(self, event: dict[str, Any], identifiers: Sequence[str]) -> set[str] | None:
@@ -514,6 +514,9 @@ class EventSources:
         """Start every source and wait until each is positioned (so a stream delivers what is written next)."""
         if self._started:
             return
+        if self._threads:
+            # A loop that outlived stop() (a handler still running) would poll side by side with its successor.
+            raise RuntimeError(f"{len(self._threads)} event source thread(s) from the last start are still running")
         self._started = True
         self._stop = threading.Event()
         self._launch(self.sources)
