@@ -50,6 +50,7 @@ schema: install
 bench: install
 	$(BIN)/python -m bench.cold_start
 	$(BIN)/python -m bench.graphql_latency
+	$(BIN)/python -m bench.saga
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache
