@@ -43,8 +43,11 @@ def _notification(payload: object) -> tuple[str, str, bool, Money, str]:
         raise ValidationFailed("type", "type must be payment.confirmed or payment.failed")
     if not isinstance(code, str) or not code:
         raise ValidationFailed("data.code", "the payment code is required")
-    amount = Money.parse(Decimal(str(data.get("amount", "0"))), field="data.amount", allow_zero=True)
-    return provider_event_id, code, _TYPES[kind], amount, str(data.get("reason") or "")
+    amount = data.get("amount")
+    if isinstance(amount, bool) or not isinstance(amount, str | int | Decimal):
+        raise ValidationFailed("data.amount", "the amount paid is required, as a number or a string")
+    paid = Money.parse(amount, field="data.amount", allow_zero=True)
+    return provider_event_id, code, _TYPES[kind], paid, str(data.get("reason") or "")
 
 
 @app.post("/webhooks/payments")
@@ -61,7 +64,9 @@ def payment_webhook() -> Response[str]:
         logger.warning("refused a webhook call: %s", error)
         return _json(401, {"error": "invalid signature"})
     try:
-        provider_event_id, code, paid, amount, reason = _notification(json.loads(body or b"null"))
+        # Amounts as exact decimals: a float would turn 189900.10 into 189900.1000000000058...
+        notification = json.loads(body or b"null", parse_float=Decimal)
+        provider_event_id, code, paid, amount, reason = _notification(notification)
         new = services.purchase.receive_payment_notification(
             provider_event_id=provider_event_id, code=code, paid=paid, amount=amount, detail=reason
         )

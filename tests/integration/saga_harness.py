@@ -7,7 +7,7 @@ Load it as a plugin from a test module (`pytest_plugins = ["tests.integration.sa
 - `saga_settings`: the environment set and the settings caches cleared, without pollers: for tests that call the
   handlers themselves (the webhook, a consumer fed a hand-built SQS event);
 - `saga`: the same, plus the stream relay, every step's queue poller and the expiry schedule running, as the
-  local stack runs them. Queues and DLQs are purged before and after; the table is emptied by `services`.
+  local stack runs them. Queues and DLQs are drained before and after; the table is emptied by `services`.
 
 Both yield a `SagaHarness` with helpers to register clients, create vehicles, place, wait for, pay and cancel
 orders, and read what the saga sent: emails, sales notices, dead letters, outbox records and sales.
@@ -15,10 +15,12 @@ orders, and read what the saga sent: emails, sales notices, dead letters, outbox
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import random
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -33,6 +35,7 @@ import pytest
 
 from domain.clients import AddressInput, Client
 from domain.events import DomainEvent, EventType
+from domain.notifications import Email
 from domain.order_status import OrderStatus, VehicleStatus
 from domain.orders import Order, Payment, advance, await_payment, place_vehicle_order
 from domain.purchase import Change, PaymentRecord, VehicleClaim
@@ -49,6 +52,7 @@ from local_stack.platform import saga_event_sources
 from local_stack.resources import EVENTS_TOPIC, QUEUES, SALES_NOTIFICATIONS_QUEUE, SES_SENDER, Provisioned
 from runtime.settings import Settings, get_settings
 from runtime.webhook_signature import HEADER, sign
+from sagas.adapters import SesMailer
 from sagas.wiring import saga_services
 
 WEBHOOK_SECRET = "saga-tests-webhook-secret"
@@ -177,7 +181,16 @@ def call_webhook(
 
 
 class Timeout(AssertionError):
-    pass
+    """What a test waited for did not happen in time."""
+
+
+# Clients and queue addresses for the whole session: creating a boto3 client costs tens of milliseconds.
+_QUEUE_URLS: dict[str, str] = {}
+
+
+@functools.cache
+def _client(service: str, endpoint: str, region: str) -> Any:
+    return boto3.session.Session().client(service, endpoint_url=endpoint, region_name=region)  # type: ignore[call-overload]
 
 
 def wait_until(condition: Callable[[], Any], what: str, timeout: float = DEFAULT_TIMEOUT) -> Any:
@@ -207,11 +220,13 @@ class SagaHarness:
                 "AWS_REGION": settings.region,
             }
         )
-        self.sqs: Any = boto3.session.Session().client("sqs", endpoint_url=emulator, region_name=settings.region)
-        self.dynamodb: Any = boto3.session.Session().client(
-            "dynamodb", endpoint_url=emulator, region_name=settings.region
-        )
+        self.sqs: Any = _client("sqs", emulator, settings.region)
+        self.dynamodb: Any = _client("dynamodb", emulator, settings.region)
         self._rng = random.Random()
+        self._ses: Any = _client("ses", emulator, settings.region)
+        self._ses_baseline = int(self._ses.get_send_quota()["SentLast24Hours"])
+        self._lock = threading.Lock()
+        self._emails: list[dict[str, Any]] = []
 
     # --- arranging -------------------------------------------------------------------------------------------
 
@@ -219,9 +234,7 @@ class SagaHarness:
         """Register a demo user (its Cognito subject as `user_id`) as a client, with its demo details."""
         demo = next(user for user in DEMO_USERS if user.email == email)
         assert demo.client is not None, f"{email} is not a customer"
-        return register(
-            self.services.clients, self.services.clock, user_id=user_id, user_email=email, data=demo.client
-        )
+        return register(self.services.clients, self.services.clock, user_id=user_id, user_email=email, data=demo.client)
 
     def register_buyer(self, name: str = "Comprador Teste") -> Client:
         """A client with no Cognito user: a fresh subject, CPF and email."""
@@ -292,7 +305,7 @@ class SagaHarness:
     def pay(self, order: Order, *, fail: bool = False, event_id: str | None = None) -> WebhookAnswer:
         """The provider pays (or fails) the order's payment code, through the signed webhook."""
         assert order.payment is not None, f"order {order.id} has no payment code"
-        return call_webhook(webhook_body(order.payment.code, order.payment.amount, fail=fail, event_id=event_id))
+        return call_webhook(webhook_body(order.payment.code, str(order.payment.amount), fail=fail, event_id=event_id))
 
     def cancel(self, order: Order) -> Order:
         return self.services.purchase.cancel_by_customer(order.id, requested_by=order.client_id, is_admin=False)
@@ -335,15 +348,31 @@ class SagaHarness:
         return found
 
     def emails(self, order_id: str | None = None, *, to: str | None = None) -> list[dict[str, Any]]:
-        """Emails SES accepted (the emulator keeps every one), about `order_id` (in the subject) and/or to `to`."""
-        found = []
-        for email in sent_emails(self.local_config):
-            if order_id is not None and order_id not in str(email["subject"]):
-                continue
-            if to is not None and to not in email["to"]:
-                continue
-            found.append(email)
-        return found
+        """Emails the saga handed to SES and SES accepted, about `order_id` (in the subject) and/or to `to`.
+
+        Recorded in-process by a spy around SesMailer.send: the emulator's own record (`/moto-api/data.json`) holds
+        every object moto ever made and grows to megabytes, too slow to poll. `ses_sent()` counts what SES
+        accepted, and `sent_by_ses(order_id)` reads its record, to check the spy against the emulator.
+        """
+        with self._lock:
+            recorded = list(self._emails)
+        return [
+            email
+            for email in recorded
+            if (order_id is None or order_id in email["subject"]) and (to is None or to in email["to"])
+        ]
+
+    def ses_sent(self) -> int:
+        """How many emails SES accepted since this harness started (its send quota's 24-hour count)."""
+        return int(self._ses.get_send_quota()["SentLast24Hours"]) - self._ses_baseline
+
+    def sent_by_ses(self, order_id: str) -> list[dict[str, Any]]:
+        """The emulator's own record of the emails about `order_id` (slow: reads /moto-api/data.json)."""
+        return [email for email in sent_emails(self.local_config) if order_id in str(email["subject"])]
+
+    def record_email(self, email: Email) -> None:
+        with self._lock:
+            self._emails.append({"to": [email.to], "subject": email.subject, "body": email.body})
 
     def wait_for_emails(
         self, order_id: str, count: int, *, to: str | None = None, timeout: float = DEFAULT_TIMEOUT
@@ -390,6 +419,16 @@ class SagaHarness:
             return quiet >= 3
 
         wait_until(idle, "every saga queue to be empty", timeout)
+
+    def delivered(self, queue: str) -> int:
+        """Records the running poller of `queue` has handed to its consumer, redeliveries included."""
+        assert self.sources is not None, "the saga is not running"
+        return next(source.records for source in self.sources.sources if source.name == queue)
+
+    def failures(self) -> int:
+        """Records the running consumers failed (reported, or raised), over every source."""
+        assert self.sources is not None, "the saga is not running"
+        return sum(source.failures for source in self.sources.sources)
 
     def dead_letters(self) -> list[DeadLetter]:
         return dead_letters(self.local_config)
@@ -443,29 +482,35 @@ class SagaHarness:
         # Queues before their DLQs: receiving a message past its maxReceiveCount moves it to the DLQ.
         names = [spec.queue_name for spec in specs] + [spec.dlq_name for spec in specs if spec.dead_letters]
         for name in names:
-            self._drain(self.sqs.get_queue_url(QueueName=name)["QueueUrl"], time.monotonic() + timeout)
+            self._drain(self._queue_url(name), time.monotonic() + timeout)
+
+    def _queue_url(self, name: str) -> str:
+        if name not in _QUEUE_URLS:
+            _QUEUE_URLS[name] = self.sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        return _QUEUE_URLS[name]
 
     def _drain(self, url: str, deadline: float) -> None:
         while True:
+            attributes = self.sqs.get_queue_attributes(
+                QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+            )["Attributes"]
+            visible, in_flight = (
+                int(attributes["ApproximateNumberOfMessages"]),
+                int(attributes["ApproximateNumberOfMessagesNotVisible"]),
+            )
+            if visible + in_flight == 0:
+                return
             batch = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30).get(
                 "Messages", []
             )
             if batch:
                 entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)]
                 self.sqs.delete_message_batch(QueueUrl=url, Entries=entries)
-                continue
-            attributes = self.sqs.get_queue_attributes(
-                QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-            )["Attributes"]
-            left = int(attributes["ApproximateNumberOfMessages"]) + int(
-                attributes["ApproximateNumberOfMessagesNotVisible"]
-            )
-            if left == 0:
-                return
-            if time.monotonic() > deadline:
-                raise Timeout(f"{url} still holds {left} message(s) in flight")
-            # In flight (a failed delivery waits its retry delay): it becomes visible again shortly.
-            time.sleep(0.1)
+            elif time.monotonic() > deadline:
+                raise Timeout(f"{url} still holds {in_flight} message(s) in flight")
+            else:
+                # In flight (a failed delivery waits its retry delay): it becomes visible again shortly.
+                time.sleep(0.1)
 
 
 @pytest.fixture
@@ -486,7 +531,11 @@ def _configure(environment: Mapping[str, str]) -> None:
 
 @pytest.fixture
 def saga_settings(
-    emulator: str, provisioned: Provisioned, settings: Settings, services: Services, saga_env: dict[str, str]
+    provisioned: Provisioned,
+    settings: Settings,
+    services: Services,
+    saga_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[SagaHarness]:
     """The saga's environment set (no pollers running): handlers called by the test run against the emulator."""
     environment = {
@@ -501,7 +550,15 @@ def saga_settings(
     # Built here, once, before any poller thread asks: boto3's default session is not safe to share while
     # threads create clients.
     saga_services()
-    harness = SagaHarness(services, provisioned, settings, emulator)
+    assert settings.endpoint_url, "the saga tests run against the emulator"
+    harness = SagaHarness(services, provisioned, settings, settings.endpoint_url)
+    send = SesMailer.send
+
+    def send_and_record(mailer: SesMailer, email: Email) -> None:
+        send(mailer, email)
+        harness.record_email(email)
+
+    monkeypatch.setattr(SesMailer, "send", send_and_record)
     harness.drain_queues()
     try:
         yield harness

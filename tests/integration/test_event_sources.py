@@ -95,7 +95,10 @@ def test_a_message_is_delivered_once_in_lambdas_event_shape_and_then_deleted(sou
     sqs.send_message(
         QueueUrl=url,
         MessageBody='{"eventType": "OrderPlaced"}',
-        MessageAttributes={"eventType": {"DataType": "String", "StringValue": "OrderPlaced"}},
+        MessageAttributes={
+            "eventType": {"DataType": "String", "StringValue": "OrderPlaced"},
+            "signature": {"DataType": "Binary", "BinaryValue": b"\x00\x01"},
+        },
     )
     received: list[Event] = []
 
@@ -112,6 +115,8 @@ def test_a_message_is_delivered_once_in_lambdas_event_shape_and_then_deleted(sou
     assert record["messageAttributes"]["eventType"]["stringValue"] == "OrderPlaced"
     assert record["messageAttributes"]["eventType"]["dataType"] == "String"
     assert "StringValue" not in record["messageAttributes"]["eventType"]
+    assert record["messageAttributes"]["signature"]["binaryValue"] == "AAE="  # base64, as Lambda sends it
+    assert record["md5OfMessageAttributes"]
     assert record["eventSource"] == "aws:sqs"
     assert record["eventSourceARN"].endswith(url.rsplit("/", 1)[1])
     assert record["awsRegion"] == "us-east-1"
@@ -272,7 +277,8 @@ def test_stream_records_reach_the_handler_as_insert_and_modify(
     source = StreamEventSource("outbox-relay", table, handler)
     sources.add(source)
     sources.start()
-    dynamodb.put_item(TableName=table, Item={"id": {"S": "car-1"}, "status": {"S": "available"}, "price": {"N": "5"}})
+    car = {"id": {"S": "car-1"}, "status": {"S": "available"}, "price": {"N": "5"}, "photo": {"B": b"\x00\x01"}}
+    dynamodb.put_item(TableName=table, Item=car)
     wait_for(lambda: len(received) == 1, "the INSERT")
     dynamodb.update_item(
         TableName=table,
@@ -286,7 +292,10 @@ def test_stream_records_reach_the_handler_as_insert_and_modify(
     [insert] = received[0]["Records"]
     assert insert["eventName"] == "INSERT"
     assert insert["dynamodb"]["Keys"] == {"id": {"S": "car-1"}}
-    assert insert["dynamodb"]["NewImage"] == {"id": {"S": "car-1"}, "status": {"S": "available"}, "price": {"N": "5"}}
+    assert insert["dynamodb"]["NewImage"] == {
+        **car,
+        "photo": {"B": "AAE="},
+    }  # binary base64-encoded, as Lambda sends it
     assert "OldImage" not in insert["dynamodb"]
     assert insert["dynamodb"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
     assert isinstance(insert["dynamodb"]["ApproximateCreationDateTime"], float)
