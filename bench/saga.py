@@ -143,13 +143,10 @@ class Buyer:
 def register_clients(services: Any, count: int) -> list[str]:
     from domain.clients import AddressInput
     from domain.registration import RegistrationInput, register
+    from domain.values import Cpf
 
     clients = []
     for n in range(count):
-        digits = [int(d) for d in f"{100000000 + n * 7919:09d}"]
-        for weights_from in (10, 11):
-            total = sum(d * w for d, w in zip(digits, range(weights_from, 1, -1), strict=False))
-            digits.append(0 if total % 11 < 2 else 11 - total % 11)
         subject = f"bench-client-{n}"
         register(
             services.clients,
@@ -158,7 +155,7 @@ def register_clients(services: Any, count: int) -> list[str]:
             user_email=f"bench{n}@example.com",
             data=RegistrationInput(
                 name=f"Cliente {n}",
-                cpf="".join(map(str, digits)),
+                cpf=Cpf.complete(f"{100000000 + n * 7919:09d}").value,
                 phone="+55 11 98765-4321",
                 address=AddressInput("Rua A", "1", "Centro", "São Paulo", "SP", "01001-000"),
             ),

@@ -80,6 +80,13 @@ def _optional_text(raw: str | None, *, field: str, max_length: int) -> str | Non
     return required_text(raw, field=field, max_length=max_length)
 
 
+def _cpf_check_digits(first_nine: str) -> str:
+    values = [int(d) for d in first_nine]
+    dv1 = _mod11_digit(values, (10, 9, 8, 7, 6, 5, 4, 3, 2))
+    dv2 = _mod11_digit([*values, dv1], (11, 10, 9, 8, 7, 6, 5, 4, 3, 2))
+    return f"{dv1}{dv2}"
+
+
 @dataclass(frozen=True, slots=True)
 class Cpf:
     """Individual taxpayer number: 11 digits, the last two being mod-11 check digits."""
@@ -97,12 +104,14 @@ class Cpf:
         # Repeated digits pass the mod-11 check, yet no such CPF is ever issued.
         if len(set(digits)) == 1:
             raise ValidationFailed(field, "CPF is not valid")
-        values = [int(d) for d in digits]
-        dv1 = _mod11_digit(values[:9], (10, 9, 8, 7, 6, 5, 4, 3, 2))
-        dv2 = _mod11_digit(values[:10], (11, 10, 9, 8, 7, 6, 5, 4, 3, 2))
-        if values[9:] != [dv1, dv2]:
+        if digits[9:] != _cpf_check_digits(digits[:9]):
             raise ValidationFailed(field, "CPF is not valid")
         return cls(digits)
+
+    @classmethod
+    def complete(cls, first_nine: str) -> Self:
+        """The CPF whose first nine digits these are (demo data, tests): the check digits computed."""
+        return cls.parse(first_nine + _cpf_check_digits(first_nine))
 
     def __str__(self) -> str:
         v = self.value

@@ -47,20 +47,8 @@ ADDRESS = AddressInput(
 # --- helpers -------------------------------------------------------------------------------------------------
 
 
-def _check_digit(digits: list[int]) -> int:
-    weights = range(len(digits) + 1, 1, -1)
-    remainder = sum(d * w for d, w in zip(digits, weights, strict=True)) % 11
-    return 0 if remainder < 2 else 11 - remainder
-
-
 def make_cpf(first_nine: str) -> str:
-    """A valid CPF from its first nine digits (mod-11 check digits), checked by the domain's own parser."""
-    digits = [int(d) for d in first_nine]
-    digits.append(_check_digit(digits))
-    digits.append(_check_digit(digits))
-    cpf = "".join(map(str, digits))
-    assert Cpf.parse(cpf).value == cpf
-    return cpf
+    return Cpf.complete(first_nine).value
 
 
 @pytest.fixture
