@@ -23,10 +23,12 @@ class InjectedFault(RuntimeError):
     """A crash injected by test configuration (FAULT_INJECTION_RATE), before or after a step's commit."""
 
 
-def _maybe_crash(services: SagaServices, where: str) -> None:
+def _injected_fault(services: SagaServices) -> str | None:
+    """Where this delivery crashes ("before" or "after" the step's commit), at the configured rate; or None."""
     rate = services.settings.saga.fault_rate
     if rate and random.random() < rate:  # noqa: S311 - fault injection, not cryptography
-        raise InjectedFault(f"injected fault {where} the step")
+        return random.choice(("before", "after"))  # noqa: S311
+    return None
 
 
 def consumer(name: str, step: Step) -> Callable[[dict[str, Any], Any], Any]:
@@ -45,9 +47,12 @@ def consumer(name: str, step: Step) -> Callable[[dict[str, Any], Any], Any]:
                 # A message this queue's filter should never let through: fail it so it ends in the DLQ, seen.
                 raise InvalidEvent(f"{name} does not handle {event.event_type}")
             services = saga_services()
-            _maybe_crash(services, "before")
+            fault = _injected_fault(services)
+            if fault == "before":
+                raise InjectedFault("injected fault before the step")
             step(services)(event, name)
-            _maybe_crash(services, "after")
+            if fault == "after":
+                raise InjectedFault("injected fault after the step's commit")
             logger.info("handled")
         finally:
             logger.thread_safe_clear_keys()
