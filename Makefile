@@ -2,7 +2,7 @@
 # Both bootstrap what they need from nothing but Python 3.11 (and, for later parts, Node.js 20).
 
 # The interpreter itself, not a shim: uv rebuilds .venv whenever the interpreter path changes.
-PYTHON ?= $(shell (python3.11 || python3) -c 'import sys; print(sys.executable)' 2>/dev/null)
+PYTHON ?= $(shell python3.11 -c 'import sys; print(sys.executable)' 2>/dev/null || python3 -c 'import sys; print(sys.executable)')
 UV_VERSION := 0.13.9
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
@@ -15,6 +15,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
 .PHONY: dev test lint fmt typecheck pytest schema bench install clean
 
 $(UV):
+	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed (python3.11 or python3 on PATH)"; exit 1; }
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
