@@ -227,15 +227,14 @@ def test_messages_that_are_not_events_end_in_the_dead_letter_queue_and_can_be_re
 
 
 class Crash:
-    """Stands in for sagas.consumers._maybe_crash: crashes once, at the point it is armed for."""
+    """Stands in for sagas.consumers._injected_fault: one crash, at the point it is armed for."""
 
     def __init__(self) -> None:
         self.armed: str | None = None
 
-    def __call__(self, _services: SagaServices, where: str) -> None:
-        if self.armed == where:
-            self.armed = None
-            raise InjectedFault(f"injected fault {where} the step")
+    def __call__(self, _services: SagaServices) -> str | None:
+        where, self.armed = self.armed, None
+        return where
 
 
 def deliver(queue: str, event: DomainEvent) -> Any:
@@ -274,7 +273,7 @@ def next_event(harness: SagaHarness, order_id: str, event_type: EventType) -> Do
 @pytest.fixture
 def crash(saga_settings: SagaHarness, monkeypatch: pytest.MonkeyPatch) -> Crash:
     injected = Crash()
-    monkeypatch.setattr(consumers, "_maybe_crash", injected)
+    monkeypatch.setattr(consumers, "_injected_fault", injected)
     return injected
 
 
