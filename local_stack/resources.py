@@ -62,9 +62,11 @@ SAGA_QUEUES = tuple(
     for step, event_types in STEP_SUBSCRIPTIONS.items()
 )
 SALES_NOTIFICATIONS_QUEUE = QueueSpec("sales-notifications")
+# $connect leaves a delayed message here: when it comes back, a connection without connection_init is ended.
+WS_INIT_TIMEOUT_QUEUE = QueueSpec("ws-init-timeout")
 INTAKE_FILES_QUEUE = QueueSpec("intake-files", visibility_timeout=60)
 INTAKE_ORDERS_QUEUE = QueueSpec("intake-orders", fifo=True)
-QUEUES = (*SAGA_QUEUES, SALES_NOTIFICATIONS_QUEUE, INTAKE_FILES_QUEUE, INTAKE_ORDERS_QUEUE)
+QUEUES = (*SAGA_QUEUES, SALES_NOTIFICATIONS_QUEUE, WS_INIT_TIMEOUT_QUEUE, INTAKE_FILES_QUEUE, INTAKE_ORDERS_QUEUE)
 
 INVOICES_BUCKET = f"{PREFIX}-invoices"
 INTAKE_BUCKET = f"{PREFIX}-intake"

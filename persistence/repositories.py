@@ -131,7 +131,7 @@ class DynamoVehicleStore:
         return item
 
     @staticmethod
-    def _to_vehicle(item: VehicleItem) -> Vehicle:
+    def to_vehicle(item: VehicleItem) -> Vehicle:
         return Vehicle(
             id=item.id,
             brand=item.brand,
@@ -148,23 +148,23 @@ class DynamoVehicleStore:
 
     def get(self, vehicle_id: str) -> Vehicle | None:
         try:
-            return self._to_vehicle(VehicleItem.get(*VehicleItem.key(vehicle_id), consistent_read=True))
+            return self.to_vehicle(VehicleItem.get(*VehicleItem.key(vehicle_id), consistent_read=True))
         except VehicleItem.DoesNotExist:
             return None
 
     def get_many(self, vehicle_ids: Iterable[str]) -> Mapping[str, Vehicle]:
         keys = [VehicleItem.key(vehicle_id) for vehicle_id in dict.fromkeys(vehicle_ids)]
-        return {item.id: self._to_vehicle(item) for item in VehicleItem.batch_get(keys)}
+        return {item.id: self.to_vehicle(item) for item in VehicleItem.batch_get(keys)}
 
     def add(self, vehicle: Vehicle) -> Vehicle:
         item = self._to_item(vehicle)
         _put(item, new=True, refusal=Conflict(f"vehicle {vehicle.id} already exists"))
-        return self._to_vehicle(item)
+        return self.to_vehicle(item)
 
     def save(self, vehicle: Vehicle) -> Vehicle:
         item = self._to_item(vehicle)
         _put(item, new=False, refusal=StaleVersion("vehicle", vehicle.id))
-        return self._to_vehicle(item)
+        return self.to_vehicle(item)
 
     def list_by_status(self, status: VehicleStatus, first: int, after: str | None) -> Page[Vehicle]:
         return list_page(
@@ -174,7 +174,7 @@ class DynamoVehicleStore:
             cursors=self._cursors,
             first=first,
             after=after,
-            convert=self._to_vehicle,
+            convert=self.to_vehicle,
         )
 
 

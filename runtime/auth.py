@@ -41,6 +41,8 @@ class Principal:
     subject: str
     email: str | None
     roles: frozenset[Role]
+    # When the token that vouched for them expires (epoch seconds): what it authorized ends then too.
+    expires_at: float | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -99,7 +101,12 @@ class TokenVerifier:
         groups = claims.get("cognito:groups") or []
         roles = frozenset(Role(group) for group in groups if group in _KNOWN_ROLES)
         email = claims.get("email")
-        return Principal(subject=str(claims["sub"]), email=str(email) if email else None, roles=roles)
+        return Principal(
+            subject=str(claims["sub"]),
+            email=str(email) if email else None,
+            roles=roles,
+            expires_at=float(claims["exp"]),
+        )
 
     def _check_audience(self, claims: dict[str, Any]) -> None:
         token_use = claims["token_use"]

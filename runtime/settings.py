@@ -47,6 +47,14 @@ _DEFAULT_SAGA = SagaSettings()
 
 
 @dataclass(frozen=True, slots=True)
+class RealtimeSettings:
+    # The @connections endpoint; empty on AWS, where each event names its API's domain and stage.
+    management_url: str = ""
+    # Where $connect schedules the check that the client sent connection_init in time (a delayed message).
+    init_timeout_queue_url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     region: str
     table_name: str
@@ -59,6 +67,7 @@ class Settings:
     cursor_secret: bytes
     limits: GraphQLLimits
     saga: SagaSettings
+    realtime: RealtimeSettings
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -109,6 +118,10 @@ class Settings:
                 ).encode(),
                 fault_rate=fault_rate,
                 duplicate_delivery=duplicate_delivery,
+            ),
+            realtime=RealtimeSettings(
+                management_url=environ.get("WS_MANAGEMENT_URL", ""),
+                init_timeout_queue_url=environ.get("WS_INIT_TIMEOUT_QUEUE_URL", ""),
             ),
         )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from strawberry.dataloader import DataLoader
 
@@ -44,6 +45,10 @@ class Loaders:
         )
 
 
+class NothingPushed(LookupError):
+    """A subscription field read outside a push: subscriptions are served over the WebSocket only."""
+
+
 @dataclass
 class RequestContext:
     request_id: str
@@ -57,6 +62,10 @@ class RequestContext:
     def loaders(self) -> Loaders:
         """Made on first use: most requests never load item by item."""
         return Loaders.for_request(self.services)
+
+    def pushed(self, kind: str, key: str | None) -> Any:
+        """The state a subscription pushes: only a push (over the WebSocket) has any."""
+        raise NothingPushed(f"{kind} {key or ''}: subscriptions are served over the WebSocket")
 
     def viewer(self) -> Principal | None:
         """The caller, verified once per request. A token that is present but invalid is always an error."""
@@ -81,3 +90,21 @@ class RequestContext:
         if not principal.is_admin:
             raise Forbidden("only the dealership's staff (group admin) may do this")
         return principal
+
+
+@dataclass
+class PushContext(RequestContext):
+    """The context of a push: the subscriber's verified principal and the new state being pushed to them."""
+
+    principal: Principal | None = None
+    # ("order", order id) -> the order; ("vehicle", None) -> the vehicle that changed.
+    state: dict[tuple[str, str | None], object] = field(default_factory=dict)
+
+    def viewer(self) -> Principal | None:
+        return self.principal
+
+    def pushed(self, kind: str, key: str | None) -> Any:
+        try:
+            return self.state[(kind, key)]
+        except KeyError as error:
+            raise NothingPushed(f"no {kind} {key or ''} in this push") from error

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
@@ -20,6 +22,7 @@ from graphql_api.types import (
     Connection,
     CreateProductInput,
     CreateVehicleInput,
+    Invoice,
     Order,
     PlaceOrderInput,
     Product,
@@ -196,10 +199,26 @@ class Schema(strawberry.Schema):
         present_errors(errors, request_id, document)
 
 
+@strawberry.type(description="Over the WebSocket (graphql-transport-ws): each change, as it happens.")
+class Subscription:
+    @strawberry.subscription(description="The order's every status change. The order's owner or staff only.")
+    async def order_status_changed(self, info: Info, order_id: strawberry.ID) -> AsyncGenerator[Order, None]:
+        yield Order.from_domain(info.context.pushed("order", str(order_id)))
+
+    @strawberry.subscription(description="The order's invoice's every status change. The order's owner or staff.")
+    async def invoice_status_changed(self, info: Info, order_id: strawberry.ID) -> AsyncGenerator[Invoice, None]:
+        yield info.context.pushed("invoice", str(order_id))
+
+    @strawberry.subscription(description="A vehicle reserved, released or sold. Anyone signed in.")
+    async def vehicle_availability_changed(self, info: Info) -> AsyncGenerator[Vehicle, None]:
+        yield Vehicle.from_domain(info.context.pushed("vehicle", None))
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
     return Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         config=StrawberryConfig(disable_field_suggestions=not settings.local_mode),
         extensions=[
             request_limits(settings),

@@ -1,0 +1,230 @@
+"""WebSocket connections and their subscriptions on DynamoDB.
+
+A subscription is stored under its topic (`order:<id>`, `vehicles`...), so that pushing a change to its subscribers
+is one Query on the topic, never a scan. Everything expires a little after API Gateway's two-hour limit on a
+connection, in case a $disconnect never arrived.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, VersionAttribute
+from pynamodb.connection import Connection
+from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from domain.errors import StaleVersion
+from persistence import schema
+from persistence.models import TableItem
+from realtime.protocol import ConnectionState, SubscribeRequest
+from runtime.auth import Principal, Role
+
+# API Gateway ends a connection after two hours; a little more, and whatever $disconnect missed is gone.
+RETENTION_SECONDS = 2 * 3600 + 15 * 60
+
+
+class ConnectionItem(TableItem):
+    connection_id = UnicodeAttribute()
+    init_received = BooleanAttribute()
+    acknowledged = BooleanAttribute()
+    # operation id -> topic, to find the subscriptions again when the connection ends
+    subscriptions = UnicodeAttribute()
+    subject = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    roles = UnicodeAttribute(null=True)
+    token_expires_at = NumberAttribute(null=True)
+    connected_at = NumberAttribute()
+    version = VersionAttribute()
+    expires_at = NumberAttribute(attr_name=schema.TTL_ATTRIBUTE)
+
+    @staticmethod
+    def key(connection_id: str) -> tuple[str, str]:
+        return f"WSCONN#{connection_id}", "CONNECTION"
+
+
+class SubscriptionItem(TableItem):
+    connection_id = UnicodeAttribute()
+    operation_id = UnicodeAttribute()
+    # Not `query`: that name is PynamoDB's Model.query.
+    document = UnicodeAttribute()
+    variables = UnicodeAttribute(null=True)
+    operation_name = UnicodeAttribute(null=True)
+    subject = UnicodeAttribute()
+    roles = UnicodeAttribute()
+    token_expires_at = NumberAttribute(null=True)
+    expires_at = NumberAttribute(attr_name=schema.TTL_ATTRIBUTE)
+
+    @staticmethod
+    def key(topic: str, connection_id: str, operation_id: str) -> tuple[str, str]:
+        return f"WSTOPIC#{topic}", f"{connection_id}#{operation_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionRecord:
+    connection_id: str
+    state: ConnectionState
+    # operation id -> topic
+    topics: dict[str, str]
+    principal: Principal | None
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSubscription:
+    topic: str
+    connection_id: str
+    request: SubscribeRequest
+    principal: Principal
+
+
+def _roles(text: str | None) -> frozenset[Role]:
+    return frozenset(Role(role) for role in (text or "").split(",") if role)
+
+
+def _principal(subject: str | None, email: str | None, roles: str | None, expires: float | None) -> Principal | None:
+    if subject is None:
+        return None
+    return Principal(subject=subject, email=email, roles=_roles(roles), expires_at=expires)
+
+
+class DynamoConnectionStore:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def open(self, connection_id: str) -> None:
+        now = int(time.time())
+        ConnectionItem(
+            *ConnectionItem.key(connection_id),
+            connection_id=connection_id,
+            init_received=False,
+            acknowledged=False,
+            subscriptions="{}",
+            connected_at=now,
+            expires_at=now + RETENTION_SECONDS,
+        ).save(condition=ConnectionItem.pk.does_not_exist())
+
+    def get(self, connection_id: str) -> ConnectionRecord | None:
+        try:
+            item = ConnectionItem.get(*ConnectionItem.key(connection_id), consistent_read=True)
+        except ConnectionItem.DoesNotExist:
+            return None
+        topics: dict[str, str] = json.loads(item.subscriptions)
+        return ConnectionRecord(
+            connection_id=connection_id,
+            state=ConnectionState(
+                init_received=bool(item.init_received),
+                acknowledged=bool(item.acknowledged),
+                subscriptions=frozenset(topics),
+            ),
+            topics=topics,
+            principal=_principal(item.subject, item.email, item.roles, item.token_expires_at),
+            version=int(item.version or 0),
+        )
+
+    def _item(self, record: ConnectionRecord, state: ConnectionState, topics: dict[str, str]) -> ConnectionItem:
+        principal = record.principal
+        item = ConnectionItem(
+            *ConnectionItem.key(record.connection_id),
+            connection_id=record.connection_id,
+            init_received=state.init_received,
+            acknowledged=state.acknowledged,
+            subscriptions=json.dumps(topics),
+            subject=None if principal is None else principal.subject,
+            email=None if principal is None else principal.email,
+            roles=None if principal is None else ",".join(sorted(principal.roles)),
+            token_expires_at=None if principal is None else principal.expires_at,
+            connected_at=int(time.time()),
+            expires_at=int(time.time()) + RETENTION_SECONDS,
+        )
+        if record.version:
+            item.version = record.version
+        return item
+
+    def save(
+        self,
+        record: ConnectionRecord,
+        state: ConnectionState,
+        *,
+        subscribe: tuple[str, SubscribeRequest] | None = None,
+        unsubscribe: str | None = None,
+    ) -> None:
+        """The connection's new state, and the subscription it adds or removes, together; StaleVersion if another
+        message of the same connection changed it first."""
+        topics = dict(record.topics)
+        if unsubscribe is not None:
+            topic = topics.pop(unsubscribe, None)
+            removed = (
+                None
+                if topic is None
+                else SubscriptionItem(*SubscriptionItem.key(topic, record.connection_id, unsubscribe))
+            )
+        else:
+            removed = None
+        added = None
+        if subscribe is not None and record.principal is not None:
+            topic, request = subscribe
+            topics[request.id] = topic
+            added = SubscriptionItem(
+                *SubscriptionItem.key(topic, record.connection_id, request.id),
+                connection_id=record.connection_id,
+                operation_id=request.id,
+                document=request.query,
+                variables=None if request.variables is None else json.dumps(request.variables),
+                operation_name=request.operation_name,
+                subject=record.principal.subject,
+                roles=",".join(sorted(record.principal.roles)),
+                token_expires_at=record.principal.expires_at,
+                expires_at=int(time.time()) + RETENTION_SECONDS,
+            )
+        item = self._item(record, state, topics)
+        condition = ConnectionItem.pk.exists()
+        try:
+            if added is None and removed is None:
+                item.save(condition=condition)
+                return
+            with TransactWrite(connection=self._connection) as transaction:
+                transaction.save(item, condition=condition)
+                if added is not None:
+                    transaction.save(added)
+                if removed is not None:
+                    transaction.delete(removed)
+        except (PutError, TransactWriteError) as error:
+            raise StaleVersion("connection", record.connection_id) from error
+
+    def with_principal(self, record: ConnectionRecord, principal: Principal) -> ConnectionRecord:
+        return ConnectionRecord(record.connection_id, record.state, record.topics, principal, record.version)
+
+    def subscribers(self, topic: str) -> Iterator[StoredSubscription]:
+        for item in SubscriptionItem.query(f"WSTOPIC#{topic}"):
+            principal = _principal(item.subject, None, item.roles, item.token_expires_at)
+            assert principal is not None
+            yield StoredSubscription(
+                topic=topic,
+                connection_id=item.connection_id,
+                request=SubscribeRequest(
+                    id=item.operation_id,
+                    query=item.document,
+                    variables=None if item.variables is None else json.loads(item.variables),
+                    operation_name=item.operation_name,
+                ),
+                principal=principal,
+            )
+
+    def drop_subscription(self, subscription: StoredSubscription) -> None:
+        SubscriptionItem(
+            *SubscriptionItem.key(subscription.topic, subscription.connection_id, subscription.request.id)
+        ).delete()
+
+    def close(self, connection_id: str) -> None:
+        """Forget the connection and every subscription it had ($disconnect, or a post answered 410 Gone)."""
+        record = self.get(connection_id)
+        if record is None:
+            return
+        with SubscriptionItem.batch_write() as batch:
+            for operation_id, topic in record.topics.items():
+                batch.delete(SubscriptionItem(*SubscriptionItem.key(topic, connection_id, operation_id)))
+        ConnectionItem(*ConnectionItem.key(connection_id)).delete()

@@ -1,0 +1,114 @@
+"""The fan-out: every order and vehicle status change, pushed to the subscribers of its topic.
+
+Fed by the table's stream (a second consumer beside the outbox relay): a stream record is the exact state the change
+wrote, and a stream delivers one item's changes in the order they happened, so each subscriber sees an order's
+statuses in order. Subscribers of a topic are one Query; subscribers asking the same document share one rendering;
+the posts go out in parallel. A subscriber whose token expired gets `complete` and is dropped; one whose connection
+is gone (410) is forgotten.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+from domain.orders import Order
+from domain.vehicles import Vehicle
+from graphql_api.context import PushContext
+from persistence.connections import StoredSubscription
+from persistence.models import OrderItem, VehicleItem
+from persistence.purchases import order_from_item
+from persistence.repositories import DynamoVehicleStore
+from realtime.handlers import ManagementApi, RealtimeServices, realtime_services
+from realtime.protocol import complete_message, next_message
+from realtime.subscriptions import render, variables_key
+from runtime.logs import service_logger
+
+logger = service_logger("realtime-fanout")
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+POST_CONCURRENCY = 32
+
+
+def _changed_status(record: DynamoDBRecord) -> bool:
+    raw = record.raw_event["dynamodb"]
+    old = (raw.get("OldImage") or {}).get("status", {}).get("S")
+    new = (raw.get("NewImage") or {}).get("status", {}).get("S")
+    return new is not None and new != old
+
+
+def fan_out(record: DynamoDBRecord) -> None:
+    if record.event_name is None or record.event_name.name not in {"INSERT", "MODIFY"}:
+        return
+    image = record.raw_event["dynamodb"].get("NewImage") or {}
+    key = image.get("PK", {}).get("S", "")
+    if not _changed_status(record):
+        return
+    services = realtime_services()
+    if key.startswith("ORDER#"):
+        order = order_from_item(OrderItem.from_raw_data(image))
+        push(services, f"order:{order.id}", {("order", order.id): order}, owner=order.client_id)
+    elif key.startswith("VEHICLE#"):
+        vehicle = DynamoVehicleStore.to_vehicle(VehicleItem.from_raw_data(image))
+        push(services, "vehicles", {("vehicle", None): vehicle}, owner=None)
+
+
+def push(
+    services: RealtimeServices, topic: str, state: dict[tuple[str, str | None], Order | Vehicle], *, owner: str | None
+) -> int:
+    """Push `state` to every subscriber of `topic`; the number of `next` messages sent."""
+    management = ManagementApi(services.settings.realtime.management_url)
+    now = time.time()
+    deliver: list[StoredSubscription] = []
+    for subscription in services.connections.subscribers(topic):
+        principal = subscription.principal
+        if principal.expires_at is not None and principal.expires_at < now:
+            # What an expired token authorized ends: the client is told, the subscription forgotten.
+            management.post(subscription.connection_id, complete_message(subscription.request.id))
+            services.connections.drop_subscription(subscription)
+        elif owner is None or owner == principal.subject or principal.is_admin:
+            deliver.append(subscription)
+    if not deliver:
+        return 0
+    groups: dict[str, list[StoredSubscription]] = defaultdict(list)
+    for subscription in deliver:
+        groups[variables_key(subscription.request)].append(subscription)
+    payloads = asyncio.run(_render_all(services, groups, state))
+
+    def post(subscription: StoredSubscription) -> None:
+        payload = payloads[variables_key(subscription.request)]
+        if not management.post(subscription.connection_id, next_message(subscription.request.id, payload)):
+            services.connections.close(subscription.connection_id)
+
+    with ThreadPoolExecutor(min(POST_CONCURRENCY, len(deliver))) as pool:
+        list(pool.map(post, deliver))
+    logger.info("pushed %s to %d subscribers", topic, len(deliver))
+    return len(deliver)
+
+
+async def _render_all(
+    services: RealtimeServices,
+    groups: dict[str, list[StoredSubscription]],
+    state: dict[tuple[str, str | None], Order | Vehicle],
+) -> dict[str, Any]:
+    async def one(key: str, subscription: StoredSubscription) -> tuple[str, Any]:
+        context = PushContext(
+            request_id=f"push:{subscription.topic}",
+            services=services.api,
+            authorization=None,
+            principal=subscription.principal,
+            state=dict(state),
+        )
+        return key, await render(services.schema, subscription.request, context)
+
+    rendered = await asyncio.gather(*(one(key, members[0]) for key, members in groups.items()))
+    return dict(rendered)
+
+
+def handler(event: dict[str, Any], context: Any) -> Any:
+    return process_partial_response(event=event, record_handler=fan_out, processor=processor, context=context)
