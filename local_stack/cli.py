@@ -36,6 +36,7 @@ def _banner(config: LocalConfig) -> str:
             "Vehicle Platform local stack is up",
             f"  GraphQL API + GraphiQL  {config.api_url}/graphql",
             f"  Health                  {config.api_url}/health",
+            f"  WebSocket (graphql-transport-ws)  ws://{config.host}:{config.ws_port}",
             f"  AWS emulator (moto)     {config.emulator_url}",
             "",
             "  Demo logins (password for all: " + DEMO_PASSWORD + ")",
@@ -58,7 +59,13 @@ def dev(config: LocalConfig) -> int:
     import uvicorn
 
     from local_stack.emulator import Emulator
-    from local_stack.resources import EVENTS_TOPIC, SALES_NOTIFICATIONS_QUEUE, SES_SENDER, provision
+    from local_stack.resources import (
+        EVENTS_TOPIC,
+        SALES_NOTIFICATIONS_QUEUE,
+        SES_SENDER,
+        WS_INIT_TIMEOUT_QUEUE,
+        provision,
+    )
 
     os.environ.update(config.environment())
     with Emulator(config.host, config.emulator_port):
@@ -72,6 +79,8 @@ def dev(config: LocalConfig) -> int:
                 "EVENTS_TOPIC_ARN": provisioned.topic_arns[EVENTS_TOPIC.name],
                 "SALES_NOTIFICATIONS_QUEUE_URL": provisioned.queue_urls[SALES_NOTIFICATIONS_QUEUE.name],
                 "SES_SENDER": SES_SENDER,
+                "WS_MANAGEMENT_URL": f"http://{config.host}:{config.ws_port}",
+                "WS_INIT_TIMEOUT_QUEUE_URL": provisioned.queue_urls[WS_INIT_TIMEOUT_QUEUE.name],
             }
         )
         # The settings, and PynamoDB's table binding, are read only now that the environment is complete.
@@ -79,7 +88,9 @@ def dev(config: LocalConfig) -> int:
         from graphql_api.wiring import dynamo_services
         from local_stack.demo_data import seed_catalog_and_clients, seed_users
         from local_stack.lambda_asgi import LambdaRoute
-        from local_stack.platform import saga_event_sources
+        from local_stack.platform import realtime_event_sources, saga_event_sources
+        from local_stack.ws_gateway import GatewayServer, WebSocketGateway
+        from realtime import handlers as ws
         from runtime.settings import get_settings
         from sagas import webhook
 
@@ -101,10 +112,15 @@ def dev(config: LocalConfig) -> int:
                 lifespan="off",
             )
         )
-        with saga_event_sources(provisioned, expiry_interval=config.expiry_interval):
+        gateway = WebSocketGateway(ws.connect, ws.default, ws.disconnect)
+        with (
+            saga_event_sources(provisioned, expiry_interval=config.expiry_interval),
+            realtime_event_sources(provisioned),
+            GatewayServer(gateway, host=config.host, port=config.ws_port),
+        ):
             print(_banner(config), flush=True)
-            # uvicorn shuts down gracefully on Ctrl-C, then re-raises it; leaving the `with`s stops the pollers,
-            # then the emulator.
+            # uvicorn shuts down gracefully on Ctrl-C, then re-raises it; leaving the `with` stops the gateway, the
+            # pollers, then the emulator.
             with contextlib.suppress(KeyboardInterrupt):
                 server.run()
     log.info("local stack stopped")

@@ -96,3 +96,27 @@ def saga_event_sources(provisioned: Provisioned, *, expiry_interval: float) -> E
 def handler_seconds(sources: EventSources) -> float:
     """The time the saga's handlers ran, all sources together."""
     return sum(source.handler.seconds for source in sources.sources if isinstance(source.handler, Timed))
+
+
+def realtime_event_sources(provisioned: Provisioned) -> EventSources:
+    """The realtime gateway's background: the stream -> fan-out, the connection_init deadline queue -> its check."""
+    from local_stack.resources import WS_INIT_TIMEOUT_QUEUE
+    from realtime import fanout, handlers
+
+    session = boto3.session.Session()
+    return EventSources(
+        StreamEventSource(
+            "realtime-fanout",
+            provisioned.table_name,
+            Timed(fanout.handler),
+            poll_interval=STREAM_POLL_SECONDS,
+            streams_client=_client(session, "dynamodbstreams"),
+            dynamodb_client=_client(session, "dynamodb"),
+        ),
+        SqsEventSource(
+            WS_INIT_TIMEOUT_QUEUE.name,
+            provisioned.queue_urls[WS_INIT_TIMEOUT_QUEUE.name],
+            Timed(handlers.init_timeout),
+            sqs_client=_client(session, "sqs"),
+        ),
+    )

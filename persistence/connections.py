@@ -56,6 +56,8 @@ class SubscriptionItem(TableItem):
     subject = UnicodeAttribute()
     roles = UnicodeAttribute()
     token_expires_at = NumberAttribute(null=True)
+    # The version of the order pushed when the subscription started; only later versions are pushed.
+    from_version = NumberAttribute(null=True)
     expires_at = NumberAttribute(attr_name=schema.TTL_ATTRIBUTE)
 
     @staticmethod
@@ -79,6 +81,7 @@ class StoredSubscription:
     connection_id: str
     request: SubscribeRequest
     principal: Principal
+    from_version: int | None = None
 
 
 def _roles(text: str | None) -> frozenset[Role]:
@@ -151,6 +154,7 @@ class DynamoConnectionStore:
         *,
         subscribe: tuple[str, SubscribeRequest] | None = None,
         unsubscribe: str | None = None,
+        from_version: int | None = None,
     ) -> None:
         """The connection's new state, and the subscription it adds or removes, together; StaleVersion if another
         message of the same connection changed it first."""
@@ -178,6 +182,7 @@ class DynamoConnectionStore:
                 subject=record.principal.subject,
                 roles=",".join(sorted(record.principal.roles)),
                 token_expires_at=record.principal.expires_at,
+                from_version=from_version,
                 expires_at=int(time.time()) + RETENTION_SECONDS,
             )
         item = self._item(record, state, topics)
@@ -212,6 +217,7 @@ class DynamoConnectionStore:
                     operation_name=item.operation_name,
                 ),
                 principal=principal,
+                from_version=None if item.from_version is None else int(item.from_version),
             )
 
     def drop_subscription(self, subscription: StoredSubscription) -> None:
@@ -227,4 +233,4 @@ class DynamoConnectionStore:
         with SubscriptionItem.batch_write() as batch:
             for operation_id, topic in record.topics.items():
                 batch.delete(SubscriptionItem(*SubscriptionItem.key(topic, connection_id, operation_id)))
-        ConnectionItem(*ConnectionItem.key(connection_id)).delete()
+        ConnectionItem(*ConnectionItem.key(connection_id)).delete(add_version_condition=False)

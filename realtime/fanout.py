@@ -52,14 +52,19 @@ def fan_out(record: DynamoDBRecord) -> None:
     services = realtime_services()
     if key.startswith("ORDER#"):
         order = order_from_item(OrderItem.from_raw_data(image))
-        push(services, f"order:{order.id}", {("order", order.id): order}, owner=order.client_id)
+        push(services, f"order:{order.id}", {("order", order.id): order}, owner=order.client_id, version=order.version)
     elif key.startswith("VEHICLE#"):
         vehicle = DynamoVehicleStore.to_vehicle(VehicleItem.from_raw_data(image))
-        push(services, "vehicles", {("vehicle", None): vehicle}, owner=None)
+        push(services, "vehicles", {("vehicle", None): vehicle}, owner=None, version=None)
 
 
 def push(
-    services: RealtimeServices, topic: str, state: dict[tuple[str, str | None], Order | Vehicle], *, owner: str | None
+    services: RealtimeServices,
+    topic: str,
+    state: dict[tuple[str, str | None], Order | Vehicle],
+    *,
+    owner: str | None,
+    version: int | None,
 ) -> int:
     """Push `state` to every subscriber of `topic`; the number of `next` messages sent."""
     management = ManagementApi(services.settings.realtime.management_url)
@@ -71,6 +76,8 @@ def push(
             # What an expired token authorized ends: the client is told, the subscription forgotten.
             management.post(subscription.connection_id, complete_message(subscription.request.id))
             services.connections.drop_subscription(subscription)
+        elif version is not None and subscription.from_version is not None and version <= subscription.from_version:
+            continue  # the subscriber got this state, or a later one, when it subscribed
         elif owner is None or owner == principal.subject or principal.is_admin:
             deliver.append(subscription)
     if not deliver:

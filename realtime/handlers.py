@@ -6,6 +6,7 @@ I/O around it: authenticate connection_init, check and store subscriptions, answ
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import time
@@ -18,6 +19,8 @@ import strawberry
 from pynamodb.connection import Connection
 
 from domain.errors import StaleVersion, Unauthenticated
+from domain.orders import Order
+from graphql_api.context import PushContext
 from graphql_api.schema import build_schema
 from graphql_api.wiring import Services, dynamo_services
 from persistence.connections import ConnectionRecord, DynamoConnectionStore
@@ -31,11 +34,12 @@ from realtime.protocol import (
     acknowledge,
     error_message,
     init_timed_out,
+    next_message,
     offers_subprotocol,
     receive,
     refuse,
 )
-from realtime.subscriptions import Refused, plan
+from realtime.subscriptions import Refused, plan, render
 from runtime.auth import Principal
 from runtime.logs import service_logger
 from runtime.settings import Settings, get_settings
@@ -128,6 +132,8 @@ class Decision:
     principal: Principal | None = None  # connection_init authenticated them
     subscribe: tuple[str, SubscribeRequest] | None = None  # (topic, request) to store
     unsubscribe: str | None = None
+    # The order a new subscription is about, as it is now: pushed first, and the point changes are pushed from.
+    snapshot: Order | None = None
 
 
 def default(event: dict[str, Any], _context: Any) -> dict[str, Any]:
@@ -142,12 +148,23 @@ def default(event: dict[str, Any], _context: Any) -> dict[str, Any]:
         decision = _decide(services, record, event.get("body") or "")
         try:
             _store(services, record, decision)
+            subscriber = decision.principal or record.principal
             break
         except StaleVersion:
             if attempt == _ATTEMPTS - 1:
                 raise
     for reply in decision.replies:
         api.post(connection_id, reply)
+    if decision.subscribe is not None and decision.snapshot is not None:
+        _, request = decision.subscribe
+        context = PushContext(
+            request_id=f"snapshot:{connection_id}",
+            services=services.api,
+            authorization=None,
+            principal=subscriber,
+            state={("order", decision.snapshot.id): decision.snapshot},
+        )
+        api.post(connection_id, next_message(request.id, asyncio.run(render(services.schema, request, context))))
     if decision.closing is not None:
         logger.info("closing %s: %d %s", connection_id, decision.closing.code, decision.closing.reason)
         api.post(connection_id, decision.closing.message())
@@ -164,12 +181,12 @@ def _decide(services: RealtimeServices, record: ConnectionRecord, body: str) -> 
     if outcome.subscribe is not None:
         request = outcome.subscribe
         try:
-            topic = _authorize(services, record, request)
+            topic, snapshot = _authorize(services, record, request)
         except Refused as refusal:
             # A subscription that cannot start is an error message; the connection goes on.
             state = replace(outcome.state, subscriptions=outcome.state.subscriptions - {request.id})
             return Decision(state=state, replies=(error_message(request.id, refusal.errors),))
-        return Decision(state=outcome.state, subscribe=(topic, request))
+        return Decision(state=outcome.state, subscribe=(topic, request), snapshot=snapshot)
     return Decision(state=outcome.state, replies=outcome.replies, unsubscribe=outcome.complete)
 
 
@@ -188,8 +205,11 @@ def _authenticate(services: RealtimeServices, outcome: Outcome) -> Decision:
     return Decision(state=acknowledged.state, replies=acknowledged.replies, principal=principal)
 
 
-def _authorize(services: RealtimeServices, record: ConnectionRecord, request: SubscribeRequest) -> str:
-    """Check the document, and that the subscriber may see what it asks; the topic it listens to."""
+def _authorize(
+    services: RealtimeServices, record: ConnectionRecord, request: SubscribeRequest
+) -> tuple[str, Order | None]:
+    """Check the document, and that the subscriber may see what it asks: the topic it listens to, and the order it
+    is about (its state now is the subscriber's first `next`)."""
     subscription = plan(services.schema, request)
     principal = record.principal
     if principal is None or (principal.expires_at is not None and principal.expires_at < time.time()):
@@ -204,7 +224,8 @@ def _authorize(services: RealtimeServices, record: ConnectionRecord, request: Su
                 "extensions": {"code": "NOT_FOUND"},
             }
             raise Refused([missing])
-    return subscription.topic
+        return subscription.topic, order
+    return subscription.topic, None
 
 
 def _store(services: RealtimeServices, record: ConnectionRecord, decision: Decision) -> None:
@@ -213,7 +234,14 @@ def _store(services: RealtimeServices, record: ConnectionRecord, decision: Decis
         record = store.with_principal(record, decision.principal)
     changed = decision.state != record.state or decision.principal is not None
     if changed or decision.subscribe is not None or decision.unsubscribe is not None:
-        store.save(record, decision.state, subscribe=decision.subscribe, unsubscribe=decision.unsubscribe)
+        from_version = None if decision.snapshot is None else decision.snapshot.version
+        store.save(
+            record,
+            decision.state,
+            subscribe=decision.subscribe,
+            unsubscribe=decision.unsubscribe,
+            from_version=from_version,
+        )
 
 
 def disconnect(event: dict[str, Any], _context: Any) -> dict[str, Any]:
