@@ -24,7 +24,12 @@ $(VENV)/.installed: $(UV) pyproject.toml uv.lock
 	$(UV) sync --quiet --frozen --extra local --python $(PYTHON)
 	touch $@
 
-install: $(VENV)/.installed
+# The SPA's WebSocket client (graphql-ws, from npm) that the end-to-end tests drive the realtime gateway with.
+WS_CLIENT := tests/e2e/ws_client
+$(WS_CLIENT)/node_modules/.package-lock.json: $(WS_CLIENT)/package.json $(WS_CLIENT)/package-lock.json
+	cd $(WS_CLIENT) && npm ci --no-audit --no-fund --loglevel=error
+
+install: $(VENV)/.installed $(WS_CLIENT)/node_modules/.package-lock.json
 
 dev: install
 	$(BIN)/vehicle-platform dev
