@@ -113,10 +113,11 @@ def dev(config: LocalConfig) -> int:
             )
         )
         gateway = WebSocketGateway(ws.connect, ws.default, ws.disconnect)
+        # Stopped in reverse: the pollers first, so that nothing in flight finds the gateway gone.
         with (
+            GatewayServer(gateway, host=config.host, port=config.ws_port),
             saga_event_sources(provisioned, expiry_interval=config.expiry_interval),
             realtime_event_sources(provisioned),
-            GatewayServer(gateway, host=config.host, port=config.ws_port),
         ):
             print(_banner(config), flush=True)
             # uvicorn shuts down gracefully on Ctrl-C, then re-raises it; leaving the `with` stops the gateway, the

@@ -25,14 +25,13 @@ from persistence.connections import StoredSubscription
 from persistence.models import OrderItem, VehicleItem
 from persistence.purchases import order_from_item
 from persistence.repositories import DynamoVehicleStore
-from realtime.handlers import ManagementApi, RealtimeServices, realtime_services
+from realtime.handlers import POST_CONCURRENCY, RealtimeServices, management_api, realtime_services
 from realtime.protocol import complete_message, next_message
 from realtime.subscriptions import render, variables_key
 from runtime.logs import service_logger
 
 logger = service_logger("realtime-fanout")
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
-POST_CONCURRENCY = 32
 
 
 def _changed_status(record: DynamoDBRecord) -> bool:
@@ -67,7 +66,7 @@ def push(
     version: int | None,
 ) -> int:
     """Push `state` to every subscriber of `topic`; the number of `next` messages sent."""
-    management = ManagementApi(services.settings.realtime.management_url)
+    management = management_api(services.settings.realtime.management_url)
     now = time.time()
     deliver: list[StoredSubscription] = []
     for subscription in services.connections.subscribers(topic):

@@ -16,6 +16,7 @@ from typing import Any
 
 import boto3
 import strawberry
+from botocore.config import Config
 from pynamodb.connection import Connection
 
 from domain.errors import StaleVersion, Unauthenticated
@@ -45,6 +46,8 @@ from runtime.logs import service_logger
 from runtime.settings import Settings, get_settings
 
 logger = service_logger("realtime")
+# How many posts to @connections the fan-out makes at once.
+POST_CONCURRENCY = 64
 # Two messages of one connection racing on its stored state: the loser reads again and decides again.
 _ATTEMPTS = 3
 
@@ -53,7 +56,9 @@ class ManagementApi:
     """API Gateway's @connections: what a handler says to a client, and how it ends a connection."""
 
     def __init__(self, endpoint: str) -> None:
-        self._client = boto3.client("apigatewaymanagementapi", endpoint_url=endpoint)
+        # As many pooled connections as the fan-out posts in parallel: botocore's default of 10 would queue them.
+        config = Config(max_pool_connections=POST_CONCURRENCY)
+        self._client = boto3.client("apigatewaymanagementapi", endpoint_url=endpoint, config=config)
 
     def post(self, connection_id: str, message: dict[str, Any]) -> bool:
         """False when the client is gone (410): its connection must be forgotten."""
@@ -78,11 +83,11 @@ class RealtimeServices:
     def management(self, event: dict[str, Any]) -> ManagementApi:
         context = event["requestContext"]
         endpoint = self.settings.realtime.management_url or f"https://{context['domainName']}/{context['stage']}"
-        return _management_api(endpoint)
+        return management_api(endpoint)
 
 
 @lru_cache(maxsize=8)
-def _management_api(endpoint: str) -> ManagementApi:
+def management_api(endpoint: str) -> ManagementApi:
     return ManagementApi(endpoint)
 
 

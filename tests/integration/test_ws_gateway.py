@@ -1,0 +1,529 @@
+"""The local API Gateway WebSocket emulation, over real sockets: a `websockets` client on one side, Lambda handlers
+that talk back through a real boto3 `apigatewaymanagementapi` client on the other.
+
+Every test runs under both of uvicorn's WebSocket implementations the gateway may be served with.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.sync.client import ClientConnection, connect
+
+from local_stack.ws_gateway import GatewayServer, WebSocketGateway
+from tests.conftest import free_port
+
+pytestmark = [
+    # uvicorn's "websockets" implementation is deprecated, and built on websockets' deprecated legacy API.
+    pytest.mark.filterwarnings("ignore:The `websockets` implementation is deprecated"),
+    pytest.mark.filterwarnings("ignore:websockets.legacy is deprecated"),
+    pytest.mark.filterwarnings("ignore:websockets.server.WebSocketServerProtocol is deprecated"),
+    pytest.mark.filterwarnings("ignore:remove second argument of ws_handler"),
+]
+
+WAIT = 5.0
+CONNECTION_ID = re.compile(r"^[A-Za-z0-9+/]{15}=$")
+CONTEXT_KEYS = {
+    "routeKey",
+    "eventType",
+    "extendedRequestId",
+    "requestTime",
+    "messageDirection",
+    "stage",
+    "connectedAt",
+    "requestTimeEpoch",
+    "identity",
+    "requestId",
+    "domainName",
+    "connectionId",
+    "apiId",
+}
+
+
+class Lambdas:
+    """The three handlers: they record every event, and do what the test sets (refuse, fail, echo, be slow)."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.changed = threading.Condition()
+        self.connect_response: dict[str, Any] | None = {"statusCode": 200}
+        self.connect_fails = False
+        self.on_connect: Callable[[dict[str, Any]], None] | None = None
+        self.on_message: Callable[[dict[str, Any]], None] | None = None
+        self.management: Any = None
+        self.active = 0
+        self.most_active = 0
+
+    def _record(self, event: dict[str, Any]) -> None:
+        with self.changed:
+            self.events.append(event)
+            self.changed.notify_all()
+
+    def connect(self, event: dict[str, Any], context: Any) -> dict[str, Any] | None:
+        self._record(event)
+        if self.on_connect is not None:
+            self.on_connect(event)
+        if self.connect_fails:
+            raise RuntimeError("the connect handler failed")
+        return self.connect_response
+
+    def default(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        with self.changed:
+            self.active += 1
+            self.most_active = max(self.most_active, self.active)
+        try:
+            if self.on_message is not None:
+                self.on_message(event)
+        finally:
+            with self.changed:
+                self.active -= 1
+            self._record(event)
+        # Without a route response, API Gateway sends nothing of this to the client.
+        return {"statusCode": 200, "body": "route response"}
+
+    def disconnect(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        self._record(event)
+        return {"statusCode": 200}
+
+    def echo(self, event: dict[str, Any]) -> None:
+        connection_id = event["requestContext"]["connectionId"]
+        self.management.post_to_connection(ConnectionId=connection_id, Data=event["body"].encode())
+
+    def of(self, route: str) -> list[dict[str, Any]]:
+        with self.changed:
+            return [event for event in self.events if event["requestContext"]["routeKey"] == route]
+
+    def wait_for(self, route: str, count: int = 1) -> list[dict[str, Any]]:
+        with self.changed:
+            if not self.changed.wait_for(lambda: len(self.of(route)) >= count, WAIT):
+                raise AssertionError(f"{count} {route} event(s) expected; got {self.events}")
+        return self.of(route)
+
+
+def management_client(endpoint_url: str) -> Any:
+    return boto3.session.Session().client(
+        "apigatewaymanagementapi",
+        endpoint_url=endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
+
+
+Start = Callable[..., GatewayServer]
+
+
+@pytest.fixture(params=["websockets-sansio", "websockets"])
+def start(request: pytest.FixtureRequest) -> Iterator[Start]:
+    """Start a gateway on a free port for these handlers; every one started is stopped after the test."""
+    servers: list[GatewayServer] = []
+
+    def start_gateway(lambdas: Lambdas, **options: Any) -> GatewayServer:
+        gateway = WebSocketGateway(lambdas.connect, lambdas.default, lambdas.disconnect, **options)
+        server = GatewayServer(gateway, port=free_port(), ws=request.param)
+        server.start()
+        servers.append(server)
+        lambdas.management = management_client(server.endpoint_url)
+        return server
+
+    yield start_gateway
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def lambdas() -> Lambdas:
+    return Lambdas()
+
+
+@pytest.fixture
+def server(start: Start, lambdas: Lambdas) -> GatewayServer:
+    return start(lambdas)
+
+
+def open_client(server: GatewayServer, path: str = "", **options: Any) -> ClientConnection:
+    client: ClientConnection = connect(server.websocket_url + path, open_timeout=WAIT, close_timeout=WAIT, **options)
+    return client
+
+
+def close_code(client: ClientConnection) -> int:
+    """Wait for the server to close the connection; the code it sent."""
+    with pytest.raises(ConnectionClosed) as closed:
+        client.recv(timeout=WAIT)
+    assert closed.value.rcvd is not None
+    return closed.value.rcvd.code
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response["Error"]["Code"])
+
+
+# The handshake
+
+
+def test_the_subprotocol_the_connect_handler_returns_is_selected(server: GatewayServer, lambdas: Lambdas) -> None:
+    lambdas.connect_response = {"statusCode": 200, "headers": {"Sec-WebSocket-Protocol": "graphql-transport-ws"}}
+    with open_client(server, subprotocols=["graphql-transport-ws"]) as client:
+        assert client.subprotocol == "graphql-transport-ws"
+    event = lambdas.wait_for("$connect")[0]
+    assert event["headers"]["sec-websocket-protocol"] == "graphql-transport-ws"
+
+
+def test_no_subprotocol_is_selected_unless_the_connect_handler_returns_it(
+    server: GatewayServer, lambdas: Lambdas
+) -> None:
+    lambdas.connect_response = {"statusCode": 200}
+    with open_client(server, subprotocols=["graphql-transport-ws"]) as client:
+        assert client.subprotocol is None
+    # A subprotocol the client did not offer is passed on as API Gateway does: the client fails the handshake.
+    lambdas.connect_response = {"statusCode": 200, "headers": {"sec-websocket-protocol": "other"}}
+    with pytest.raises(InvalidHandshake, match="unsupported subprotocol"):
+        open_client(server, subprotocols=["graphql-transport-ws"])
+
+
+@pytest.mark.parametrize(
+    ("response", "fails", "status"),
+    [({"statusCode": 401, "body": "Unauthorized"}, False, 401), ({"statusCode": 200}, True, 500)],
+    ids=["non-2xx", "handler-raises"],
+)
+def test_a_refusing_connect_handler_fails_the_handshake(
+    server: GatewayServer, lambdas: Lambdas, response: dict[str, Any], fails: bool, status: int
+) -> None:
+    lambdas.connect_response, lambdas.connect_fails = response, fails
+    with pytest.raises(InvalidStatus) as refused:
+        open_client(server)
+    assert refused.value.response.status_code == status
+    # Only an accepted connection gets a `$disconnect`: the next, accepted one is the first to have one.
+    lambdas.connect_response, lambdas.connect_fails = {"statusCode": 200}, False
+    with open_client(server):
+        pass
+    disconnects = lambdas.wait_for("$disconnect")
+    accepted = lambdas.of("$connect")[-1]["requestContext"]["connectionId"]
+    assert [event["requestContext"]["connectionId"] for event in disconnects] == [accepted]
+
+
+def test_a_connect_handler_that_returns_nothing_accepts(server: GatewayServer, lambdas: Lambdas) -> None:
+    lambdas.connect_response = None
+    with open_client(server) as client:
+        client.send("still here")
+    assert lambdas.wait_for("$default")[0]["body"] == "still here"
+
+
+def test_the_upgrade_is_served_at_the_root_and_at_the_stage(server: GatewayServer, lambdas: Lambdas) -> None:
+    with open_client(server, "/local"):
+        pass
+    with pytest.raises(InvalidStatus) as refused:
+        open_client(server, "/elsewhere")
+    assert refused.value.response.status_code == 403
+    assert len(lambdas.of("$connect")) == 1
+
+
+# The events
+
+
+def test_connect_default_and_disconnect_events_have_api_gateways_shape(server: GatewayServer, lambdas: Lambdas) -> None:
+    with open_client(server, "/?token=abc&tag=1&tag=2", additional_headers={"X-Custom": "yes"}) as client:
+        client.send("hello")
+        lambdas.wait_for("$default")
+        client.close(code=1000, reason="bye")
+    connect_event = lambdas.wait_for("$connect")[0]
+    message = lambdas.wait_for("$default")[0]
+    disconnect = lambdas.wait_for("$disconnect")[0]
+
+    assert set(connect_event) == {
+        "headers",
+        "multiValueHeaders",
+        "queryStringParameters",
+        "multiValueQueryStringParameters",
+        "requestContext",
+        "isBase64Encoded",
+    }
+    assert connect_event["headers"]["x-custom"] == "yes"
+    assert connect_event["headers"]["host"] == f"127.0.0.1:{server.port}"
+    assert connect_event["multiValueHeaders"]["x-custom"] == ["yes"]
+    assert connect_event["queryStringParameters"] == {"token": "abc", "tag": "2"}
+    assert connect_event["multiValueQueryStringParameters"] == {"token": ["abc"], "tag": ["1", "2"]}
+    assert connect_event["isBase64Encoded"] is False
+    context = connect_event["requestContext"]
+    assert set(context) == CONTEXT_KEYS
+    assert context["routeKey"] == "$connect"
+    assert context["eventType"] == "CONNECT"
+    assert context["messageDirection"] == "IN"
+    assert (context["stage"], context["apiId"]) == ("local", "local")
+    assert context["domainName"] == f"127.0.0.1:{server.port}"
+    assert context["identity"]["sourceIp"] == "127.0.0.1"
+    assert context["identity"]["userAgent"].startswith("Python/")
+    assert re.fullmatch(r"\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d \+0000", context["requestTime"])
+    assert abs(context["connectedAt"] - time.time() * 1000) < 60_000
+    assert CONNECTION_ID.match(context["connectionId"])
+    connection_id = context["connectionId"]
+
+    assert set(message) == {"requestContext", "body", "isBase64Encoded"}
+    assert message["body"] == "hello"
+    assert message["isBase64Encoded"] is False
+    assert set(message["requestContext"]) == CONTEXT_KEYS | {"messageId"}
+    assert message["requestContext"]["routeKey"] == "$default"
+    assert message["requestContext"]["eventType"] == "MESSAGE"
+    assert message["requestContext"]["connectionId"] == connection_id
+    assert message["requestContext"]["connectedAt"] == context["connectedAt"]
+    assert message["requestContext"]["requestTimeEpoch"] >= context["connectedAt"]
+    assert message["requestContext"]["requestId"] != context["requestId"]
+
+    assert set(disconnect) == {"headers", "multiValueHeaders", "requestContext", "isBase64Encoded"}
+    assert set(disconnect["requestContext"]) == CONTEXT_KEYS | {"disconnectStatusCode", "disconnectReason"}
+    assert disconnect["requestContext"]["routeKey"] == "$disconnect"
+    assert disconnect["requestContext"]["eventType"] == "DISCONNECT"
+    assert disconnect["requestContext"]["connectionId"] == connection_id
+    assert disconnect["requestContext"]["disconnectStatusCode"] == 1000
+    assert disconnect["requestContext"]["disconnectReason"] == "bye"
+
+
+def test_connection_ids_are_unique(server: GatewayServer, lambdas: Lambdas) -> None:
+    for _ in range(5):
+        with open_client(server):
+            pass
+    ids = {event["requestContext"]["connectionId"] for event in lambdas.wait_for("$disconnect", 5)}
+    assert len(ids) == 5
+
+
+# The management API
+
+
+def test_the_handler_talks_back_through_post_to_connection_only(server: GatewayServer, lambdas: Lambdas) -> None:
+    lambdas.on_message = lambdas.echo
+    with open_client(server) as client:
+        for text in ("one", "two", "olá ✓"):
+            client.send(text)
+            # The handler's return value is never sent: the next frame is the next echo.
+            assert client.recv(timeout=WAIT) == text
+
+
+def test_the_management_api_answers_under_the_stage_prefix_too(server: GatewayServer, lambdas: Lambdas) -> None:
+    staged = management_client(f"{server.endpoint_url}/local")
+    with open_client(server) as client:
+        connection_id = lambdas.wait_for("$connect")[0]["requestContext"]["connectionId"]
+        staged.post_to_connection(ConnectionId=connection_id, Data=b'{"type": "next"}')
+        assert json.loads(client.recv(timeout=WAIT)) == {"type": "next"}
+        assert staged.get_connection(ConnectionId=connection_id)["Identity"]["SourceIp"] == "127.0.0.1"
+    wrong_stage = management_client(f"{server.endpoint_url}/prod")
+    with pytest.raises(ClientError) as refused:
+        wrong_stage.get_connection(ConnectionId=connection_id)
+    assert error_code(refused.value) == "ForbiddenException"
+
+
+def test_get_connection_describes_the_connection(server: GatewayServer, lambdas: Lambdas) -> None:
+    with open_client(server) as client:
+        connection_id = lambdas.wait_for("$connect")[0]["requestContext"]["connectionId"]
+        client.send("activity")
+        lambdas.wait_for("$default")
+        info = lambdas.management.get_connection(ConnectionId=connection_id)
+    assert info["Identity"]["SourceIp"] == "127.0.0.1"
+    assert info["Identity"]["UserAgent"].startswith("Python/")
+    connected_at = info["ConnectedAt"].timestamp()
+    assert abs(connected_at - time.time()) < 60
+    assert info["LastActiveAt"].timestamp() >= connected_at
+
+
+def test_delete_connection_closes_the_socket_and_disconnect_runs_once(server: GatewayServer, lambdas: Lambdas) -> None:
+    with open_client(server) as client:
+        connection_id = lambdas.wait_for("$connect")[0]["requestContext"]["connectionId"]
+        lambdas.management.delete_connection(ConnectionId=connection_id)
+        assert close_code(client) == 1000
+    disconnect = lambdas.wait_for("$disconnect")[0]["requestContext"]
+    assert (disconnect["disconnectStatusCode"], disconnect["connectionId"]) == (1000, connection_id)
+    management = lambdas.management
+    for call in (management.get_connection, management.delete_connection):
+        with pytest.raises(management.exceptions.GoneException):
+            call(ConnectionId=connection_id)
+    server.stop()  # waits for everything the gateway was doing
+    assert len(lambdas.of("$disconnect")) == 1
+
+
+def test_posting_to_a_closed_or_unknown_connection_raises_gone(server: GatewayServer, lambdas: Lambdas) -> None:
+    with open_client(server):
+        connection_id = lambdas.wait_for("$connect")[0]["requestContext"]["connectionId"]
+    lambdas.wait_for("$disconnect")
+    management = lambdas.management
+    for unknown in (connection_id, "AAAAAAAAAAAAAAA=", "a/b+c="):
+        with pytest.raises(management.exceptions.GoneException) as gone:
+            management.post_to_connection(ConnectionId=unknown, Data=b"anyone?")
+        assert gone.value.response["ResponseMetadata"]["HTTPStatusCode"] == 410
+
+
+def test_a_connection_cannot_be_posted_to_from_its_own_connect_handler(server: GatewayServer, lambdas: Lambdas) -> None:
+    outcomes: list[str] = []
+
+    def greet(event: dict[str, Any]) -> None:
+        try:
+            lambdas.management.post_to_connection(ConnectionId=event["requestContext"]["connectionId"], Data=b"hi")
+            outcomes.append("sent")
+        except ClientError as error:
+            outcomes.append(error_code(error))
+
+    lambdas.on_connect = greet
+    with open_client(server):
+        pass
+    assert outcomes == ["GoneException"]
+
+
+# The ends of a connection
+
+
+def test_the_idle_timeout_closes_the_connection(start: Start, lambdas: Lambdas) -> None:
+    server = start(lambdas, idle_timeout=0.5)
+    with open_client(server) as client:
+        # Messages keep it open past the timeout...
+        for index in range(6):
+            client.send(f"keep-alive {index}")
+            time.sleep(0.1)
+        assert lambdas.wait_for("$default", 6)
+        assert lambdas.of("$disconnect") == []
+        # ... silence ends it.
+        assert close_code(client) == 1001
+    disconnect = lambdas.wait_for("$disconnect")[0]["requestContext"]
+    assert (disconnect["disconnectStatusCode"], disconnect["disconnectReason"]) == (1001, "Going away")
+
+
+def test_the_maximum_duration_closes_even_a_busy_connection(start: Start, lambdas: Lambdas) -> None:
+    server = start(lambdas, idle_timeout=10, max_duration=0.5)
+    started = time.monotonic()
+
+    def keep_busy(client: ClientConnection) -> None:
+        while time.monotonic() - started < WAIT:
+            client.send("busy")
+            time.sleep(0.05)
+
+    with open_client(server) as client:
+        with pytest.raises(ConnectionClosed) as closed:
+            keep_busy(client)
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 1001
+    assert lambdas.wait_for("$disconnect")[0]["requestContext"]["disconnectStatusCode"] == 1001
+
+
+def test_an_oversized_message_closes_the_connection(start: Start, lambdas: Lambdas) -> None:
+    server = start(lambdas, max_message_bytes=1024)
+    with open_client(server) as client:
+        client.send("é" * 512)  # 1024 bytes: the limit is in bytes, and this is at it
+        lambdas.wait_for("$default")
+        client.send("a" * 1025)
+        assert close_code(client) == 1009
+    assert lambdas.wait_for("$disconnect")[0]["requestContext"]["disconnectStatusCode"] == 1009
+    assert len(lambdas.of("$default")) == 1
+
+
+def test_a_binary_frame_closes_the_connection(server: GatewayServer, lambdas: Lambdas) -> None:
+    with open_client(server) as client:
+        client.send(b"\x00\x01")
+        assert close_code(client) == 1003
+    assert lambdas.wait_for("$disconnect")[0]["requestContext"]["disconnectStatusCode"] == 1003
+    assert lambdas.of("$default") == []
+
+
+def test_stopping_the_server_closes_connections_as_api_gateway_does(server: GatewayServer, lambdas: Lambdas) -> None:
+    with open_client(server) as client:
+        lambdas.wait_for("$connect")
+        server.stop()
+        assert close_code(client) == 1001
+    assert lambdas.wait_for("$disconnect")[0]["requestContext"]["disconnectStatusCode"] == 1001
+
+
+def test_a_client_that_closes_without_a_status_gets_1005(server: GatewayServer, lambdas: Lambdas) -> None:
+    with open_client(server) as client:
+        lambdas.wait_for("$connect")
+        # An empty close frame; `close()` always sends a code.
+        with client.send_context():
+            client.protocol.send_close()
+    disconnect = lambdas.wait_for("$disconnect")[0]["requestContext"]
+    assert disconnect["disconnectStatusCode"] == 1005
+    assert disconnect["disconnectReason"] == "Client-side close frame status not set"
+
+
+def test_a_client_that_vanishes_gets_its_disconnect_too(server: GatewayServer, lambdas: Lambdas) -> None:
+    with open_client(server) as client:
+        lambdas.wait_for("$connect")
+        client.socket.shutdown(socket.SHUT_RDWR)  # no close frame: the network went away
+    disconnect = lambdas.wait_for("$disconnect")[0]["requestContext"]
+    assert disconnect["disconnectStatusCode"] in {1005, 1006}
+    server.stop()
+    assert len(lambdas.of("$disconnect")) == 1
+
+
+# Invocations
+
+
+def test_a_connections_messages_reach_the_handler_in_order_even_when_it_is_slow(
+    server: GatewayServer, lambdas: Lambdas
+) -> None:
+    lambdas.on_message = lambda _: time.sleep(0.02)
+    with open_client(server) as client:
+        for index in range(10):
+            client.send(str(index))
+        bodies = [event["body"] for event in lambdas.wait_for("$default", 10)]
+        assert lambdas.of("$disconnect") == []
+    assert bodies == [str(index) for index in range(10)]
+    assert lambdas.most_active == 1
+
+
+def test_messages_received_before_the_close_are_still_handled_before_disconnect(
+    server: GatewayServer, lambdas: Lambdas
+) -> None:
+    lambdas.on_message = lambda _: time.sleep(0.05)
+    with open_client(server) as client:
+        for index in range(3):
+            client.send(str(index))
+    lambdas.wait_for("$disconnect")
+    assert [event["requestContext"]["routeKey"] for event in lambdas.events] == [
+        "$connect",
+        "$default",
+        "$default",
+        "$default",
+        "$disconnect",
+    ]
+
+
+def test_a_failing_default_handler_makes_the_client_receive_an_internal_server_error(
+    server: GatewayServer, lambdas: Lambdas
+) -> None:
+    def fail(event: dict[str, Any]) -> None:
+        raise RuntimeError("boom")
+
+    lambdas.on_message = fail
+    with open_client(server) as client:
+        client.send("anything")
+        error = json.loads(client.recv(timeout=WAIT))
+        connection_id = lambdas.of("$connect")[0]["requestContext"]["connectionId"]
+        assert error == {
+            "message": "Internal server error",
+            "connectionId": connection_id,
+            "requestId": lambdas.wait_for("$default")[0]["requestContext"]["requestId"],
+        }
+        # The connection stays open.
+        lambdas.on_message = lambdas.echo
+        client.send("again")
+        assert client.recv(timeout=WAIT) == "again"
+
+
+def test_one_log_line_per_connect_and_disconnect(
+    server: GatewayServer, lambdas: Lambdas, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="vehicle_platform.ws")
+    with open_client(server):
+        pass
+    connection_id = lambdas.wait_for("$disconnect")[0]["requestContext"]["connectionId"]
+    server.stop()
+    lines = [record.getMessage() for record in caplog.records if record.name == "vehicle_platform.ws"]
+    assert len(lines) == 2
+    assert lines[0].startswith(f"{connection_id} $connect 200")
+    assert lines[1].startswith(f"{connection_id} $disconnect 1000")
