@@ -94,8 +94,8 @@ async def measure(url: str, token: str, vehicles: list[str]) -> tuple[dict[str, 
         vehicle_id = vehicles[-1]
         started = time.perf_counter()
         await loop.run_in_executor(None, flip, vehicle_id, True)
-        received = await asyncio.wait_for(all_received(clients, vehicle_id, "RESERVED"), 120)
-        fan_out[size] = (max(received) - started) * 1000
+        arrivals = await asyncio.wait_for(all_received(clients, vehicle_id, "RESERVED"), 120)
+        fan_out[size] = (max(arrivals) - started) * 1000
         await loop.run_in_executor(None, flip, vehicle_id, False)
         await asyncio.gather(*(client.close() for client in clients))
         await asyncio.sleep(1)  # their $disconnect handled before the next round
