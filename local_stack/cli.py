@@ -112,7 +112,13 @@ def dev(config: LocalConfig) -> int:
                 lifespan="off",
             )
         )
-        gateway = WebSocketGateway(ws.connect, ws.default, ws.disconnect)
+        gateway = WebSocketGateway(
+            ws.connect,
+            ws.default,
+            ws.disconnect,
+            idle_timeout=config.ws_idle_timeout,
+            max_duration=config.ws_max_duration,
+        )
         # Stopped in reverse: the pollers first, so that nothing in flight finds the gateway gone.
         with (
             GatewayServer(gateway, host=config.host, port=config.ws_port),

@@ -25,6 +25,9 @@ class LocalConfig:
     table_name: str
     # The payment expiry sweep runs every minute on AWS; locally more often, so that demos and tests are quick.
     expiry_interval: float
+    # API Gateway WebSocket's limits: 10 minutes idle, 2 hours in all.
+    ws_idle_timeout: float
+    ws_max_duration: float
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> LocalConfig:
@@ -36,6 +39,8 @@ class LocalConfig:
             region=environ.get("AWS_REGION", "us-east-1"),
             table_name=environ.get("TABLE_NAME", "vehicle-platform"),
             expiry_interval=float(environ.get("EXPIRY_SWEEP_SECONDS", "5")),
+            ws_idle_timeout=float(environ.get("WS_IDLE_TIMEOUT_SECONDS", "600")),
+            ws_max_duration=float(environ.get("WS_MAX_DURATION_SECONDS", "7200")),
         )
 
     @property
