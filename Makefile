@@ -57,6 +57,7 @@ bench: install
 	$(BIN)/python -m bench.cold_start
 	$(BIN)/python -m bench.graphql_latency
 	$(BIN)/python -m bench.saga
+	$(BIN)/python -m bench.realtime
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache
