@@ -67,6 +67,19 @@ def _client(session: boto3.session.Session, service: str) -> Any:
     return session.client(service, config=Config(user_agent_extra=EVENT_SOURCE_AGENT))  # type: ignore[call-overload]
 
 
+def _stream(session: boto3.session.Session, name: str, table: str, handler: Handler) -> StreamEventSource:
+    # Lambda polls a stream about four times a second per shard; locally faster, as the saga's every hop and every
+    # realtime push waits for it.
+    return StreamEventSource(
+        name,
+        table,
+        Timed(handler),
+        poll_interval=STREAM_POLL_SECONDS,
+        streams_client=_client(session, "dynamodbstreams"),
+        dynamodb_client=_client(session, "dynamodb"),
+    )
+
+
 def saga_event_sources(provisioned: Provisioned, *, expiry_interval: float) -> EventSources:
     """The saga wired as on AWS: stream -> relay, each step's queue -> its consumer, a schedule -> expiry sweep."""
     from sagas import expiry, relay
@@ -74,16 +87,7 @@ def saga_event_sources(provisioned: Provisioned, *, expiry_interval: float) -> E
 
     session = boto3.session.Session()
     sources = EventSources(
-        StreamEventSource(
-            "outbox-relay",
-            provisioned.table_name,
-            Timed(relay.handler),
-            # Lambda polls a stream about four times a second per shard; locally faster, as the saga's every hop
-            # waits for it.
-            poll_interval=STREAM_POLL_SECONDS,
-            streams_client=_client(session, "dynamodbstreams"),
-            dynamodb_client=_client(session, "dynamodb"),
-        ),
+        _stream(session, "outbox-relay", provisioned.table_name, relay.handler),
         Schedule("payment-expiry", Timed(expiry.handler), expiry_interval),
     )
     for queue, handler in HANDLERS.items():
@@ -105,14 +109,7 @@ def realtime_event_sources(provisioned: Provisioned) -> EventSources:
 
     session = boto3.session.Session()
     return EventSources(
-        StreamEventSource(
-            "realtime-fanout",
-            provisioned.table_name,
-            Timed(fanout.handler),
-            poll_interval=STREAM_POLL_SECONDS,
-            streams_client=_client(session, "dynamodbstreams"),
-            dynamodb_client=_client(session, "dynamodb"),
-        ),
+        _stream(session, "realtime-fanout", provisioned.table_name, fanout.handler),
         SqsEventSource(
             WS_INIT_TIMEOUT_QUEUE.name,
             provisioned.queue_urls[WS_INIT_TIMEOUT_QUEUE.name],
