@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, VersionAttribute
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from domain.errors import StaleVersion
@@ -56,8 +56,9 @@ class SubscriptionItem(TableItem):
     subject = UnicodeAttribute()
     roles = UnicodeAttribute()
     token_expires_at = NumberAttribute(null=True)
-    # The version of the order pushed when the subscription started; only later versions are pushed.
-    from_version = NumberAttribute(null=True)
+    # The latest version of the order sent to this subscriber: each push claims its version, so a subscriber never
+    # gets a version twice, nor an older one after a newer (the first push and the fan-out race otherwise).
+    delivered_version = NumberAttribute(null=True)
     expires_at = NumberAttribute(attr_name=schema.TTL_ATTRIBUTE)
 
     @staticmethod
@@ -81,7 +82,6 @@ class StoredSubscription:
     connection_id: str
     request: SubscribeRequest
     principal: Principal
-    from_version: int | None = None
 
 
 def _roles(text: str | None) -> frozenset[Role]:
@@ -154,7 +154,6 @@ class DynamoConnectionStore:
         *,
         subscribe: tuple[str, SubscribeRequest] | None = None,
         unsubscribe: str | None = None,
-        from_version: int | None = None,
     ) -> None:
         """The connection's new state, and the subscription it adds or removes, together; StaleVersion if another
         message of the same connection changed it first."""
@@ -182,7 +181,6 @@ class DynamoConnectionStore:
                 subject=record.principal.subject,
                 roles=",".join(sorted(record.principal.roles)),
                 token_expires_at=record.principal.expires_at,
-                from_version=from_version,
                 expires_at=int(time.time()) + RETENTION_SECONDS,
             )
         item = self._item(record, state, topics)
@@ -217,8 +215,21 @@ class DynamoConnectionStore:
                     operation_name=item.operation_name,
                 ),
                 principal=principal,
-                from_version=None if item.from_version is None else int(item.from_version),
             )
+
+    def claim_delivery(self, topic: str, connection_id: str, operation_id: str, version: int) -> bool:
+        """Whether `version` is newer than what this subscriber was sent (and is now theirs to send)."""
+        newer = SubscriptionItem.delivered_version.does_not_exist() | (SubscriptionItem.delivered_version < version)
+        try:
+            SubscriptionItem(*SubscriptionItem.key(topic, connection_id, operation_id)).update(
+                actions=[SubscriptionItem.delivered_version.set(version)],
+                condition=SubscriptionItem.pk.exists() & newer,
+            )
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def drop_subscription(self, subscription: StoredSubscription) -> None:
         SubscriptionItem(

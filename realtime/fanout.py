@@ -75,8 +75,6 @@ def push(
             # What an expired token authorized ends: the client is told, the subscription forgotten.
             management.post(subscription.connection_id, complete_message(subscription.request.id))
             services.connections.drop_subscription(subscription)
-        elif version is not None and subscription.from_version is not None and version <= subscription.from_version:
-            continue  # the subscriber got this state, or a later one, when it subscribed
         elif owner is None or owner == principal.subject or principal.is_admin:
             deliver.append(subscription)
     if not deliver:
@@ -87,7 +85,12 @@ def push(
     payloads = asyncio.run(_render_all(services, groups, state))
 
     def post(subscription: StoredSubscription) -> None:
-        payload = payloads[variables_key(subscription.request)]
+        request = subscription.request
+        if version is not None and not services.connections.claim_delivery(
+            subscription.topic, subscription.connection_id, request.id, version
+        ):
+            return  # this version, or a newer one, was sent already (the subscription's first push)
+        payload = payloads[variables_key(request)]
         if not management.post(subscription.connection_id, next_message(subscription.request.id, payload)):
             services.connections.close(subscription.connection_id)
 

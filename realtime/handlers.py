@@ -20,7 +20,6 @@ from botocore.config import Config
 from pynamodb.connection import Connection
 
 from domain.errors import StaleVersion, Unauthenticated
-from domain.orders import Order
 from graphql_api.context import PushContext
 from graphql_api.schema import build_schema
 from graphql_api.wiring import Services, dynamo_services
@@ -137,8 +136,8 @@ class Decision:
     principal: Principal | None = None  # connection_init authenticated them
     subscribe: tuple[str, SubscribeRequest] | None = None  # (topic, request) to store
     unsubscribe: str | None = None
-    # The order a new subscription is about, as it is now: pushed first, and the point changes are pushed from.
-    snapshot: Order | None = None
+    # The order whose state a new orderStatusChanged subscription gets first.
+    first_push: str | None = None
 
 
 def default(event: dict[str, Any], _context: Any) -> dict[str, Any]:
@@ -160,21 +159,45 @@ def default(event: dict[str, Any], _context: Any) -> dict[str, Any]:
                 raise
     for reply in decision.replies:
         api.post(connection_id, reply)
-    if decision.subscribe is not None and decision.snapshot is not None:
-        _, request = decision.subscribe
-        context = PushContext(
-            request_id=f"snapshot:{connection_id}",
-            services=services.api,
-            authorization=None,
-            principal=subscriber,
-            state={("order", decision.snapshot.id): decision.snapshot},
+    if decision.subscribe is not None and decision.first_push is not None:
+        _push_current(
+            services,
+            api,
+            connection_id=connection_id,
+            subscribe=decision.subscribe,
+            order_id=decision.first_push,
+            subscriber=subscriber,
         )
-        api.post(connection_id, next_message(request.id, asyncio.run(render(services.schema, request, context))))
     if decision.closing is not None:
         logger.info("closing %s: %d %s", connection_id, decision.closing.code, decision.closing.reason)
         api.post(connection_id, decision.closing.message())
         api.delete(connection_id)
     return {"statusCode": 200}
+
+
+def _push_current(
+    services: RealtimeServices,
+    api: ManagementApi,
+    *,
+    connection_id: str,
+    subscribe: tuple[str, SubscribeRequest],
+    order_id: str,
+    subscriber: Principal | None,
+) -> None:
+    """The order as it is now, read after the subscription was stored: a change made in between is either in this
+    state or pushed by the fan-out, which found the subscription. Whichever claims the newer version sends it."""
+    topic, request = subscribe
+    order = services.api.orders.get_order(order_id)
+    if order is None or not services.connections.claim_delivery(topic, connection_id, request.id, order.version):
+        return
+    context = PushContext(
+        request_id=f"first-push:{connection_id}",
+        services=services.api,
+        authorization=None,
+        principal=subscriber,
+        state={("order", order.id): order},
+    )
+    api.post(connection_id, next_message(request.id, asyncio.run(render(services.schema, request, context))))
 
 
 def _decide(services: RealtimeServices, record: ConnectionRecord, body: str) -> Decision:
@@ -186,12 +209,12 @@ def _decide(services: RealtimeServices, record: ConnectionRecord, body: str) -> 
     if outcome.subscribe is not None:
         request = outcome.subscribe
         try:
-            topic, snapshot = _authorize(services, record, request)
+            topic, first_push = _authorize(services, record, request)
         except Refused as refusal:
             # A subscription that cannot start is an error message; the connection goes on.
             state = replace(outcome.state, subscriptions=outcome.state.subscriptions - {request.id})
             return Decision(state=state, replies=(error_message(request.id, refusal.errors),))
-        return Decision(state=outcome.state, subscribe=(topic, request), snapshot=snapshot)
+        return Decision(state=outcome.state, subscribe=(topic, request), first_push=first_push)
     return Decision(state=outcome.state, replies=outcome.replies, unsubscribe=outcome.complete)
 
 
@@ -212,9 +235,9 @@ def _authenticate(services: RealtimeServices, outcome: Outcome) -> Decision:
 
 def _authorize(
     services: RealtimeServices, record: ConnectionRecord, request: SubscribeRequest
-) -> tuple[str, Order | None]:
-    """Check the document, and that the subscriber may see what it asks: the topic it listens to, and the order it
-    is about (its state now is the subscriber's first `next`)."""
+) -> tuple[str, str | None]:
+    """Check the document, and that the subscriber may see what it asks: the topic it listens to, and for
+    orderStatusChanged the order whose current state is the subscriber's first `next`."""
     subscription = plan(services.schema, request)
     principal = record.principal
     if principal is None or (principal.expires_at is not None and principal.expires_at < time.time()):
@@ -229,7 +252,7 @@ def _authorize(
                 "extensions": {"code": "NOT_FOUND"},
             }
             raise Refused([missing])
-        return subscription.topic, order
+        return subscription.topic, order.id if subscription.field == "orderStatusChanged" else None
     return subscription.topic, None
 
 
@@ -239,14 +262,7 @@ def _store(services: RealtimeServices, record: ConnectionRecord, decision: Decis
         record = store.with_principal(record, decision.principal)
     changed = decision.state != record.state or decision.principal is not None
     if changed or decision.subscribe is not None or decision.unsubscribe is not None:
-        from_version = None if decision.snapshot is None else decision.snapshot.version
-        store.save(
-            record,
-            decision.state,
-            subscribe=decision.subscribe,
-            unsubscribe=decision.unsubscribe,
-            from_version=from_version,
-        )
+        store.save(record, decision.state, subscribe=decision.subscribe, unsubscribe=decision.unsubscribe)
 
 
 def disconnect(event: dict[str, Any], _context: Any) -> dict[str, Any]:

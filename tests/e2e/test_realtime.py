@@ -26,12 +26,13 @@ from gql.transport.websockets import WebsocketsTransport
 from mypy_boto3_dynamodb import DynamoDBClient
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.typing import Subprotocol
 
 from tests.e2e.conftest import LocalStack
 
 pytestmark = pytest.mark.e2e
 
-SUBPROTOCOL = "graphql-transport-ws"
+SUBPROTOCOL = Subprotocol("graphql-transport-ws")
 NODE_CLIENT = Path(__file__).parent / "ws_client" / "subscribe.mjs"
 HAPPY_PATH = ["PLACED", "RESERVED", "AWAITING_PAYMENT", "PAID", "COMPLETED"]
 TERMINAL = {"COMPLETED", "CANCELLED"}
@@ -43,6 +44,7 @@ ORDER_CHANGES = """
 subscription($orderId: ID!) { orderStatusChanged(orderId: $orderId) { id status } }
 """
 VEHICLE_CHANGES = "subscription { vehicleAvailabilityChanged { id status } }"
+INVOICE_CHANGES = "subscription($orderId: ID!) { invoiceStatusChanged(orderId: $orderId) { number status } }"
 
 T = TypeVar("T")
 
@@ -95,10 +97,20 @@ async def pay(stack: LocalStack, order_id: str, token: str) -> None:
     assert '"received": true' in paid.stdout, paid.stdout
 
 
+def distinct(statuses: list[str]) -> list[str]:
+    return [status for index, status in enumerate(statuses) if index == 0 or statuses[index - 1] != status]
+
+
 def in_order_without_gaps(statuses: list[str]) -> bool:
     """The happy path's statuses from the first one seen to COMPLETED, consecutive repeats allowed."""
-    distinct = [status for index, status in enumerate(statuses) if index == 0 or statuses[index - 1] != status]
-    return bool(distinct) and distinct[0] in HAPPY_PATH and distinct == HAPPY_PATH[HAPPY_PATH.index(distinct[0]) :]
+    seen = distinct(statuses)
+    return bool(seen) and seen[0] in HAPPY_PATH and seen == HAPPY_PATH[HAPPY_PATH.index(seen[0]) :]
+
+
+def assert_in_order_without_gaps(seen_by: dict[str, list[str]]) -> None:
+    """Each subscriber saw the happy path from its first status to COMPLETED (consecutive repeats allowed)."""
+    for who, statuses in seen_by.items():
+        assert in_order_without_gaps(statuses), f"{who} saw {statuses}"
 
 
 # WebSocket: a bare graphql-transport-ws client
@@ -125,7 +137,7 @@ async def until(condition: Callable[[], bool], timeout: float, what: str) -> Non
 
 @contextlib.asynccontextmanager
 async def socket(stack: LocalStack) -> AsyncIterator[ClientConnection]:
-    async with connect(ws_url(stack), subprotocols=[SUBPROTOCOL], open_timeout=10, close_timeout=2) as ws:  # type: ignore[list-item]
+    async with connect(ws_url(stack), subprotocols=[SUBPROTOCOL], open_timeout=10, close_timeout=2) as ws:
         assert ws.subprotocol == SUBPROTOCOL
         yield ws
 
@@ -144,7 +156,9 @@ async def initialise(ws: ClientConnection, token: str) -> None:
     assert await receive(ws) == {"type": "connection_ack"}
 
 
-async def subscribe(ws: ClientConnection, operation_id: str, query: str, variables: dict[str, Any] | None = None) -> None:
+async def subscribe(
+    ws: ClientConnection, operation_id: str, query: str, variables: dict[str, Any] | None = None
+) -> None:
     payload: dict[str, Any] = {"query": query} if variables is None else {"query": query, "variables": variables}
     await send(ws, {"id": operation_id, "type": "subscribe", "payload": payload})
 
@@ -160,25 +174,36 @@ async def ping_pong(ws: ClientConnection) -> list[dict[str, Any]]:
     return before
 
 
+async def message_or_close_code(ws: ClientConnection, timeout: float = 10) -> dict[str, Any] | int | None:
+    """The next message, or the close code the server sent if the connection closes instead."""
+    try:
+        return await receive(ws, timeout)
+    except ConnectionClosed as closed:
+        return None if closed.rcvd is None else closed.rcvd.code
+
+
 async def closed_after_error(ws: ClientConnection, code: int, timeout: float = 10) -> dict[str, Any]:
     """The next message is `connection_error` with `code`, then the server closes normally (as API Gateway does after
     DeleteConnection); the connection_error payload."""
     error = await receive(ws, timeout)
     assert error["type"] == "connection_error", error
     assert error["payload"]["code"] == code, error
-    with pytest.raises(ConnectionClosed) as closed:
-        extra = await receive(ws)
-        raise AssertionError(f"a message after connection_error: {extra}")
-    assert closed.value.rcvd is not None
-    assert closed.value.rcvd.code == 1000
+    assert await message_or_close_code(ws) == 1000  # not another message
     payload: dict[str, Any] = error["payload"]
     return payload
 
 
 def next_status(message: dict[str, Any], operation_id: str) -> str:
-    assert message["type"] == "next" and message["id"] == operation_id, message
+    assert (message["type"], message["id"]) == ("next", operation_id), message
     status: str = message["payload"]["data"]["orderStatusChanged"]["status"]
     return status
+
+
+async def statuses_until(ws: ClientConnection, operation_id: str, seen: list[str], stop: set[str]) -> list[str]:
+    """Read the order's statuses pushed for `operation_id` into `seen` until one of `stop` (or a terminal one)."""
+    while not seen or seen[-1] not in stop | TERMINAL:
+        seen.append(next_status(await receive(ws), operation_id))
+    return seen
 
 
 # 1. The SPA's client and a Python client watch an order to COMPLETED
@@ -195,7 +220,8 @@ async def watch_with_node(url: str, token: str, order_id: str, seen: list[str], 
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout is not None
+    assert process.stderr is not None
     try:
         async for raw in process.stdout:
             lines.append(raw.decode().strip())
@@ -266,9 +292,9 @@ def test_the_spa_client_and_a_python_client_see_every_status_of_a_purchase_in_or
 
     assert node_lines[0] == '{"event":"connected"}', node_lines
     assert node_seen[-1] == gql_seen[-1] == "COMPLETED", (node_seen, gql_seen, order)
-    assert in_order_without_gaps(node_seen), node_seen
-    assert in_order_without_gaps(gql_seen), gql_seen
-    assert "AWAITING_PAYMENT" in node_seen and "AWAITING_PAYMENT" in gql_seen
+    assert "AWAITING_PAYMENT" in node_seen
+    assert "AWAITING_PAYMENT" in gql_seen
+    assert_in_order_without_gaps({"graphql-ws (Node)": node_seen, "gql (Python)": gql_seen})
 
 
 # 2. Someone else's order
@@ -277,24 +303,32 @@ def test_the_spa_client_and_a_python_client_see_every_status_of_a_purchase_in_or
 def test_a_customer_cannot_subscribe_to_another_customers_order(
     local_stack: LocalStack, token: Callable[[str], str]
 ) -> None:
-    order_id, _ = place_order(local_stack, token("customer@example.com"))
+    owner = token("customer@example.com")
+    order_id, _ = place_order(local_stack, owner)
 
-    async def scenario() -> tuple[dict[str, Any], list[dict[str, Any]], str]:
+    async def scenario() -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], list[str]]:
         async with socket(local_stack) as stranger, socket(local_stack) as admin:
             await initialise(stranger, token("customer2@example.com"))
             await subscribe(stranger, "theirs", ORDER_CHANGES, {"orderId": order_id})
             refused = await receive(stranger)
-            after = await ping_pong(stranger)  # still open, still answering
+            still_open = await ping_pong(stranger)
+            # Staff may watch any order: its state now at once, then every change.
             await initialise(admin, token("admin@example.com"))
             await subscribe(admin, "any", ORDER_CHANGES, {"orderId": order_id})
-            return refused, after, next_status(await receive(admin), "any")
+            admin_seen = await statuses_until(admin, "any", [], {"AWAITING_PAYMENT"})
+            await pay(local_stack, order_id, owner)
+            await statuses_until(admin, "any", admin_seen, TERMINAL)
+            # Nothing of that order leaked to the stranger meanwhile.
+            return refused, still_open, await ping_pong(stranger), admin_seen
 
-    refused, after, admin_sees = run(scenario())
+    refused, still_open, stranger_got, admin_seen = run(scenario())
 
-    assert refused["type"] == "error" and refused["id"] == "theirs", refused
+    assert (refused["type"], refused["id"]) == ("error", "theirs"), refused
     assert [error["extensions"]["code"] for error in refused["payload"]] == ["NOT_FOUND"], refused
-    assert after == []
-    assert admin_sees in HAPPY_PATH  # staff may watch any order: its state now comes at once
+    assert still_open == []
+    assert stranger_got == []
+    assert admin_seen[-1] == "COMPLETED", admin_seen
+    assert_in_order_without_gaps({"the admin": admin_seen})
 
 
 # 3. The protocol, rule by rule, over the local gateway
@@ -341,7 +375,9 @@ def test_a_second_connection_init_is_too_many(local_stack: LocalStack, token: Ca
     async def scenario() -> dict[str, Any]:
         async with socket(local_stack) as ws:
             await initialise(ws, token("customer@example.com"))
-            await send(ws, {"type": "connection_init", "payload": {"Authorization": f"Bearer {token('customer@example.com')}"}})
+            await send(
+                ws, {"type": "connection_init", "payload": {"Authorization": f"Bearer {token('customer@example.com')}"}}
+            )
             return await closed_after_error(ws, 4429)
 
     assert run(scenario())["reason"] == "Too many initialisation requests"
@@ -426,7 +462,7 @@ def test_the_21st_subscription_of_a_connection_is_rate_limited(
 
     refused, after = run(scenario())
 
-    assert refused["type"] == "error" and refused["id"] == "s20", refused
+    assert (refused["type"], refused["id"]) == ("error", "s20"), refused
     assert refused["payload"][0]["extensions"]["code"] == "RATE_LIMITED"
     assert after == []
 
@@ -437,33 +473,53 @@ def test_complete_from_the_client_stops_that_subscription_only(
     customer = token("customer@example.com")
     order_id, _ = place_order(local_stack, customer)
 
-    async def scenario() -> tuple[list[str], list[dict[str, Any]]]:
+    async def scenario() -> tuple[list[str], list[dict[str, Any]], str]:
         async with socket(local_stack) as ws:
             await initialise(ws, customer)
             await subscribe(ws, "stopped", ORDER_CHANGES, {"orderId": order_id})
             await subscribe(ws, "kept", ORDER_CHANGES, {"orderId": order_id})
-            kept: list[str] = []
-            stopped: list[str] = []
-            while "AWAITING_PAYMENT" not in kept or "AWAITING_PAYMENT" not in stopped:
+            seen: dict[str, list[str]] = {"stopped": [], "kept": []}
+            while not all(statuses and statuses[-1] in {"AWAITING_PAYMENT", *TERMINAL} for statuses in seen.values()):
                 message = await receive(ws)
-                (kept if message["id"] == "kept" else stopped).append(next_status(message, message["id"]))
+                seen[message["id"]].append(next_status(message, message["id"]))
             await send(ws, {"id": "stopped", "type": "complete"})
             assert await ping_pong(ws) == []  # the complete is handled: nothing more for "stopped" from here
             await pay(local_stack, order_id, customer)
+            kept = seen["kept"]
             after: list[dict[str, Any]] = []
-            while not kept or kept[-1] not in TERMINAL:
+            while kept[-1] not in TERMINAL:
                 message = await receive(ws)
                 after.append(message)
                 if message.get("id") == "kept":
                     kept.append(next_status(message, "kept"))
             after += await ping_pong(ws)  # and nothing for "stopped" after the last change either
-            return kept, after
+            # A completed id is free again: subscribing with it starts afresh, from the order's state now.
+            await subscribe(ws, "stopped", ORDER_CHANGES, {"orderId": order_id})
+            return kept, after, next_status(await receive(ws), "stopped")
 
-    kept, after = run(scenario())
+    kept, after, resubscribed = run(scenario())
 
     assert kept[-1] == "COMPLETED", kept
-    assert in_order_without_gaps(kept), kept
     assert [message for message in after if message.get("id") != "kept"] == []
+    assert resubscribed == "COMPLETED"
+    assert_in_order_without_gaps({"the kept subscription": kept})
+
+
+def test_an_invoice_subscription_does_not_start_with_an_error(
+    local_stack: LocalStack, token: Callable[[str], str]
+) -> None:
+    customer = token("customer@example.com")
+    order_id, _ = place_order(local_stack, customer)  # unpaid: it expires, and the vehicle is for sale again
+
+    async def scenario() -> list[dict[str, Any]]:
+        async with socket(local_stack) as ws:
+            await initialise(ws, customer)
+            await subscribe(ws, "invoice", INVOICE_CHANGES, {"orderId": order_id})
+            return await ping_pong(ws)
+
+    before_pong = run(scenario())
+
+    assert [message for message in before_pong if message["type"] != "next" or "errors" in message["payload"]] == []
 
 
 def test_a_connection_without_connection_init_is_closed_after_the_timeout(local_stack: LocalStack) -> None:
@@ -508,44 +564,41 @@ def test_a_dropped_client_is_forgotten_and_the_order_still_completes(
     topic = f"WSTOPIC#order:{order_id}"
     log_from = len(local_stack.output())
 
-    async def scenario() -> tuple[str, list[str]]:
+    def left_behind(connection_id: str) -> list[dict[str, Any]]:
+        subscriptions = [
+            item
+            for prefix in (topic, "WSTOPIC#vehicles")
+            for item in items_under(table, prefix)
+            if item["connection_id"]["S"] == connection_id
+        ]
+        return subscriptions + items_under(table, f"WSCONN#{connection_id}")
+
+    async def scenario() -> tuple[str, list[dict[str, Any]], list[str]]:
         async with socket(local_stack) as survivor:
             await initialise(survivor, customer)
             await subscribe(survivor, "watch", ORDER_CHANGES, {"orderId": order_id})
-            survivor_seen = [next_status(await receive(survivor), "watch")]
+            survivor_seen = await statuses_until(survivor, "watch", [], {"AWAITING_PAYMENT"})
 
-            dropped = await connect(ws_url(local_stack), subprotocols=[SUBPROTOCOL])  # type: ignore[list-item]
+            dropped = await connect(ws_url(local_stack), subprotocols=[SUBPROTOCOL])
             await initialise(dropped, customer)
-            await subscribe(dropped, "a", ORDER_CHANGES, {"orderId": order_id})
-            await subscribe(dropped, "b", VEHICLE_CHANGES)
+            await subscribe(dropped, "order", ORDER_CHANGES, {"orderId": order_id})
+            await subscribe(dropped, "vehicles", VEHICLE_CHANGES)
             await ping_pong(dropped)
-            mine = [item for item in items_under(table, topic) if item["operation_id"]["S"] == "a"]
+            mine = [item for item in items_under(table, topic) if item["operation_id"]["S"] == "order"]
             assert len(mine) == 1, mine
             connection_id = mine[0]["connection_id"]["S"]
-            assert items_under(table, f"WSCONN#{connection_id}")
-            # Gone without a close frame, as a laptop lid closing: the gateway sees the socket end (1006).
+            stored = left_behind(connection_id)
+            # Gone without a close frame, as a laptop lid closing: the gateway only sees the socket end. The order
+            # moves on at once, racing the clean-up.
             assert dropped.transport is not None
             dropped.transport.abort()
-
-            def forgotten() -> bool:
-                subscriptions = [
-                    item
-                    for prefix in (topic, "WSTOPIC#vehicles")
-                    for item in items_under(table, prefix)
-                    if item["connection_id"]["S"] == connection_id
-                ]
-                return not subscriptions and not items_under(table, f"WSCONN#{connection_id}")
-
-            await until(forgotten, 10, f"the subscriptions and the connection {connection_id} to be deleted")
-
-            while survivor_seen[-1] != "AWAITING_PAYMENT":
-                survivor_seen.append(next_status(await receive(survivor), "watch"))
             await pay(local_stack, order_id, customer)
-            while survivor_seen[-1] not in TERMINAL:
-                survivor_seen.append(next_status(await receive(survivor), "watch"))
-            return connection_id, survivor_seen
+            await statuses_until(survivor, "watch", survivor_seen, TERMINAL)
 
-    connection_id, survivor_seen = run(scenario())
+            await until(lambda: not left_behind(connection_id), 10, f"{connection_id}'s items to be deleted")
+            return connection_id, stored, survivor_seen
+
+    connection_id, stored, survivor_seen = run(scenario())
     final = wait_for_order(local_stack, order_id, customer, TERMINAL)
     log = local_stack.output()[log_from:]
     problems = [
@@ -554,10 +607,12 @@ def test_a_dropped_client_is_forgotten_and_the_order_still_completes(
         if ("ERROR" in line or "Traceback" in line) and "without completing handshake" not in line
     ]
 
+    assert sorted(item["PK"]["S"] for item in stored) == sorted([topic, "WSTOPIC#vehicles", f"WSCONN#{connection_id}"])
     assert final == "COMPLETED"
-    assert survivor_seen[-1] == "COMPLETED" and in_order_without_gaps(survivor_seen), survivor_seen
-    assert f"{connection_id} $disconnect 1006" in log
+    assert survivor_seen[-1] == "COMPLETED", survivor_seen
+    assert f"{connection_id} $disconnect" in log  # the gateway saw it go and ran $disconnect
     assert problems == []
+    assert_in_order_without_gaps({"the surviving client": survivor_seen})
 
 
 # 5. One topic, 200 subscribers
@@ -571,7 +626,7 @@ def test_200_subscribers_of_one_topic_all_get_the_change(local_stack: LocalStack
 
     async def subscriber(ready: asyncio.Semaphore, sockets: list[ClientConnection]) -> None:
         async with ready:
-            ws = await connect(ws_url(local_stack), subprotocols=[SUBPROTOCOL], open_timeout=30)  # type: ignore[list-item]
+            ws = await connect(ws_url(local_stack), subprotocols=[SUBPROTOCOL], open_timeout=30)
             sockets.append(ws)
             await initialise(ws, customer)
             await subscribe(ws, "vehicles", VEHICLE_CHANGES)
@@ -580,7 +635,7 @@ def test_200_subscribers_of_one_topic_all_get_the_change(local_stack: LocalStack
     async def delivered(ws: ClientConnection, vehicle_id: str) -> dict[str, Any]:
         while True:
             message = await receive(ws, timeout=60)
-            assert message["type"] == "next" and message["id"] == "vehicles", message
+            assert (message["type"], message["id"]) == ("next", "vehicles"), message
             vehicle: dict[str, Any] = message["payload"]["data"]["vehicleAvailabilityChanged"]
             if vehicle["id"] == vehicle_id:
                 return vehicle
@@ -608,4 +663,4 @@ def test_200_subscribers_of_one_topic_all_get_the_change(local_stack: LocalStack
     assert len(received) == SUBSCRIBERS
     assert failures == [], f"{len(failures)} of {SUBSCRIBERS} missed the push: {failures[:3]}"
     assert {vehicle["status"] for vehicle in received if isinstance(vehicle, dict)} == {"RESERVED"}
-    print(f"{SUBSCRIBERS} subscribers ready in {subscribed:.1f} s; all pushed to within {pushed:.1f} s")  # noqa: T201
+    print(f"{SUBSCRIBERS} subscribers ready in {subscribed:.1f} s; all pushed to within {pushed:.1f} s")
