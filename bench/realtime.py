@@ -2,7 +2,7 @@
 change takes to reach every subscriber of one topic.
 
 As `make dev` runs it: moto in server mode in its own process, the local API Gateway WebSocket emulation serving
-the same handlers, the table's stream polled (every 50 ms) into the fan-out. Clients are real WebSocket clients
+the same handlers, the table's stream polled (every 20 ms) into the fan-out. Clients are real WebSocket clients
 speaking graphql-transport-ws, in this process.
 
 - Push latency: a vehicle's status is written (RESERVED, then AVAILABLE again) through the same conditional update
@@ -124,7 +124,7 @@ def main() -> None:
         with GatewayServer(gateway, port=ws_port), realtime_event_sources(stack.provisioned):
             latency, fan_out = asyncio.run(measure(f"ws://127.0.0.1:{ws_port}", token, vehicles))
 
-    print("Realtime gateway on the local stack (moto server, local API Gateway WebSocket, stream every 50 ms)")
+    print("Realtime gateway on the local stack (moto server, local API Gateway WebSocket, stream every 20 ms)")
     print(
         f"  push latency, status write -> client receives next: median {latency['median_ms']:.1f} ms, "
         f"p95 {latency['p95_ms']:.1f} ms ({latency['runs']} changes)"

@@ -15,7 +15,7 @@ from local_stack.emulator import EVENT_SOURCE_AGENT
 from local_stack.event_sources import EventSource, EventSources, Handler, SqsEventSource, StreamEventSource
 from local_stack.resources import Provisioned
 
-STREAM_POLL_SECONDS = 0.05
+STREAM_POLL_SECONDS = 0.02
 
 
 class Schedule(EventSource):
@@ -69,7 +69,7 @@ def _client(session: boto3.session.Session, service: str) -> Any:
 
 def _stream(session: boto3.session.Session, name: str, table: str, handler: Handler) -> StreamEventSource:
     # Lambda polls a stream about four times a second per shard; locally faster, as the saga's every hop and every
-    # realtime push waits for it.
+    # realtime push waits for it (at 50 ms, a push's p95 was 70 ms; at 20 ms, 36 ms).
     return StreamEventSource(
         name,
         table,
