@@ -213,8 +213,21 @@ class Emulator:
         if is_up(self.endpoint):
             raise RuntimeError(f"something already answers on {self.endpoint}; stop it or set AWS_EMULATOR_PORT")
         self._process = subprocess.Popen(  # noqa: S603 - our own module, with arguments we built
-            [sys.executable, "-m", "local_stack.emulator", "--host", self.host, "--port", str(self.port)],
+            [
+                sys.executable,
+                "-m",
+                "local_stack.emulator",
+                "--host",
+                self.host,
+                "--port",
+                str(self.port),
+                "--parent",
+                str(os.getpid()),
+            ],
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            # Out of the terminal's process group: Ctrl-C reaches the dev process, which stops the pollers first
+            # and the emulator last, instead of every process at once (the pollers then failed on a dead AWS).
+            start_new_session=True,
         )
         deadline = time.monotonic() + self._startup_timeout
         while not is_up(self.endpoint):
@@ -246,9 +259,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="moto in server mode, DynamoDB requests serialized")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=4566)
+    parser.add_argument("--parent", type=int, help="exit when this process is gone (the local stack that started us)")
     arguments = parser.parse_args()
+    if arguments.parent:
+        threading.Thread(target=_exit_with_parent, args=(arguments.parent,), daemon=True).start()
     with contextlib.suppress(KeyboardInterrupt):
         serve(arguments.host, arguments.port)
+
+
+def _exit_with_parent(parent: int) -> None:
+    # In a session of its own, the emulator outlives a closed terminal: it must not outlive the stack that owns it.
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(0)
 
 
 if __name__ == "__main__":
