@@ -74,6 +74,7 @@ class ConnectionRecord:
     topics: dict[str, str]
     principal: Principal | None
     version: int
+    connected_at: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +127,7 @@ class DynamoConnectionStore:
             topics=topics,
             principal=_principal(item.subject, item.email, item.roles, item.token_expires_at),
             version=int(item.version or 0),
+            connected_at=int(item.connected_at),
         )
 
     def _item(self, record: ConnectionRecord, state: ConnectionState, topics: dict[str, str]) -> ConnectionItem:
@@ -140,8 +142,8 @@ class DynamoConnectionStore:
             email=None if principal is None else principal.email,
             roles=None if principal is None else ",".join(sorted(principal.roles)),
             token_expires_at=None if principal is None else principal.expires_at,
-            connected_at=int(time.time()),
-            expires_at=int(time.time()) + RETENTION_SECONDS,
+            connected_at=record.connected_at,
+            expires_at=record.connected_at + RETENTION_SECONDS,
         )
         if record.version:
             item.version = record.version
@@ -181,7 +183,7 @@ class DynamoConnectionStore:
                 subject=record.principal.subject,
                 roles=",".join(sorted(record.principal.roles)),
                 token_expires_at=record.principal.expires_at,
-                expires_at=int(time.time()) + RETENTION_SECONDS,
+                expires_at=record.connected_at + RETENTION_SECONDS,
             )
         item = self._item(record, state, topics)
         condition = ConnectionItem.pk.exists()
@@ -197,9 +199,6 @@ class DynamoConnectionStore:
                     transaction.delete(removed)
         except (PutError, TransactWriteError) as error:
             raise StaleVersion("connection", record.connection_id) from error
-
-    def with_principal(self, record: ConnectionRecord, principal: Principal) -> ConnectionRecord:
-        return ConnectionRecord(record.connection_id, record.state, record.topics, principal, record.version)
 
     def subscribers(self, topic: str) -> Iterator[StoredSubscription]:
         for item in SubscriptionItem.query(f"WSTOPIC#{topic}"):

@@ -259,7 +259,7 @@ def _authorize(
 def _store(services: RealtimeServices, record: ConnectionRecord, decision: Decision) -> None:
     store = services.connections
     if decision.principal is not None:
-        record = store.with_principal(record, decision.principal)
+        record = replace(record, principal=decision.principal)
     changed = decision.state != record.state or decision.principal is not None
     if changed or decision.subscribe is not None or decision.unsubscribe is not None:
         store.save(record, decision.state, subscribe=decision.subscribe, unsubscribe=decision.unsubscribe)
