@@ -47,8 +47,9 @@ LAMBDA_GB_SECOND = 0.0000133334
 LAMBDA_MEMORY_GB = 0.5
 # Used only when the event sources do not report the time their handlers took.
 ASSUMED_LAMBDA_SECONDS = 0.05
-# DynamoDB operations and the capacity units each costs (items under 1 KB written, 4 KB read).
-WRITES = {"PutItem": 1, "UpdateItem": 1, "DeleteItem": 1, "TransactWriteItems.items": 2}
+# Write capacity units as the emulator measured them (1 per KB per item, twice in a transaction); reads: items of
+# under 4 KB, strongly consistent (1 unit each).
+WRITES = {"PutItem.units": 1, "UpdateItem.units": 1, "DeleteItem.units": 1, "TransactWriteItems.units": 1}
 READS = {"GetItem": 1, "Query": 1, "BatchGetItem": 1}
 
 

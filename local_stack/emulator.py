@@ -53,6 +53,41 @@ _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_reque
 _ACTION = re.compile(rb"(?:^|&)Action=([A-Za-z]+)")
 
 
+def _value_bytes(value: dict[str, Any]) -> int:
+    """A DynamoDB attribute value's size as DynamoDB bills it (roughly, for numbers)."""
+    kind, content = next(iter(value.items()))
+    if kind == "S":
+        return len(content.encode())
+    if kind == "N":
+        return len(content.lstrip("-").replace(".", "")) // 2 + 2
+    if kind == "M":
+        return 3 + sum(len(name.encode()) + _value_bytes(inner) for name, inner in content.items())
+    if kind == "L":
+        return 3 + sum(1 + _value_bytes(inner) for inner in content)
+    return 1 if kind in {"BOOL", "NULL"} else len(json.dumps(content))
+
+
+def _item_kilobytes(item: dict[str, Any]) -> int:
+    size = sum(len(name.encode()) + _value_bytes(value) for name, value in item.items())
+    return max(1, -(-size // 1024))
+
+
+def _write_units(operation: str, body: bytes) -> dict[str, int]:
+    """The write capacity units a request is billed: 1 per KB written, twice that inside a transaction.
+
+    An update's or a delete's item is not in the request: counted as 1 KB.
+    """
+    if operation == "PutItem":
+        return {"PutItem.units": _item_kilobytes(json.loads(body).get("Item", {}))}
+    if operation in {"UpdateItem", "DeleteItem"}:
+        return {f"{operation}.units": 1}
+    if operation != "TransactWriteItems":
+        return {}
+    entries = json.loads(body or b"{}").get("TransactItems", [])
+    units = sum(2 * (_item_kilobytes(entry["Put"]["Item"]) if "Put" in entry else 1) for entry in entries)
+    return {"TransactWriteItems.items": len(entries), "TransactWriteItems.units": units}
+
+
 class RequestCounter:
     """Counts the AWS requests the emulator serves, by caller, service and operation: what a sale costs.
 
@@ -89,10 +124,8 @@ class RequestCounter:
         with self._lock:
             operations = self._counts.setdefault(caller, {}).setdefault(service, {})
             operations[operation] = operations.get(operation, 0) + 1
-            if operation == "TransactWriteItems":
-                # Each item of a transaction is billed as two writes: count the items.
-                items = len(json.loads(body or b"{}").get("TransactItems", []))
-                operations["TransactWriteItems.items"] = operations.get("TransactWriteItems.items", 0) + items
+            for name, units in _write_units(operation, body).items():
+                operations[name] = operations.get(name, 0) + units
 
     def _report(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         with self._lock:
