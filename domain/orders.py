@@ -98,6 +98,9 @@ class Order:
     cancellation_reason: CancellationReason | None = None
     payment: Payment | None = None
     refund_owed: Money | None = None
+    # "<consumer>:<event id>" of every event applied to this order: a redelivered event finds itself here. Kept in
+    # the order rather than in items of their own, it costs nothing more to write.
+    applied: frozenset[str] = frozenset()
 
     @property
     def total(self) -> Money:

@@ -316,7 +316,9 @@ class Purchase:
     # --- the saga's steps: one per queue --------------------------------------------------------------------------
 
     def validate_client(self, event: DomainEvent, consumer: str) -> None:
-        order = self._order(event)
+        order = self._order(event, consumer)
+        if order is None:
+            return
         if order.status is not OrderStatus.PLACED or _happened(order, EventType.CLIENT_VALIDATED):
             return
         now = self.clock.now()
@@ -342,7 +344,9 @@ class Purchase:
         )
 
     def reserve_inventory(self, event: DomainEvent, consumer: str) -> None:
-        order = self._order(event)
+        order = self._order(event, consumer)
+        if order is None:
+            return
         vehicle_id = order.vehicle_id
         if order.status is not OrderStatus.PLACED or vehicle_id is None:
             return
@@ -375,7 +379,9 @@ class Purchase:
         )
 
     def request_payment(self, event: DomainEvent, consumer: str) -> None:
-        order = self._order(event)
+        order = self._order(event, consumer)
+        if order is None:
+            return
         if order.status is not OrderStatus.RESERVED:
             return
         now = self.clock.now()
@@ -405,7 +411,9 @@ class Purchase:
         Two commits, so a crash between them leaves a PAID order that the redelivered event completes. Money for
         an order that no longer waits for it (cancelled, expired, failed) or of the wrong amount is owed back.
         """
-        order = self._order(event)
+        order = self._order(event, consumer)
+        if order is None:
+            return
         amount = Money.parse(event.payload["amount"], field="amount", allow_zero=True)
         code = str(event.payload["paymentCode"])
         now = self.clock.now()
@@ -469,7 +477,9 @@ class Purchase:
         reason = FAILURE_REASONS.get(event.event_type)
         if reason is None:
             raise InvalidEvent(f"{event.event_type} is not a failure the saga compensates")
-        order = self._order(event)
+        order = self._order(event, consumer)
+        if order is None:
+            return
         now = self.clock.now()
         if order.status is OrderStatus.CANCELLED:
             cancelled = order if order.cancellation_reason is reason else None
@@ -492,12 +502,13 @@ class Purchase:
 
     # --- helpers ----------------------------------------------------------------------------------------------------
 
-    def _order(self, event: DomainEvent) -> Order:
+    def _order(self, event: DomainEvent, consumer: str) -> Order | None:
+        """The event's order, or None when this consumer applied the event already."""
         order = self.store.get_order(event.order_id)
         if order is None:
             # Events are written with their order; an unknown order means a message that is not ours.
             raise InvalidEvent(f"{event.event_type} for unknown order {event.order_id}")
-        return order
+        return None if _marker(consumer, event) in order.applied else order
 
     def _release(self, order: Order) -> VehicleClaim | None:
         """Free the order's vehicle, if this order is the one holding it (never another buyer's reservation)."""
@@ -508,7 +519,16 @@ class Purchase:
         return VehicleClaim(vehicle.id, VehicleStatus.RESERVED, VehicleStatus.AVAILABLE, order.id, None)
 
     def _apply(self, change: Change) -> None:
-        """Apply a step's change; an event already applied by this consumer is a success, not an error."""
+        """Apply a step's change; an event already applied by this consumer is a success, not an error.
+
+        The consumer's marker goes into the order the change writes (the order's version makes it atomic); only a
+        change that writes no order stores it as an item of its own.
+        """
+        if change.consumed is not None and change.order is not None:
+            if change.consumed in change.order.applied:
+                return
+            marked = replace(change.order, applied=change.order.applied | {change.consumed})
+            change = replace(change, order=marked, consumed=None)
         try:
             self.store.apply(change)
         except AlreadyApplied:

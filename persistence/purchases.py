@@ -76,6 +76,7 @@ def order_document(order: Order) -> str:
             "updatedAt": order.updated_at.isoformat(),
             "cancellationReason": None if order.cancellation_reason is None else order.cancellation_reason.value,
             "refundOwed": None if order.refund_owed is None else str(order.refund_owed),
+            "applied": sorted(order.applied),
         },
         separators=(",", ":"),
     )
@@ -125,6 +126,7 @@ def order_from_item(item: OrderModel) -> Order:
             status=PaymentStatus(payment["status"]),
         ),
         refund_owed=None if document["refundOwed"] is None else Money.parse(document["refundOwed"], allow_zero=True),
+        applied=frozenset(document.get("applied", [])),
     )
 
 
