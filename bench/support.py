@@ -53,17 +53,10 @@ def emulated_platform(port: int) -> Iterator[BenchStack]:
     with Emulator("127.0.0.1", port) as emulator:
         environment = bench_environment(emulator.endpoint)
         os.environ.update(environment)
-        from local_stack.resources import EVENTS_TOPIC, SALES_NOTIFICATIONS_QUEUE, SES_SENDER, provision
+        from local_stack.resources import provision
 
         provisioned = provision(emulator.endpoint, "us-east-1", BENCH_TABLE)
-        environment |= {
-            "COGNITO_USER_POOL_ID": provisioned.user_pool_id,
-            "COGNITO_CLIENT_ID": provisioned.user_pool_client_id,
-            "COGNITO_JWKS_URL": f"{emulator.endpoint}/{provisioned.user_pool_id}/.well-known/jwks.json",
-            "EVENTS_TOPIC_ARN": provisioned.topic_arns[EVENTS_TOPIC.name],
-            "SALES_NOTIFICATIONS_QUEUE_URL": provisioned.queue_urls[SALES_NOTIFICATIONS_QUEUE.name],
-            "SES_SENDER": SES_SENDER,
-        }
+        environment |= provisioned.function_environment(emulator.endpoint)
         os.environ.update(environment)
         yield BenchStack(emulator.endpoint, environment, provisioned)
 

@@ -60,10 +60,6 @@ def dev(config: LocalConfig) -> int:
 
     from local_stack.emulator import Emulator
     from local_stack.resources import (
-        EVENTS_TOPIC,
-        SALES_NOTIFICATIONS_QUEUE,
-        SES_SENDER,
-        WS_INIT_TIMEOUT_QUEUE,
         provision,
     )
 
@@ -71,18 +67,8 @@ def dev(config: LocalConfig) -> int:
     with Emulator(config.host, config.emulator_port):
         log.info("AWS emulator up at %s", config.emulator_url)
         provisioned = provision(config.emulator_url, config.region, config.table_name)
-        os.environ.update(
-            {
-                "COGNITO_USER_POOL_ID": provisioned.user_pool_id,
-                "COGNITO_CLIENT_ID": provisioned.user_pool_client_id,
-                "COGNITO_JWKS_URL": f"{config.emulator_url}/{provisioned.user_pool_id}/.well-known/jwks.json",
-                "EVENTS_TOPIC_ARN": provisioned.topic_arns[EVENTS_TOPIC.name],
-                "SALES_NOTIFICATIONS_QUEUE_URL": provisioned.queue_urls[SALES_NOTIFICATIONS_QUEUE.name],
-                "SES_SENDER": SES_SENDER,
-                "WS_MANAGEMENT_URL": f"http://{config.host}:{config.ws_port}",
-                "WS_INIT_TIMEOUT_QUEUE_URL": provisioned.queue_urls[WS_INIT_TIMEOUT_QUEUE.name],
-            }
-        )
+        os.environ.update(provisioned.function_environment(config.emulator_url))
+        os.environ["WS_MANAGEMENT_URL"] = f"http://{config.host}:{config.ws_port}"
         # The settings, and PynamoDB's table binding, are read only now that the environment is complete.
         from graphql_api.app import create_app
         from graphql_api.wiring import dynamo_services

@@ -10,6 +10,7 @@ from typing import Any
 import anyio
 from starlette.types import Receive, Scope, Send
 
+from graphql_api.http import read_body
 from local_stack.lambda_events import http_api_event, lambda_context
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -21,18 +22,13 @@ class LambdaRoute:
         self._function_name = function_name
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        chunks = []
-        while True:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
+        body = await read_body(receive)
         headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
-        event = http_api_event(scope["method"], scope["path"], b"".join(chunks).decode(), headers)
+        event = http_api_event(scope["method"], scope["path"], body.decode(), headers)
         # The handler is synchronous, as on Lambda: run it off the event loop so the API keeps answering.
         response = await anyio.to_thread.run_sync(self._handler, event, lambda_context(self._function_name))
-        body = response.get("body") or ""
-        payload = base64.b64decode(body) if response.get("isBase64Encoded") else body.encode()
+        answer = response.get("body") or ""
+        payload = base64.b64decode(answer) if response.get("isBase64Encoded") else answer.encode()
         response_headers = [(k.lower().encode(), str(v).encode()) for k, v in (response.get("headers") or {}).items()]
         await send({"type": "http.response.start", "status": response["statusCode"], "headers": response_headers})
         await send({"type": "http.response.body", "body": payload})

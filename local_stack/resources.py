@@ -86,6 +86,20 @@ class Provisioned:
     topic_arns: dict[str, str] = field(default_factory=dict)
     queue_urls: dict[str, str] = field(default_factory=dict)
 
+    def function_environment(self, emulator_url: str) -> dict[str, str]:
+        """What the functions read from their environment about these resources (the CDK app sets the same)."""
+        return {
+            "TABLE_NAME": self.table_name,
+            "COGNITO_USER_POOL_ID": self.user_pool_id,
+            "COGNITO_CLIENT_ID": self.user_pool_client_id,
+            # The emulator serves the pool's keys at its own address; `iss` still names AWS.
+            "COGNITO_JWKS_URL": f"{emulator_url}/{self.user_pool_id}/.well-known/jwks.json",
+            "EVENTS_TOPIC_ARN": self.topic_arns[EVENTS_TOPIC.name],
+            "SALES_NOTIFICATIONS_QUEUE_URL": self.queue_urls[SALES_NOTIFICATIONS_QUEUE.name],
+            "SES_SENDER": SES_SENDER,
+            "WS_INIT_TIMEOUT_QUEUE_URL": self.queue_urls[WS_INIT_TIMEOUT_QUEUE.name],
+        }
+
 
 def _client(service: str, endpoint: str, region: str) -> Any:
     return boto3.client(service, endpoint_url=endpoint, region_name=region)  # type: ignore[call-overload]

@@ -39,6 +39,16 @@ async def send_json(send: Send, status: int, payload: object, headers: Headers =
     await send({"type": "http.response.body", "body": body})
 
 
+async def read_body(receive: Receive) -> bytes:
+    """An HTTP request's whole body, however many messages ASGI delivers it in."""
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
 class _Refused(Exception):
     """A request the endpoint will not run: it answers `status` with a GraphQL-shaped error."""
 
@@ -113,14 +123,8 @@ class GraphQLOverHTTP:
     @staticmethod
     async def _read_request(receive: Receive) -> tuple[str, dict[str, Any] | None, str | None]:
         """(query, variables, operationName) from the JSON body."""
-        chunks = []
-        while True:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
         try:
-            body = json.loads(b"".join(chunks))
+            body = json.loads(await read_body(receive))
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
             raise _Refused(400, "the body is not valid JSON", field="body") from error
         if not isinstance(body, dict):

@@ -30,14 +30,7 @@ def provisioned(emulator: str) -> Provisioned:
 
 @pytest.fixture(scope="session")
 def settings(emulator: str, provisioned: Provisioned) -> Settings:
-    return Settings.from_env(
-        {
-            **os.environ,
-            "COGNITO_USER_POOL_ID": provisioned.user_pool_id,
-            "COGNITO_CLIENT_ID": provisioned.user_pool_client_id,
-            "COGNITO_JWKS_URL": f"{emulator}/{provisioned.user_pool_id}/.well-known/jwks.json",
-        }
-    )
+    return Settings.from_env({**os.environ, **provisioned.function_environment(emulator)})
 
 
 def _empty_table(table_name: str) -> None:

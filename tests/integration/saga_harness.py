@@ -49,7 +49,7 @@ from local_stack.event_sources import EventSources
 from local_stack.lambda_events import http_api_event, lambda_context
 from local_stack.operations import DeadLetter, dead_letters, redrive, sent_emails
 from local_stack.platform import saga_event_sources
-from local_stack.resources import EVENTS_TOPIC, QUEUES, SALES_NOTIFICATIONS_QUEUE, SES_SENDER, Provisioned
+from local_stack.resources import QUEUES, SALES_NOTIFICATIONS_QUEUE, Provisioned
 from runtime.settings import Settings, get_settings
 from runtime.webhook_signature import HEADER, sign
 from sagas.adapters import SesMailer
@@ -526,13 +526,7 @@ def saga_settings(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[SagaHarness]:
     """The saga's environment set (no pollers running): handlers called by the test run against the emulator."""
-    environment = {
-        **SAGA_DEFAULTS,
-        "EVENTS_TOPIC_ARN": provisioned.topic_arns[EVENTS_TOPIC.name],
-        "SALES_NOTIFICATIONS_QUEUE_URL": provisioned.queue_urls[SALES_NOTIFICATIONS_QUEUE.name],
-        "SES_SENDER": SES_SENDER,
-        **saga_env,
-    }
+    environment = {**SAGA_DEFAULTS, **provisioned.function_environment(settings.endpoint_url or ""), **saga_env}
     previous = {name: os.environ.get(name, "") for name in environment}
     _configure(environment)
     # Built here, once, before any poller thread asks: boto3's default session is not safe to share while
