@@ -2,38 +2,14 @@
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable
 from decimal import Decimal
-from typing import TypeVar
 
-from domain.errors import NotFound, StaleVersion
+from domain.errors import NotFound
 from domain.ports import Clock, ProductStore, VehicleStore
 from domain.products import Product, adjust_stock, create_product, parse_sku
+from domain.retries import with_fresh_reads
 from domain.vehicles import Vehicle, VehicleChanges, edit_vehicle, register_vehicle
-
-# A conflicting writer (the saga reserving a vehicle, an order reserving stock, another delivery) is quick;
-# re-reading after a short random pause turns the clash into a success instead of an error to retry by hand.
-OPTIMISTIC_ATTEMPTS = 8
-_FIRST_PAUSE_SECONDS = 0.005
-_MAX_PAUSE_SECONDS = 0.2
-
-T = TypeVar("T")
-
-
-def _jittered_pause(attempt: int) -> None:
-    # Full jitter: writers that collided once spread out instead of colliding again in lockstep.
-    time.sleep(random.uniform(0, min(_MAX_PAUSE_SECONDS, _FIRST_PAUSE_SECONDS * 2**attempt)))  # noqa: S311
-
-
-def _with_fresh_reads(attempt: Callable[[], T], pause: Callable[[int], None] = _jittered_pause) -> T:
-    for number in range(OPTIMISTIC_ATTEMPTS - 1):
-        try:
-            return attempt()
-        except StaleVersion:
-            pause(number)
-    return attempt()
 
 
 class Catalog:
@@ -64,7 +40,7 @@ class Catalog:
                 raise NotFound("vehicle", vehicle_id)
             return self._vehicles.save(edit_vehicle(vehicle, changes, now=self._clock.now()))
 
-        return _with_fresh_reads(attempt)
+        return with_fresh_reads(attempt)
 
     def create_product(self, *, sku: str, description: str, unit_price: Decimal | str, initial_stock: int) -> Product:
         product = create_product(
@@ -85,4 +61,4 @@ class Catalog:
                 raise NotFound("product", sku)
             return self._products.save(adjust_stock(product, delta, now=self._clock.now()))
 
-        return _with_fresh_reads(attempt)
+        return with_fresh_reads(attempt)

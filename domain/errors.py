@@ -26,10 +26,12 @@ class ValidationFailed(DomainError):
 class NotFound(DomainError):
     code = "NOT_FOUND"
 
-    def __init__(self, entity: str, entity_id: str) -> None:
+    def __init__(self, entity: str, entity_id: str, field: str | None = None) -> None:
         super().__init__(f"{entity} {entity_id!r} does not exist")
         self.entity = entity
         self.entity_id = entity_id
+        # The input that named it, when a request lists several (an order's items).
+        self.field = field
 
 
 class Conflict(DomainError):

@@ -42,20 +42,22 @@ class EventType(StrEnum):
 # The payload of each event type: field name -> type. Money travels as a string ("189900.00"), times as ISO 8601.
 PAYLOAD_SCHEMAS: Mapping[EventType, Mapping[str, type]] = MappingProxyType(
     {
-        EventType.ORDER_PLACED: {"clientId": str, "vehicleId": str, "total": str},
+        # Every order's items travel as [{"ref", "kind", "quantity"}]; a vehicle order's also as vehicleId.
+        EventType.ORDER_PLACED: {"clientId": str, "total": str, "items": list},
         EventType.CLIENT_VALIDATED: {"clientId": str},
         EventType.ORDER_REJECTED: {"reason": str, "detail": str},
-        EventType.INVENTORY_RESERVED: {"vehicleId": str},
+        EventType.INVENTORY_RESERVED: {"items": list},
         EventType.STOCK_PENDING: {"pendingItems": list},
+        # reason: the CancellationReason the compensation applies (VEHICLE_UNAVAILABLE, OUT_OF_STOCK).
         EventType.RESERVATION_FAILED: {"reason": str, "detail": str},
         EventType.PAYMENT_REQUESTED: {"paymentCode": str, "amount": str, "expiresAt": str},
         EventType.PAYMENT_CONFIRMED: {"paymentCode": str, "amount": str, "providerEventId": str},
         EventType.PAYMENT_FAILED: {"paymentCode": str, "providerEventId": str, "detail": str},
         EventType.PAYMENT_EXPIRED: {"paymentCode": str},
         EventType.CANCELLATION_REQUESTED: {"requestedBy": str},
-        EventType.SALE_COMPLETED: {"clientId": str, "vehicleId": str, "amount": str},
-        EventType.INVOICE_ISSUED: {"invoiceNumber": str},
-        EventType.INVOICE_FAILED: {"reason": str},
+        EventType.SALE_COMPLETED: {"clientId": str, "amount": str, "invoiceNumber": str, "items": list},
+        EventType.INVOICE_ISSUED: {"invoiceNumber": str, "amount": str},
+        EventType.INVOICE_FAILED: {"invoiceNumber": str, "reason": str, "detail": str},
         EventType.ORDER_CANCELLED: {"reason": str},
         EventType.REFUND_OWED: {"paymentCode": str, "amount": str},
     }

@@ -50,6 +50,12 @@ class SalesFeed(Protocol):
     def publish(self, notice: dict[str, Any]) -> None: ...
 
 
+class StaffAlerts(Protocol):
+    """The pending-stock topic: the staff who restock are told which orders wait for what."""
+
+    def publish(self, subject: str, message: dict[str, Any]) -> None: ...
+
+
 class NotificationLedger(Protocol):
     def claim(self, key: str, lease_seconds: int) -> Claim: ...
 
@@ -70,17 +76,24 @@ def compose(event: DomainEvent, order: Order, client: Client) -> Email | None:
             to=client.email.value,
             subject=f"Compra confirmada: pedido {order.id}",
             body=f"{greeting}\n\nRecebemos o seu pagamento de R$ {order.total} e a compra está concluída.\n"
-            f"Itens: {items}.\n\nObrigado pela preferência!",
+            f"Itens: {items}.\nNota fiscal nº {event.payload['invoiceNumber']}: disponível no seu pedido.\n\n"
+            "Obrigado pela preferência!",
         )
     if event.event_type is EventType.ORDER_CANCELLED:
         reason = _REASONS_PT.get(str(event.payload["reason"]), str(event.payload["reason"]))
+        money = (
+            f"O valor pago, R$ {order.refund_owed}, será devolvido integralmente em até 5 dias úteis."
+            if _refund_with_cancellation(order)
+            else "Nenhum valor foi cobrado por este pedido."
+        )
         return Email(
             to=client.email.value,
             subject=f"Pedido {order.id} cancelado",
-            body=f"{greeting}\n\nO seu pedido ({items}) foi cancelado: {reason}.\n"
-            "Nenhum valor foi cobrado por este pedido.",
+            body=f"{greeting}\n\nO seu pedido ({items}) foi cancelado: {reason}.\n{money}",
         )
     if event.event_type is EventType.REFUND_OWED:
+        if _refund_with_cancellation(order):
+            return None  # the cancellation's email says it already
         return Email(
             to=client.email.value,
             subject=f"Reembolso do pedido {order.id}",
@@ -88,6 +101,29 @@ def compose(event: DomainEvent, order: Order, client: Client) -> Email | None:
             "cancelado. Vamos devolver o valor integral em até 5 dias úteis.",
         )
     return None
+
+
+def _refund_with_cancellation(order: Order) -> bool:
+    """The order was paid and then cancelled by the saga (the goods could not be committed): the cancellation and
+    the refund are one piece of news, told in one email."""
+    return order.refund_owed is not None and order.invoice is not None
+
+
+def pending_stock_alert(event: DomainEvent, order: Order) -> tuple[str, dict[str, Any]]:
+    """What the pending-stock topic carries (seed 002): the order and each item it waits for."""
+    waiting = [
+        {"productId": entry["productId"], "quantity": entry["quantity"], "available": entry.get("available")}
+        for entry in event.payload["pendingItems"]
+    ]
+    subject = f"Pedido {order.id} aguardando estoque"
+    return subject, {
+        "type": "StockPending",
+        "orderId": order.id,
+        "clientId": order.client_id,
+        "placedAt": order.placed_at.isoformat(),
+        "pendingItems": waiting,
+        "eventId": event.event_id,
+    }
 
 
 def sale_notice(event: DomainEvent, order: Order) -> dict[str, Any]:
@@ -104,11 +140,14 @@ def sale_notice(event: DomainEvent, order: Order) -> dict[str, Any]:
 
 
 class Notifications:
-    def __init__(self, store: PurchaseStore, ledger: NotificationLedger, mailer: Mailer, feed: SalesFeed) -> None:
+    def __init__(
+        self, store: PurchaseStore, ledger: NotificationLedger, mailer: Mailer, feed: SalesFeed, alerts: StaffAlerts
+    ) -> None:
         self._store = store
         self._ledger = ledger
         self._mailer = mailer
         self._feed = feed
+        self._alerts = alerts
 
     def notify(self, event: DomainEvent, consumer: str) -> None:
         order = self._store.get_order(event.order_id)
@@ -121,6 +160,9 @@ class Notifications:
         if event.event_type is EventType.SALE_COMPLETED:
             notice = sale_notice(event, order)
             self._once(f"{consumer}:{event.event_id}:sales-feed", lambda: self._feed.publish(notice))
+        if event.event_type is EventType.STOCK_PENDING:
+            subject, alert = pending_stock_alert(event, order)
+            self._once(f"{consumer}:{event.event_id}:pending-stock", lambda: self._alerts.publish(subject, alert))
 
     def _once(self, key: str, send: Callable[[], None]) -> None:
         claim = self._ledger.claim(key, LEASE_SECONDS)

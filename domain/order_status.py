@@ -76,7 +76,8 @@ CANCELLATION_REASONS: Mapping[CancellationReason, frozenset[OrderStatus]] = Mapp
         CancellationReason.PAYMENT_EXPIRED: frozenset({OrderStatus.AWAITING_PAYMENT}),
         CancellationReason.PAYMENT_FAILED: frozenset({OrderStatus.AWAITING_PAYMENT}),
         CancellationReason.CLIENT_INVALID: frozenset({OrderStatus.PLACED}),
-        CancellationReason.VEHICLE_UNAVAILABLE: frozenset({OrderStatus.PLACED, OrderStatus.PENDING_STOCK}),
+        # From PAID: the invoice could not take the goods (ERROR_STOCK); the payment is owed back.
+        CancellationReason.VEHICLE_UNAVAILABLE: frozenset({OrderStatus.PLACED, OrderStatus.PAID}),
         CancellationReason.OUT_OF_STOCK: frozenset({OrderStatus.PLACED, OrderStatus.PENDING_STOCK, OrderStatus.PAID}),
     }
 )

@@ -10,24 +10,30 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from domain.errors import Conflict, InvalidTransition, ValidationFailed
+from domain.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from domain.events import DomainEvent, EventType
 from domain.order_status import (
     CancellationReason,
+    InvoiceStatus,
     OrderStatus,
     VehicleStatus,
     cancellation_allowed,
     is_terminal,
     next_order_status,
 )
-from domain.values import Money
+from domain.products import Product, parse_sku
+from domain.values import Money, Quantity
 from domain.vehicles import Vehicle
 
+# One order lists at most this many products: a cart, not a catalogue. Its reservation is one DynamoDB transaction
+# of up to 100 items, and a short product takes two (its check and the order's place in its line).
+MAX_ORDER_LINES = 40
 # Client-chosen keys: long enough to be unique per attempt (a UUID fits), short enough to index.
 _IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:-]{8,100}")
 
@@ -40,6 +46,8 @@ class ItemKind(StrEnum):
 class ItemStatus(StrEnum):
     RESERVED = "RESERVED"
     PENDING = "PENDING"
+    # The order was cancelled and what it held went back to stock.
+    RELEASED = "RELEASED"
 
 
 class PaymentStatus(StrEnum):
@@ -74,6 +82,26 @@ class Payment:
 
 
 @dataclass(frozen=True, slots=True)
+class Invoice:
+    """The order's nota fiscal: numbered when the order is paid, confirmed when the goods are committed to it."""
+
+    number: str
+    status: InvoiceStatus
+    issued_at: datetime
+    # Where the document is stored, once the invoice is confirmed.
+    document_key: str | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProductLine:
+    """One product and how many of it, as a customer asks for it."""
+
+    product_id: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
 class HistoryEntry:
     """One step of the order's life: what happened (an event type), when, and the status it left the order in."""
 
@@ -98,6 +126,7 @@ class Order:
     cancellation_reason: CancellationReason | None = None
     payment: Payment | None = None
     refund_owed: Money | None = None
+    invoice: Invoice | None = None
     # "<consumer>:<event id>" of every event applied to this order: a redelivered event finds itself here. Kept in
     # the order rather than in items of their own, it costs nothing more to write.
     applied: frozenset[str] = frozenset()
@@ -112,6 +141,10 @@ class Order:
     @property
     def vehicle_id(self) -> str | None:
         return next((item.ref_id for item in self.items if item.kind is ItemKind.VEHICLE), None)
+
+    @property
+    def product_items(self) -> tuple[OrderItem, ...]:
+        return tuple(item for item in self.items if item.kind is ItemKind.PRODUCT)
 
     @property
     def is_terminal(self) -> bool:
@@ -171,10 +204,80 @@ def place_vehicle_order(
         updated_at=now,
         history=(HistoryEntry(OrderStatus.PLACED, EventType.ORDER_PLACED.value, now),),
     )
-    event = order.event(
-        EventType.ORDER_PLACED, {"clientId": client_id, "vehicleId": vehicle.id, "total": str(order.total)}, now
+    return order, _placed_event(order, now)
+
+
+def parse_product_lines(lines: Sequence[tuple[str, int]], *, field: str = "items") -> tuple[ProductLine, ...]:
+    """The lines of a product order, each product once, each quantity whole and positive; errors name the line."""
+    if not lines:
+        raise ValidationFailed(field, "an order needs at least one item")
+    if len(lines) > MAX_ORDER_LINES:
+        raise ValidationFailed(field, f"an order has at most {MAX_ORDER_LINES} items")
+    parsed: list[ProductLine] = []
+    seen: set[str] = set()
+    for index, (product_id, quantity) in enumerate(lines):
+        sku = parse_sku(product_id, field=f"{field}[{index}].productId")
+        if sku in seen:
+            raise ValidationFailed(f"{field}[{index}].productId", f"{sku} is listed twice; give one quantity")
+        seen.add(sku)
+        parsed.append(ProductLine(sku, Quantity.parse(quantity, field=f"{field}[{index}].quantity").value))
+    return tuple(parsed)
+
+
+def place_product_order(
+    *,
+    order_id: str,
+    client_id: str,
+    lines: Sequence[ProductLine],
+    products: Mapping[str, Product],
+    idempotency_key: str,
+    correlation_id: str,
+    now: datetime,
+    prices: Mapping[str, Money] | None = None,
+) -> tuple[Order, DomainEvent]:
+    """A new order for product items, at the catalogue's prices (or at `prices` agreed elsewhere, a batch file's).
+
+    Stock is not looked at here: the saga reserves it, or leaves the order waiting for it.
+    """
+    items = []
+    for index, line in enumerate(lines):
+        product = products.get(line.product_id)
+        if product is None:
+            raise NotFound("product", line.product_id, field=f"items[{index}].productId")
+        unit_price = product.unit_price if prices is None else prices[line.product_id]
+        items.append(
+            OrderItem(
+                kind=ItemKind.PRODUCT,
+                ref_id=product.sku,
+                description=product.description,
+                quantity=line.quantity,
+                unit_price=unit_price,
+            )
+        )
+    order = Order(
+        id=order_id,
+        client_id=client_id,
+        items=tuple(items),
+        status=OrderStatus.PLACED,
+        idempotency_key=parse_idempotency_key(idempotency_key),
+        correlation_id=correlation_id,
+        placed_at=now,
+        updated_at=now,
+        history=(HistoryEntry(OrderStatus.PLACED, EventType.ORDER_PLACED.value, now),),
     )
-    return order, event
+    return order, _placed_event(order, now)
+
+
+def item_refs(items: Iterable[OrderItem]) -> list[dict[str, Any]]:
+    """Items as events carry them: what and how many."""
+    return [{"ref": item.ref_id, "kind": item.kind.value, "quantity": item.quantity} for item in items]
+
+
+def _placed_event(order: Order, now: datetime) -> DomainEvent:
+    payload: dict[str, Any] = {"clientId": order.client_id, "total": str(order.total), "items": item_refs(order.items)}
+    if order.vehicle_id is not None:
+        payload["vehicleId"] = order.vehicle_id
+    return order.event(EventType.ORDER_PLACED, payload, now)
 
 
 def note(order: Order, event: EventType, now: datetime, detail: str | None = None) -> Order:

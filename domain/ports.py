@@ -11,6 +11,7 @@ from domain.order_status import VehicleStatus
 from domain.orders import Order
 from domain.pages import Page
 from domain.products import Product
+from domain.values import Cpf
 from domain.vehicles import Vehicle
 
 
@@ -38,6 +39,8 @@ class ClientStore(Protocol):
     def get(self, client_id: str) -> Client | None: ...
 
     def get_many(self, client_ids: Iterable[str]) -> Mapping[str, Client]: ...
+
+    def find_by_cpf(self, cpf: Cpf) -> Client | None: ...
 
     def register(self, client: Client) -> None:
         """Store a new client, claiming its email and CPF in the same transaction (Conflict when taken)."""

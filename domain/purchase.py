@@ -9,40 +9,63 @@ the step: nothing happens twice. A step that crashed before its commit changed n
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Protocol
 
 from domain.clients import Client
 from domain.errors import Conflict, Forbidden, NotFound, StaleVersion
 from domain.events import DomainEvent, EventType, InvalidEvent
-from domain.order_status import CancellationReason, OrderStatus, VehicleStatus, cancellation_allowed
+from domain.invoice_document import Seller, invoice_document_key, render_invoice
+from domain.order_status import (
+    CancellationReason,
+    InvoiceStatus,
+    OrderStatus,
+    VehicleStatus,
+    cancellation_allowed,
+)
 from domain.orders import (
+    Invoice,
+    ItemKind,
+    ItemStatus,
     Order,
+    OrderItem,
     Payment,
     PaymentStatus,
+    ProductLine,
     advance,
     await_payment,
     cancel,
+    item_refs,
     note,
     owe_refund,
     parse_idempotency_key,
+    parse_product_lines,
+    place_product_order,
     place_vehicle_order,
     request_fingerprint,
     with_payment_status,
 )
 from domain.ports import Clock
+from domain.products import Product
+from domain.retries import with_fresh_reads
 from domain.values import Money
 from domain.vehicles import Vehicle
 
-# What each failure event cancels an order for.
+# What each failure event cancels an order for; ReservationFailed and InvoiceFailed name their reason.
 FAILURE_REASONS = {
     EventType.ORDER_REJECTED: CancellationReason.CLIENT_INVALID,
-    EventType.RESERVATION_FAILED: CancellationReason.VEHICLE_UNAVAILABLE,
     EventType.PAYMENT_FAILED: CancellationReason.PAYMENT_FAILED,
     EventType.PAYMENT_EXPIRED: CancellationReason.PAYMENT_EXPIRED,
     EventType.CANCELLATION_REQUESTED: CancellationReason.CUSTOMER_CANCELLED,
 }
+_REASON_IN_PAYLOAD = frozenset({EventType.RESERVATION_FAILED, EventType.INVOICE_FAILED})
+# Invoice numbers are nine digits, as a nota fiscal's are.
+INVOICE_NUMBER_DIGITS = 9
+# The restock step looks at this many waiting orders of a product per stock arrival, oldest first.
+RESUME_BATCH = 100
 
 
 # --- what a step asks the store to apply, all or nothing ---------------------------------------------------------
@@ -88,6 +111,29 @@ class Sale:
     sold_at: datetime
 
 
+class StockMoveKind(StrEnum):
+    RESERVE = "RESERVE"  # available -> reserved, only if at least `quantity` is available
+    RELEASE = "RELEASE"  # reserved -> available: a cancelled order gives back what it held
+    COMMIT = "COMMIT"  # reserved and on hand both down: the goods leave with the sale
+    SHORT = "SHORT"  # writes nothing: holds only while fewer than `quantity` are available
+
+
+@dataclass(frozen=True, slots=True)
+class StockMove:
+    sku: str
+    quantity: int
+    kind: StockMoveKind
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """An order in a product's line of orders waiting for stock, oldest first."""
+
+    sku: str
+    order_id: str
+    since: datetime
+
+
 @dataclass(frozen=True, slots=True)
 class Change:
     # The order's new state, saved only if the stored version is still `order.version` (or, new, absent).
@@ -102,6 +148,11 @@ class Change:
     consumed: str | None = None
     # The payment provider's event id, for the webhook: one provider event, one effect.
     receipt: str | None = None
+    stock: tuple[StockMove, ...] = ()
+    waits_added: tuple[Wait, ...] = ()
+    waits_removed: tuple[Wait, ...] = ()
+    # The invoice number this change takes: refused unless it follows the last one issued (no gaps, no repeats).
+    invoice_number: int | None = None
 
 
 class VehicleUnavailable(Conflict):
@@ -110,6 +161,18 @@ class VehicleUnavailable(Conflict):
 
 class PaymentChanged(Conflict):
     """The payment record was no longer in the expected status (paid, failed or expired meanwhile)."""
+
+
+class StockChanged(StaleVersion):
+    """A product's stock was not what the change counted on: read it again and decide again."""
+
+    def __init__(self, sku: str) -> None:
+        super().__init__("product stock", sku)
+        self.sku = sku
+
+
+class InvoiceNumberTaken(Conflict):
+    """Another invoice took the number first: take the next one."""
 
 
 class AlreadyApplied(Exception):
@@ -132,6 +195,16 @@ class PurchaseStore(Protocol):
 
     def get_vehicle(self, vehicle_id: str) -> Vehicle | None: ...
 
+    def get_products(self, skus: Iterable[str]) -> Mapping[str, Product]: ...
+
+    def waiting_orders(self, sku: str, limit: int) -> list[str]:
+        """Ids of the orders waiting for this product's stock, oldest first."""
+        ...
+
+    def last_invoice_number(self) -> int:
+        """The number of the last invoice issued; 0 before the first."""
+        ...
+
     def get_payment(self, code: str) -> PaymentRecord | None: ...
 
     def find_idempotency(self, scope: str, key: str) -> tuple[str, str] | None:
@@ -145,8 +218,8 @@ class PurchaseStore(Protocol):
     def apply(self, change: Change) -> None:
         """All of the change or none of it.
 
-        Raises StaleVersion (order), VehicleUnavailable, PaymentChanged, AlreadyApplied (marker or receipt) or
-        KeyReused (idempotency key), naming the first condition that failed.
+        Raises StaleVersion (order), VehicleUnavailable, StockChanged, PaymentChanged, InvoiceNumberTaken,
+        AlreadyApplied (marker or receipt) or KeyReused (idempotency key), naming the first condition that failed.
         """
         ...
 
@@ -157,8 +230,15 @@ class PaymentProvider(Protocol):
         ...
 
 
+class InvoiceArchive(Protocol):
+    def store(self, key: str, document: str) -> None:
+        """Keep the invoice's document under `key`; storing the same document again changes nothing."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class SagaConfig:
+    seller: Seller
     payment_ttl: timedelta = timedelta(minutes=30)
 
 
@@ -169,7 +249,8 @@ class Purchase:
     store: PurchaseStore
     clock: Clock
     payments: PaymentProvider
-    config: SagaConfig = field(default_factory=SagaConfig)
+    archive: InvoiceArchive
+    config: SagaConfig
 
     # --- entry points: the API ------------------------------------------------------------------------------------
 
@@ -180,26 +261,98 @@ class Purchase:
 
         The same key with the same request returns the first order; with another request it is a CONFLICT.
         """
-        fingerprint = request_fingerprint({"vehicleId": vehicle_id})
+
+        def build() -> tuple[Order, DomainEvent]:
+            vehicle = self.store.get_vehicle(vehicle_id)
+            if vehicle is None:
+                raise NotFound("vehicle", vehicle_id, field="vehicleId")
+            return place_vehicle_order(
+                order_id=order_id,
+                client_id=client_id,
+                vehicle=vehicle,
+                idempotency_key=idempotency_key,
+                correlation_id=correlation_id,
+                now=self.clock.now(),
+            )
+
+        return self._place(client_id, idempotency_key, {"vehicleId": vehicle_id}, build)
+
+    def place_product_order(
+        self,
+        *,
+        client_id: str,
+        lines: Sequence[tuple[str, int]],
+        idempotency_key: str,
+        order_id: str,
+        correlation_id: str,
+    ) -> Order:
+        """An order for products at the catalogue's prices, answered at once as PLACED, like a vehicle order."""
+        parsed = parse_product_lines(lines)
+
+        def build() -> tuple[Order, DomainEvent]:
+            return place_product_order(
+                order_id=order_id,
+                client_id=client_id,
+                lines=parsed,
+                products=self.store.get_products(line.product_id for line in parsed),
+                idempotency_key=idempotency_key,
+                correlation_id=correlation_id,
+                now=self.clock.now(),
+            )
+
+        request = {"items": [[line.product_id, line.quantity] for line in parsed]}
+        return self._place(client_id, idempotency_key, request, build)
+
+    def place_batch_order(
+        self,
+        *,
+        order_id: str,
+        client_id: str,
+        lines: Sequence[ProductLine],
+        prices: Mapping[str, Money],
+        correlation_id: str,
+    ) -> Order:
+        """An order from a batch file, under the file's order id and at the file's prices (checked against the
+        catalogue when the file was read). Its id is its idempotency key: a second delivery returns the first."""
+        existing = self.store.get_order(order_id)
+        if existing is not None:
+            return existing
+        order, event = place_product_order(
+            order_id=order_id,
+            client_id=client_id,
+            lines=lines,
+            products=self.store.get_products(line.product_id for line in lines),
+            idempotency_key=f"batch:{order_id}",
+            correlation_id=correlation_id,
+            now=self.clock.now(),
+            prices=prices,
+        )
+        try:
+            self.store.apply(Change(order=order, new_order=True, events=(event,)))
+        except StaleVersion:  # the same order, placed by a concurrent delivery
+            placed = self.store.get_order(order_id)
+            if placed is None:  # pragma: no cover - the condition that failed says it exists
+                raise
+            return placed
+        return order
+
+    def _place(
+        self,
+        client_id: str,
+        idempotency_key: str,
+        request: Mapping[str, object],
+        build: Callable[[], tuple[Order, DomainEvent]],
+    ) -> Order:
+        fingerprint = request_fingerprint(dict(request))
         scope = f"placeOrder#{client_id}"
         key = parse_idempotency_key(idempotency_key)
-        # A retry is answered from the key before anything else: the vehicle it bought is SOLD by now.
+        # A retry is answered from the key before anything else: what it bought may be sold out by now.
         used = self.store.find_idempotency(scope, key)
         if used is not None:
             return self._replayed(KeyReused(*used), fingerprint)
         if self.store.get_client(client_id) is None:
             raise Forbidden("register as a client (registerClient) before buying")
-        vehicle = self.store.get_vehicle(vehicle_id)
-        if vehicle is None:
-            raise NotFound("vehicle", vehicle_id)
-        order, event = place_vehicle_order(
-            order_id=order_id,
-            client_id=client_id,
-            vehicle=vehicle,
-            idempotency_key=idempotency_key,
-            correlation_id=correlation_id,
-            now=self.clock.now(),
-        )
+        order, event = build()
         claim = IdempotencyClaim(scope, key, fingerprint, order.id)
         try:
             self.store.apply(Change(order=order, new_order=True, events=(event,), idempotency=claim))
@@ -345,11 +498,12 @@ class Purchase:
 
     def reserve_inventory(self, event: DomainEvent, consumer: str) -> None:
         order = self._order(event, consumer)
-        if order is None:
+        if order is None or order.status is not OrderStatus.PLACED:
+            return
+        if order.vehicle_id is None:
+            self._reserve_products(order.id, _marker(consumer, event))
             return
         vehicle_id = order.vehicle_id
-        if order.status is not OrderStatus.PLACED or vehicle_id is None:
-            return
         now = self.clock.now()
         vehicle = self.store.get_vehicle(vehicle_id)
         if vehicle is not None and vehicle.status is VehicleStatus.AVAILABLE:
@@ -360,7 +514,7 @@ class Purchase:
                         vehicle=VehicleClaim(
                             vehicle_id, VehicleStatus.AVAILABLE, VehicleStatus.RESERVED, None, order.id
                         ),
-                        events=(order.event(EventType.INVENTORY_RESERVED, {"vehicleId": vehicle_id}, now),),
+                        events=(order.event(EventType.INVENTORY_RESERVED, {"items": item_refs(order.items)}, now),),
                         consumed=_marker(consumer, event),
                     )
                 )
@@ -368,14 +522,99 @@ class Purchase:
             except VehicleUnavailable:
                 pass  # another buyer reserved it between our read and our write
         detail = f"vehicle {vehicle_id} is not available"
+        reason = CancellationReason.VEHICLE_UNAVAILABLE.value
         self._apply(
             Change(
                 order=note(order, EventType.RESERVATION_FAILED, now, detail),
-                events=(
-                    order.event(EventType.RESERVATION_FAILED, {"reason": "VEHICLE_UNAVAILABLE", "detail": detail}, now),
-                ),
+                events=(order.event(EventType.RESERVATION_FAILED, {"reason": reason, "detail": detail}, now),),
                 consumed=_marker(consumer, event),
             )
+        )
+
+    def resume_pending(self, sku: str, limit: int = RESUME_BATCH) -> int:
+        """Stock of `sku` arrived (a delivery, a cancelled order's release): the orders waiting for it try again,
+        oldest first. Returns how many of them are now fully reserved and go on to payment."""
+        resumed = 0
+        for order_id in self.store.waiting_orders(sku, limit):
+            order = self._reserve_products(order_id, None)
+            if order is not None and order.status is OrderStatus.RESERVED:
+                resumed += 1
+        return resumed
+
+    def _reserve_products(self, order_id: str, consumed: str | None) -> Order | None:
+        """Reserve what the order's products have in stock, in one transaction with the order; what is short
+        leaves the order PENDING_STOCK, in each short product's line. Lost races are decided again, fresh."""
+
+        def attempt() -> Order | None:
+            order = self.store.get_order(order_id)
+            if order is None or order.status not in {OrderStatus.PLACED, OrderStatus.PENDING_STOCK}:
+                return order
+            if consumed is not None and consumed in order.applied:
+                return order
+            change = self._stock_reservation(order, consumed)
+            if change is None:
+                return order
+            self._apply(change)
+            return change.order
+
+        return with_fresh_reads(attempt)
+
+    def _stock_reservation(self, order: Order, consumed: str | None) -> Change | None:
+        now = self.clock.now()
+        products = self.store.get_products(item.ref_id for item in order.product_items)
+        items: list[OrderItem] = []
+        moves: list[StockMove] = []
+        added: list[Wait] = []
+        removed: list[Wait] = []
+        for item in order.items:
+            if item.status is ItemStatus.RESERVED:
+                items.append(item)
+                continue
+            wait = Wait(item.ref_id, order.id, order.placed_at)
+            product = products.get(item.ref_id)
+            if product is not None and product.stock_available >= item.quantity:
+                items.append(replace(item, status=ItemStatus.RESERVED))
+                moves.append(StockMove(item.ref_id, item.quantity, StockMoveKind.RESERVE))
+                if item.status is ItemStatus.PENDING:
+                    removed.append(wait)
+                continue
+            items.append(replace(item, status=ItemStatus.PENDING))
+            if product is not None:
+                # Refused if the stock arrived meanwhile: the order must not start waiting for what is there.
+                moves.append(StockMove(item.ref_id, item.quantity, StockMoveKind.SHORT))
+            if item.status is not ItemStatus.PENDING:
+                added.append(wait)
+        updated = replace(order, items=tuple(items))
+        pending = [item for item in items if item.status is ItemStatus.PENDING]
+        reserved_now = [move for move in moves if move.kind is StockMoveKind.RESERVE]
+        events: tuple[DomainEvent, ...] = ()
+        if not pending:
+            updated = advance(updated, OrderStatus.RESERVED, EventType.INVENTORY_RESERVED, now)
+            events = (order.event(EventType.INVENTORY_RESERVED, {"items": item_refs(items)}, now),)
+        elif order.status is OrderStatus.PLACED:
+            waiting_for = [
+                {
+                    "productId": item.ref_id,
+                    "quantity": item.quantity,
+                    "available": max(0, products[item.ref_id].stock_available) if item.ref_id in products else 0,
+                }
+                for item in pending
+            ]
+            detail = "waiting for " + ", ".join(f"{item.quantity} x {item.ref_id}" for item in pending)
+            updated = advance(updated, OrderStatus.PENDING_STOCK, EventType.STOCK_PENDING, now, detail)
+            events = (order.event(EventType.STOCK_PENDING, {"pendingItems": waiting_for}, now),)
+        elif reserved_now:
+            reserved = ", ".join(f"{move.quantity} x {move.sku}" for move in reserved_now)
+            updated = note(updated, EventType.INVENTORY_RESERVED, now, f"reserved {reserved}; still waiting")
+        else:
+            return None  # still short of everything it waits for: nothing to write
+        return Change(
+            order=updated,
+            stock=tuple(moves),
+            waits_added=tuple(added),
+            waits_removed=tuple(removed),
+            events=events,
+            consumed=consumed,
         )
 
     def request_payment(self, event: DomainEvent, consumer: str) -> None:
@@ -447,55 +686,120 @@ class Purchase:
                 self._apply(Change(order=owed, events=(refund,), consumed=_marker(consumer, event)))
             return
         if order.status is OrderStatus.AWAITING_PAYMENT:
-            paid = with_payment_status(
-                advance(order, OrderStatus.PAID, EventType.PAYMENT_CONFIRMED, now), PaymentStatus.PAID
-            )
-            self.store.apply(Change(order=paid))
-            order = replace(paid, version=order.version + 1)
-        vehicle_id = order.vehicle_id
-        if order.status is not OrderStatus.PAID or vehicle_id is None:
-            return  # completed already (a duplicate), or not a vehicle order
-        sale = Sale(order.id, vehicle_id, order.client_id, order.total, now)
-        self._apply(
-            Change(
-                order=advance(order, OrderStatus.COMPLETED, EventType.SALE_COMPLETED, now),
-                vehicle=VehicleClaim(vehicle_id, VehicleStatus.RESERVED, VehicleStatus.SOLD, order.id, None),
-                sale=sale,
-                events=(
-                    order.event(
-                        EventType.SALE_COMPLETED,
-                        {"clientId": order.client_id, "vehicleId": vehicle_id, "amount": str(order.total)},
-                        now,
-                    ),
-                ),
-                consumed=_marker(consumer, event),
-            )
+            order = self._issue_invoice(order, now)
+        invoice = order.invoice
+        if order.status is OrderStatus.PAID and invoice is not None and invoice.status is InvoiceStatus.PENDING:
+            self._commit_sale(order, _marker(consumer, event), now)
+
+    def _issue_invoice(self, order: Order, now: datetime) -> Order:
+        """PAID, with its invoice PENDING under the next number of the sequence, in one commit.
+
+        Without the consumer's marker: a crash after it leaves a PAID order that the redelivered event finishes.
+        """
+        paid = with_payment_status(
+            advance(order, OrderStatus.PAID, EventType.PAYMENT_CONFIRMED, now), PaymentStatus.PAID
         )
 
+        def attempt() -> Order:
+            number = self.store.last_invoice_number() + 1
+            invoice = Invoice(number=f"{number:0{INVOICE_NUMBER_DIGITS}d}", status=InvoiceStatus.PENDING, issued_at=now)
+            issued = note(replace(paid, invoice=invoice), EventType.INVOICE_ISSUED, now, f"invoice {invoice.number}")
+            payload = {"invoiceNumber": invoice.number, "amount": str(order.total)}
+            event = order.event(EventType.INVOICE_ISSUED, payload, now)
+            self.store.apply(Change(order=issued, invoice_number=number, events=(event,)))
+            return replace(issued, version=order.version + 1)
+
+        return with_fresh_reads(attempt, retry_on=(InvoiceNumberTaken,))
+
+    def _commit_sale(self, order: Order, consumed: str, now: datetime) -> None:
+        """The goods leave with the sale: the vehicle SOLD or the reserved stock taken off the shelf, the invoice
+        CONFIRMED with its document stored, the order COMPLETED; all at once. If the goods are not there to
+        commit, the invoice goes to ERROR_STOCK and InvoiceFailed has the order cancelled and the money owed."""
+        invoice = order.invoice
+        assert invoice is not None  # checked by the caller
+        client = self.store.get_client(order.client_id)
+        if client is None:
+            raise InvalidEvent(f"order {order.id} was paid by a client that does not exist")
+        # Stored before the commit that links it, and the same every time: a retry rewrites the same bytes.
+        key = invoice_document_key(order.id, invoice.number)
+        document = render_invoice(
+            number=invoice.number, issued_at=invoice.issued_at, seller=self.config.seller, buyer=client, order=order
+        )
+        self.archive.store(key, document)
+        confirmed = replace(order, invoice=replace(invoice, status=InvoiceStatus.CONFIRMED, document_key=key))
+        payload: dict[str, object] = {
+            "clientId": order.client_id,
+            "amount": str(order.total),
+            "invoiceNumber": invoice.number,
+            "items": item_refs(order.items),
+        }
+        vehicle_id = order.vehicle_id
+        claim = sale = None
+        if vehicle_id is not None:
+            payload["vehicleId"] = vehicle_id
+            claim = VehicleClaim(vehicle_id, VehicleStatus.RESERVED, VehicleStatus.SOLD, order.id, None)
+            sale = Sale(order.id, vehicle_id, order.client_id, order.total, now)
+        moves = tuple(
+            StockMove(item.ref_id, item.quantity, StockMoveKind.COMMIT)
+            for item in order.product_items
+            if item.status is ItemStatus.RESERVED
+        )
+        try:
+            self._apply(
+                Change(
+                    order=advance(confirmed, OrderStatus.COMPLETED, EventType.SALE_COMPLETED, now),
+                    vehicle=claim,
+                    stock=moves,
+                    sale=sale,
+                    events=(order.event(EventType.SALE_COMPLETED, payload, now),),
+                    consumed=consumed,
+                )
+            )
+        except (VehicleUnavailable, StockChanged) as error:
+            reason = CancellationReason.OUT_OF_STOCK if vehicle_id is None else CancellationReason.VEHICLE_UNAVAILABLE
+            detail = f"the goods could not be committed to invoice {invoice.number}: {error}"
+            failed = replace(order, invoice=replace(invoice, status=InvoiceStatus.ERROR_STOCK, detail=detail))
+            failure = {"invoiceNumber": invoice.number, "reason": reason.value, "detail": detail}
+            self._apply(
+                Change(
+                    order=note(failed, EventType.INVOICE_FAILED, now, detail),
+                    events=(order.event(EventType.INVOICE_FAILED, failure, now),),
+                    consumed=consumed,
+                )
+            )
+
     def compensate(self, event: DomainEvent, consumer: str) -> None:
-        """A failure or a cancellation: cancel the order with its reason, release what it holds, say so once."""
-        reason = FAILURE_REASONS.get(event.event_type)
-        if reason is None:
-            raise InvalidEvent(f"{event.event_type} is not a failure the saga compensates")
+        """A failure or a cancellation: cancel the order with its reason, give back what it holds (the vehicle,
+        reserved stock, its place in the stock lines), owe back money already taken, and say so once."""
+        reason = _failure_reason(event)
         order = self._order(event, consumer)
         if order is None:
             return
         now = self.clock.now()
+        events = [order.event(EventType.ORDER_CANCELLED, {"reason": reason.value}, now)]
         if order.status is OrderStatus.CANCELLED:
-            cancelled = order if order.cancellation_reason is reason else None
+            if order.cancellation_reason is not reason:
+                return  # cancelled for another reason already; that cancellation has its own compensation
+            cancelled = order
         elif cancellation_allowed(order.status, reason):
             cancelled = cancel(order, reason, now)
             if reason is CancellationReason.PAYMENT_FAILED:
                 cancelled = with_payment_status(cancelled, PaymentStatus.FAILED)
+            if order.status is OrderStatus.PAID and order.payment is not None:
+                # Paid, then the goods could not be committed: the money goes back.
+                cancelled = owe_refund(cancelled, order.payment.amount, now)
+                refund = {"paymentCode": order.payment.code, "amount": str(order.payment.amount)}
+                events.append(order.event(EventType.REFUND_OWED, refund, now))
         else:
             return  # a late failure for an order that moved on (paid, completed): that outcome stands
-        if cancelled is None:
-            return  # cancelled for another reason already; that cancellation has its own compensation
+        released, moves, waits = _release_stock(cancelled)
         self._apply(
             Change(
-                order=cancelled if cancelled is not order else None,
+                order=released if released is not order else None,
                 vehicle=self._release(order),
-                events=(order.event(EventType.ORDER_CANCELLED, {"reason": reason.value}, now),),
+                stock=moves,
+                waits_removed=waits,
+                events=tuple(events),
                 consumed=_marker(consumer, event),
             )
         )
@@ -533,6 +837,38 @@ class Purchase:
             self.store.apply(change)
         except AlreadyApplied:
             return
+
+
+def _failure_reason(event: DomainEvent) -> CancellationReason:
+    if event.event_type in _REASON_IN_PAYLOAD:
+        try:
+            return CancellationReason(event.payload["reason"])
+        except ValueError as error:
+            raise InvalidEvent(f"{event.event_type} names no cancellation reason: {error}") from error
+    reason = FAILURE_REASONS.get(event.event_type)
+    if reason is None:
+        raise InvalidEvent(f"{event.event_type} is not a failure the saga compensates")
+    return reason
+
+
+def _release_stock(order: Order) -> tuple[Order, tuple[StockMove, ...], tuple[Wait, ...]]:
+    """The order with its products let go: reserved units back to stock, its place in the stock lines given up.
+    Written with the order (and its version), so that a product's units are released once."""
+    moves: list[StockMove] = []
+    waits: list[Wait] = []
+    items: list[OrderItem] = []
+    for item in order.items:
+        if item.kind is not ItemKind.PRODUCT or item.status not in {ItemStatus.RESERVED, ItemStatus.PENDING}:
+            items.append(item)
+            continue
+        if item.status is ItemStatus.RESERVED:
+            moves.append(StockMove(item.ref_id, item.quantity, StockMoveKind.RELEASE))
+        else:
+            waits.append(Wait(item.ref_id, order.id, order.placed_at))
+        items.append(replace(item, status=ItemStatus.RELEASED))
+    if not moves and not waits:
+        return order, (), ()
+    return replace(order, items=tuple(items)), tuple(moves), tuple(waits)
 
 
 def _marker(consumer: str, event: DomainEvent) -> str:

@@ -98,6 +98,10 @@ class Provisioned:
             "SALES_NOTIFICATIONS_QUEUE_URL": self.queue_urls[SALES_NOTIFICATIONS_QUEUE.name],
             "SES_SENDER": SES_SENDER,
             "WS_INIT_TIMEOUT_QUEUE_URL": self.queue_urls[WS_INIT_TIMEOUT_QUEUE.name],
+            "INVOICES_BUCKET": INVOICES_BUCKET,
+            "PENDING_STOCK_TOPIC_ARN": self.topic_arns[PENDING_STOCK_TOPIC.name],
+            "ORDER_ERRORS_TOPIC_ARN": self.topic_arns[ORDER_ERRORS_TOPIC.name],
+            "INTAKE_ORDERS_QUEUE_URL": self.queue_urls[INTAKE_ORDERS_QUEUE.name],
         }
 
 

@@ -21,12 +21,17 @@ from domain.products import Product
 from domain.purchase import (
     AlreadyApplied,
     Change,
+    InvoiceNumberTaken,
     KeyReused,
     PaymentChanged,
     PaymentRecord,
     Sale,
+    StockChanged,
+    StockMove,
+    StockMoveKind,
     VehicleUnavailable,
 )
+from domain.values import Cpf
 from domain.vehicles import Vehicle
 from persistence.cursors import CursorCodec
 
@@ -108,6 +113,9 @@ class MemoryClientStore:
     def get_many(self, client_ids: Iterable[str]) -> Mapping[str, Client]:
         return {cid: self._clients[cid] for cid in client_ids if cid in self._clients}
 
+    def find_by_cpf(self, cpf: Cpf) -> Client | None:
+        return next((client for client in self._clients.values() if client.cpf == cpf), None)
+
     def register(self, client: Client) -> None:
         with self._lock:
             if client.id in self._clients:
@@ -156,9 +164,18 @@ class MemoryProductStore:
 class MemoryPurchaseStore:
     """The purchase saga's store in memory: the same all-or-nothing changes and refusals as DynamoDB's."""
 
-    def __init__(self, vehicles: MemoryVehicleStore, clients: MemoryClientStore, codec: CursorCodec) -> None:
+    def __init__(
+        self,
+        vehicles: MemoryVehicleStore,
+        clients: MemoryClientStore,
+        codec: CursorCodec,
+        products: MemoryProductStore | None = None,
+    ) -> None:
         self._vehicles = vehicles
         self._clients = clients
+        self._products = products or MemoryProductStore(codec)
+        self._waiting: dict[str, dict[tuple[datetime, str], str]] = {}
+        self._last_invoice = 0
         self._codec = codec
         self._orders: dict[str, Order] = {}
         self._payments: dict[str, PaymentRecord] = {}
@@ -190,6 +207,16 @@ class MemoryPurchaseStore:
 
     def get_vehicle(self, vehicle_id: str) -> Vehicle | None:
         return self._vehicles.get(vehicle_id)
+
+    def get_products(self, skus: Iterable[str]) -> Mapping[str, Product]:
+        return self._products.get_many(skus)
+
+    def waiting_orders(self, sku: str, limit: int) -> list[str]:
+        line = self._waiting.get(sku, {})
+        return [line[key] for key in sorted(line)][:limit]
+
+    def last_invoice_number(self) -> int:
+        return self._last_invoice
 
     def get_payment(self, code: str) -> PaymentRecord | None:
         return self._payments.get(code)
@@ -240,6 +267,12 @@ class MemoryPurchaseStore:
                 or vehicle.reserved_by != claimed.expected_holder
             ):
                 raise VehicleUnavailable(f"vehicle {claimed.vehicle_id} is not {claimed.expected.value}")
+        if change.invoice_number is not None and change.invoice_number != self._last_invoice + 1:
+            raise InvoiceNumberTaken("another invoice took this number")
+        for move in change.stock:
+            product = self._products.get(move.sku)
+            if product is None or not _stock_allows(product, move):
+                raise StockChanged(move.sku)
 
     def _write(self, change: Change) -> None:
         if change.order is not None:
@@ -261,4 +294,36 @@ class MemoryPurchaseStore:
             self._vehicles.save(replace(vehicle, status=claimed.new, reserved_by=claimed.new_holder))
         if change.sale is not None:
             self.sales[change.sale.order_id] = change.sale
+        if change.invoice_number is not None:
+            self._last_invoice = change.invoice_number
+        for move in change.stock:
+            if move.kind is not StockMoveKind.SHORT:
+                product = self._products.get(move.sku)
+                assert product is not None  # checked above, under the same lock
+                self._products.save(_moved(product, move))
+        for wait in change.waits_added:
+            self._waiting.setdefault(wait.sku, {})[(wait.since, wait.order_id)] = wait.order_id
+        for wait in change.waits_removed:
+            self._waiting.get(wait.sku, {}).pop((wait.since, wait.order_id), None)
         self.outbox.extend(change.events)
+
+
+def _stock_allows(product: Product, move: StockMove) -> bool:
+    if move.kind is StockMoveKind.RESERVE:
+        return product.stock_available >= move.quantity
+    if move.kind is StockMoveKind.RELEASE:
+        return product.stock_reserved >= move.quantity
+    if move.kind is StockMoveKind.COMMIT:
+        return product.stock_reserved >= move.quantity and product.stock_on_hand >= move.quantity
+    return product.stock_available < move.quantity
+
+
+def _moved(product: Product, move: StockMove) -> Product:
+    quantity = move.quantity
+    if move.kind is StockMoveKind.RESERVE:
+        return replace(product, stock_reserved=product.stock_reserved + quantity)
+    if move.kind is StockMoveKind.RELEASE:
+        return replace(product, stock_reserved=product.stock_reserved - quantity)
+    return replace(
+        product, stock_reserved=product.stock_reserved - quantity, stock_on_hand=product.stock_on_hand - quantity
+    )

@@ -122,6 +122,8 @@ class ProductItem(TableItem):
     unit_price_cents = NumberAttribute()
     stock_on_hand = NumberAttribute()
     stock_reserved = NumberAttribute()
+    # on hand - reserved, kept in step by every write: a condition can compare it, not compute it.
+    stock_available = NumberAttribute()
     version = VersionAttribute()
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
@@ -199,6 +201,30 @@ class SaleItem(TableItem):
     @staticmethod
     def key(order_id: str) -> tuple[str, str]:
         return f"SALE#{order_id}", "SALE"
+
+
+class WaitingItem(TableItem):
+    """An order in a product's line of orders waiting for stock: the sort key puts the oldest first."""
+
+    order_id = UnicodeAttribute()
+
+    @staticmethod
+    def key(sku: str, since: str, order_id: str) -> tuple[str, str]:
+        return f"WAITING#{sku}", f"{since}#{order_id}"
+
+    @staticmethod
+    def line(sku: str) -> str:
+        return f"WAITING#{sku}"
+
+
+class CounterItem(TableItem):
+    """A sequence (the invoice numbers): the last value taken."""
+
+    value = NumberAttribute()
+
+    @staticmethod
+    def key(name: str) -> tuple[str, str]:
+        return f"COUNTER#{name}", "COUNTER"
 
 
 class OutboxItem(TableItem):

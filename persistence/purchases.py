@@ -15,24 +15,48 @@ from pynamodb.transactions import TransactWrite
 from domain.clients import Client
 from domain.errors import Conflict, StaleVersion
 from domain.events import DomainEvent
-from domain.order_status import CancellationReason, OrderStatus, VehicleStatus
-from domain.orders import HistoryEntry, ItemKind, ItemStatus, Order, OrderItem, Payment, PaymentStatus
+from domain.order_status import CancellationReason, InvoiceStatus, OrderStatus, VehicleStatus
+from domain.orders import HistoryEntry, Invoice, ItemKind, ItemStatus, Order, OrderItem, Payment, PaymentStatus
 from domain.pages import Page
+from domain.products import Product
 from domain.purchase import (
     AlreadyApplied,
     Change,
+    InvoiceNumberTaken,
     KeyReused,
     PaymentChanged,
     PaymentRecord,
+    StockChanged,
+    StockMove,
+    StockMoveKind,
+    VehicleClaim,
     VehicleUnavailable,
+    Wait,
 )
 from domain.values import Money
 from domain.vehicles import Vehicle
 from persistence.cursors import CursorCodec
-from persistence.models import MarkerItem, OutboxItem, PaymentItem, SaleItem, VehicleItem
+from persistence.models import (
+    CounterItem,
+    MarkerItem,
+    OutboxItem,
+    PaymentItem,
+    ProductItem,
+    SaleItem,
+    VehicleItem,
+    WaitingItem,
+)
 from persistence.models import OrderItem as OrderModel
-from persistence.repositories import DynamoClientStore, DynamoVehicleStore, cents, list_page, money
+from persistence.repositories import (
+    DynamoClientStore,
+    DynamoProductStore,
+    DynamoVehicleStore,
+    cents,
+    list_page,
+    money,
+)
 
+INVOICE_SEQUENCE = "INVOICE"
 OUTBOX_RETENTION_SECONDS = 7 * 24 * 3600
 # Longer than a message can live: 14 days in its queue, then up to 14 in its DLQ before a redrive.
 MARKER_RETENTION_SECONDS = 35 * 24 * 3600
@@ -76,6 +100,15 @@ def order_document(order: Order) -> str:
             "updatedAt": order.updated_at.isoformat(),
             "cancellationReason": None if order.cancellation_reason is None else order.cancellation_reason.value,
             "refundOwed": None if order.refund_owed is None else str(order.refund_owed),
+            "invoice": None
+            if order.invoice is None
+            else {
+                "number": order.invoice.number,
+                "status": order.invoice.status.value,
+                "issuedAt": order.invoice.issued_at.isoformat(),
+                "documentKey": order.invoice.document_key,
+                "detail": order.invoice.detail,
+            },
             "applied": sorted(order.applied),
         },
         separators=(",", ":"),
@@ -85,6 +118,7 @@ def order_document(order: Order) -> str:
 def order_from_item(item: OrderModel) -> Order:
     document: dict[str, Any] = json.loads(item.document)
     payment = document["payment"]
+    invoice = document.get("invoice")
     return Order(
         id=item.id,
         client_id=item.client_id,
@@ -126,7 +160,18 @@ def order_from_item(item: OrderModel) -> Order:
             status=PaymentStatus(payment["status"]),
         ),
         refund_owed=None if document["refundOwed"] is None else Money.parse(document["refundOwed"], allow_zero=True),
+        invoice=None if invoice is None else _invoice(invoice),
         applied=frozenset(document.get("applied", [])),
+    )
+
+
+def _invoice(document: dict[str, Any]) -> Invoice:
+    return Invoice(
+        number=document["number"],
+        status=InvoiceStatus(document["status"]),
+        issued_at=datetime.fromisoformat(document["issuedAt"]),
+        document_key=document["documentKey"],
+        detail=document["detail"],
     )
 
 
@@ -199,6 +244,7 @@ class DynamoPurchaseStore:
         self._connection = connection
         self._vehicles = DynamoVehicleStore(cursors)
         self._clients = DynamoClientStore(connection)
+        self._products = DynamoProductStore(cursors)
         self._cursors = cursors
 
     def get_order(self, order_id: str) -> Order | None:
@@ -241,6 +287,19 @@ class DynamoPurchaseStore:
     def get_vehicle(self, vehicle_id: str) -> Vehicle | None:
         return self._vehicles.get(vehicle_id)
 
+    def get_products(self, skus: Iterable[str]) -> Mapping[str, Product]:
+        return self._products.get_many(skus)
+
+    def waiting_orders(self, sku: str, limit: int) -> list[str]:
+        line = WaitingItem.query(WaitingItem.line(sku), limit=limit, consistent_read=True)
+        return [item.order_id for item in line]
+
+    def last_invoice_number(self) -> int:
+        try:
+            return int(CounterItem.get(*CounterItem.key(INVOICE_SEQUENCE), consistent_read=True).value)
+        except CounterItem.DoesNotExist:
+            return 0
+
     def get_payment(self, code: str) -> PaymentRecord | None:
         try:
             return _payment_record(PaymentItem.get(*PaymentItem.key(code), consistent_read=True))
@@ -261,51 +320,31 @@ class DynamoPurchaseStore:
         return [_payment_record(model) for model in due]
 
     def apply(self, change: Change) -> None:
-        # PynamoDB sends puts before updates; the cancellation reasons come back in that order.
-        puts: list[tuple[str, Any, Any]] = []
-        condition: Any
-        updates: list[tuple[str, VehicleItem, list[Any], Any]] = []
-        if change.order is not None:
-            condition = OrderModel.pk.does_not_exist() if change.new_order else OrderModel.pk.exists()
-            puts.append(("order", _order_model(change.order), condition))
-        if change.payment is not None:
-            expected = change.payment.expected_status
-            condition = PaymentItem.pk.does_not_exist() if expected is None else PaymentItem.status == expected.value
-            puts.append(("payment", _payment_model(change.payment), condition))
-        if change.idempotency is not None:
-            claim = change.idempotency
-            marker = _marker(
-                "IDEMPOTENCY", f"{claim.scope}#{claim.key}", order_id=claim.order_id, detail=claim.fingerprint
-            )
-            puts.append(("idempotency", marker, MarkerItem.pk.does_not_exist()))
-        if change.consumed is not None:
-            puts.append(("applied", _marker("CONSUMED", change.consumed), MarkerItem.pk.does_not_exist()))
-        if change.receipt is not None:
-            puts.append(("applied", _marker("RECEIPT", change.receipt), MarkerItem.pk.does_not_exist()))
-        if change.sale is not None:
-            sale = change.sale
-            model = SaleItem(
-                *SaleItem.key(sale.order_id),
-                order_id=sale.order_id,
-                vehicle_id=sale.vehicle_id,
-                client_id=sale.client_id,
-                amount_cents=cents(sale.amount),
-                sold_at=sale.sold_at,
-            )
-            puts.append(("sale", model, SaleItem.pk.does_not_exist()))
-        for event in change.events:
-            puts.append(("outbox", outbox_item(event), OutboxItem.pk.does_not_exist()))
+        # PynamoDB sends condition checks, then deletes, then puts, then updates; the cancellation reasons come
+        # back in that order, so the labels are listed in it.
+        checks = [(f"stock:{move.sku}", move) for move in change.stock if move.kind is StockMoveKind.SHORT]
+        deletes = [("waiting", _waiting(wait)) for wait in change.waits_removed]
+        puts = _puts(change)
+        updates: list[tuple[str, Any, list[Any], Any]] = [
+            _stock_update(move) for move in change.stock if move.kind is not StockMoveKind.SHORT
+        ]
         if change.vehicle is not None:
-            updates.append(_vehicle_update(change.vehicle))
-
-        labels = [label for label, *_ in puts] + [label for label, *_ in updates]
+            updates.insert(0, _vehicle_update(change.vehicle))
+        labels = [str(entry[0]) for entry in (*checks, *deletes, *puts, *updates)]
         try:
             with TransactWrite(connection=self._connection) as transaction:
+                for _, move in checks:
+                    transaction.condition_check(
+                        ProductItem, *ProductItem.key(move.sku), condition=ProductItem.stock_available < move.quantity
+                    )
+                for _, model in deletes:
+                    transaction.delete(model)
                 for _, model, condition in puts:
                     transaction.save(model, condition=condition)
-                for _, vehicle, actions, condition in updates:
-                    # The status condition guards the claim; the version is bumped, not checked.
-                    transaction.update(vehicle, actions=actions, condition=condition, add_version_condition=False)
+                for _, item, actions, condition in updates:
+                    # The conditions guard the change; the version is bumped, not checked, so that optimistic
+                    # writers of the same item (staff editing it) read it again.
+                    transaction.update(item, actions=actions, condition=condition, add_version_condition=False)
         except TransactWriteError as error:
             failed = [
                 label
@@ -315,14 +354,20 @@ class DynamoPurchaseStore:
             raise self._refusal(failed[0] if failed else None, change) from error
 
     def _refusal(self, label: str | None, change: Change) -> Exception:
+        simple: dict[str | None, Exception] = {
+            "vehicle": VehicleUnavailable(f"vehicle {change.vehicle.vehicle_id} is not {change.vehicle.expected.value}")
+            if change.vehicle is not None
+            else Conflict("vehicle"),
+            "payment": PaymentChanged("the payment is no longer pending"),
+            "applied": AlreadyApplied(),
+            "invoice": InvoiceNumberTaken("another invoice took this number"),
+        }
         if label == "order" and change.order is not None:
             return StaleVersion("order", change.order.id)
-        if label == "vehicle" and change.vehicle is not None:
-            return VehicleUnavailable(f"vehicle {change.vehicle.vehicle_id} is not {change.vehicle.expected.value}")
-        if label == "payment":
-            return PaymentChanged("the payment is no longer pending")
-        if label == "applied":
-            return AlreadyApplied()
+        if label in simple:
+            return simple[label]
+        if label is not None and label.startswith("stock:"):
+            return StockChanged(label.removeprefix("stock:"))
         if label == "idempotency" and change.idempotency is not None:
             used = self.find_idempotency(change.idempotency.scope, change.idempotency.key)
             if used is not None:
@@ -330,7 +375,68 @@ class DynamoPurchaseStore:
         return Conflict(f"the change could not be applied ({label or 'transaction cancelled'})")
 
 
-def _vehicle_update(claim: Any) -> tuple[str, VehicleItem, list[Any], Any]:
+def _puts(change: Change) -> list[tuple[str, Any, Any]]:
+    """Every item the change writes whole, with the condition it is written under."""
+    puts: list[tuple[str, Any, Any]] = []
+    condition: Any
+    if change.order is not None:
+        condition = OrderModel.pk.does_not_exist() if change.new_order else OrderModel.pk.exists()
+        puts.append(("order", _order_model(change.order), condition))
+    if change.payment is not None:
+        expected = change.payment.expected_status
+        condition = PaymentItem.pk.does_not_exist() if expected is None else PaymentItem.status == expected.value
+        puts.append(("payment", _payment_model(change.payment), condition))
+    if change.idempotency is not None:
+        claim = change.idempotency
+        marker = _marker("IDEMPOTENCY", f"{claim.scope}#{claim.key}", order_id=claim.order_id, detail=claim.fingerprint)
+        puts.append(("idempotency", marker, MarkerItem.pk.does_not_exist()))
+    for kind, name in (("CONSUMED", change.consumed), ("RECEIPT", change.receipt)):
+        if name is not None:
+            puts.append(("applied", _marker(kind, name), MarkerItem.pk.does_not_exist()))
+    if change.sale is not None:
+        sale = change.sale
+        model = SaleItem(
+            *SaleItem.key(sale.order_id),
+            order_id=sale.order_id,
+            vehicle_id=sale.vehicle_id,
+            client_id=sale.client_id,
+            amount_cents=cents(sale.amount),
+            sold_at=sale.sold_at,
+        )
+        puts.append(("sale", model, SaleItem.pk.does_not_exist()))
+    if change.invoice_number is not None:
+        counter = CounterItem(*CounterItem.key(INVOICE_SEQUENCE), value=change.invoice_number)
+        previous = change.invoice_number - 1
+        condition = CounterItem.pk.does_not_exist() if previous == 0 else CounterItem.value == previous
+        puts.append(("invoice", counter, condition))
+    puts.extend(("waiting", _waiting(wait), None) for wait in change.waits_added)
+    puts.extend(("outbox", outbox_item(event), OutboxItem.pk.does_not_exist()) for event in change.events)
+    return puts
+
+
+def _waiting(wait: Wait) -> WaitingItem:
+    return WaitingItem(*WaitingItem.key(wait.sku, _sort_time(wait.since), wait.order_id), order_id=wait.order_id)
+
+
+def _stock_update(move: StockMove) -> tuple[str, ProductItem, list[Any], Any]:
+    product = ProductItem(*ProductItem.key(move.sku))
+    # Any value: with add_version_condition off, PynamoDB only adds 1 to the stored version.
+    product.version = 1
+    quantity = move.quantity
+    if move.kind is StockMoveKind.RESERVE:
+        actions: list[Any] = [ProductItem.stock_reserved.add(quantity), ProductItem.stock_available.add(-quantity)]
+        condition = ProductItem.stock_available >= quantity
+    elif move.kind is StockMoveKind.RELEASE:
+        actions = [ProductItem.stock_reserved.add(-quantity), ProductItem.stock_available.add(quantity)]
+        condition = ProductItem.stock_reserved >= quantity
+    else:
+        actions = [ProductItem.stock_reserved.add(-quantity), ProductItem.stock_on_hand.add(-quantity)]
+        condition = (ProductItem.stock_reserved >= quantity) & (ProductItem.stock_on_hand >= quantity)
+    actions.append(ProductItem.updated_at.set(datetime.now(UTC)))
+    return f"stock:{move.sku}", product, actions, condition
+
+
+def _vehicle_update(claim: VehicleClaim) -> tuple[str, VehicleItem, list[Any], Any]:
     vehicle = VehicleItem(*VehicleItem.key(claim.vehicle_id))
     # Any value: with add_version_condition off, PynamoDB only adds 1 to the stored version.
     vehicle.version = 1

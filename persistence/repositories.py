@@ -192,6 +192,14 @@ class DynamoClientStore:
         keys = [ClientItem.key(client_id) for client_id in dict.fromkeys(client_ids)]
         return {item.id: self._to_client(item) for item in ClientItem.batch_get(keys)}
 
+    def find_by_cpf(self, cpf: Cpf) -> Client | None:
+        """The client registered with this CPF, through its uniqueness claim."""
+        try:
+            claim = UniqueValueItem.get(*UniqueValueItem.key("CLIENT_CPF", cpf.value), consistent_read=True)
+        except UniqueValueItem.DoesNotExist:
+            return None
+        return self.get(claim.owner_id)
+
     @staticmethod
     def _to_client(item: ClientItem) -> Client:
         address = item.address
@@ -268,6 +276,7 @@ class DynamoProductStore:
             unit_price_cents=cents(product.unit_price),
             stock_on_hand=product.stock_on_hand,
             stock_reserved=product.stock_reserved,
+            stock_available=product.stock_available,
             created_at=product.created_at,
             updated_at=product.updated_at,
         )

@@ -18,6 +18,8 @@ Access patterns (every one a GetItem, a Query or a transaction; none is a Scan):
 | payment by code (webhook)                 | PK=PAYMENT#<code>          SK=PAYMENT                          |
 | pending payments by expiry (sparse)       | GSI1PK=PAYMENTS_DUE        GSI1SK=<expires at>#<code>          |
 | sale of a vehicle                         | PK=SALE#<order id>         SK=SALE                             |
+| orders waiting for a product, oldest first| PK=WAITING#<sku>           SK=<placed at>#<order id>           |
+| the last invoice number issued            | PK=COUNTER#INVOICE         SK=COUNTER                          |
 | outbox event (read by the stream relay)   | PK=OUTBOX#<event id>       SK=OUTBOX, TTL 7 days               |
 | a consumer applied an event (marker)      | PK=CONSUMED#<consumer>:<event id> SK=MARKER, TTL 35 days       |
 | a provider event received (marker)        | PK=RECEIPT#<provider event id>    SK=MARKER, TTL 35 days       |

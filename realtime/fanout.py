@@ -1,4 +1,4 @@
-"""The fan-out: every order and vehicle status change, pushed to the subscribers of its topic.
+"""The fan-out: every order, invoice and vehicle status change, pushed to the subscribers of its topic.
 
 Fed by the table's stream (a second consumer beside the outbox relay): a stream record is the exact state the change
 wrote, and a stream delivers one item's changes in the order they happened, so each subscriber sees an order's
@@ -10,8 +10,10 @@ is gone (410) is forgotten.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections import defaultdict
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -34,27 +36,44 @@ logger = service_logger("realtime-fanout")
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
-def _changed_status(record: DynamoDBRecord) -> bool:
-    raw = record.raw_event["dynamodb"]
-    old = (raw.get("OldImage") or {}).get("status", {}).get("S")
-    new = (raw.get("NewImage") or {}).get("status", {}).get("S")
-    return new is not None and new != old
+def _status(image: Mapping[str, Any]) -> str | None:
+    status: str | None = image.get("status", {}).get("S")
+    return status
+
+
+def _invoice_status(image: Mapping[str, Any]) -> str | None:
+    """The status of the order's invoice, from the order's JSON document; None before it is issued."""
+    document = image.get("document", {}).get("S")
+    invoice = None if document is None else json.loads(document).get("invoice")
+    return None if invoice is None else str(invoice["status"])
 
 
 def fan_out(record: DynamoDBRecord) -> None:
     if record.event_name is None or record.event_name.name not in {"INSERT", "MODIFY"}:
         return
-    image = record.raw_event["dynamodb"].get("NewImage") or {}
-    key = image.get("PK", {}).get("S", "")
-    if not _changed_status(record):
-        return
-    services = realtime_services()
+    raw = record.raw_event["dynamodb"]
+    old = raw.get("OldImage") or {}
+    new = raw.get("NewImage") or {}
+    key = new.get("PK", {}).get("S", "")
+    status = _status(new)
+    status_changed = status is not None and status != _status(old)
     if key.startswith("ORDER#"):
-        order = order_from_item(OrderItem.from_raw_data(image))
-        push(services, f"order:{order.id}", {("order", order.id): order}, owner=order.client_id, version=order.version)
-    elif key.startswith("VEHICLE#"):
-        vehicle = DynamoVehicleStore.to_vehicle(VehicleItem.from_raw_data(image))
-        push(services, "vehicles", {("vehicle", None): vehicle}, owner=None, version=None)
+        invoice_status = _invoice_status(new)
+        # An invoice changes on its own too (ERROR_STOCK leaves the order PAID): each topic hears its own changes.
+        invoice_changed = invoice_status is not None and invoice_status != _invoice_status(old)
+        if not (status_changed or invoice_changed):
+            return
+        services = realtime_services()
+        order = order_from_item(OrderItem.from_raw_data(new))
+        if status_changed:
+            state: dict[tuple[str, str | None], Order | Vehicle] = {("order", order.id): order}
+            push(services, f"order:{order.id}", state, owner=order.client_id, version=order.version)
+        if invoice_changed:
+            state = {("invoice", order.id): order}
+            push(services, f"invoice:{order.id}", state, owner=order.client_id, version=order.version)
+    elif key.startswith("VEHICLE#") and status_changed:
+        vehicle = DynamoVehicleStore.to_vehicle(VehicleItem.from_raw_data(new))
+        push(realtime_services(), "vehicles", {("vehicle", None): vehicle}, owner=None, version=None)
 
 
 def push(

@@ -136,7 +136,7 @@ class Decision:
     principal: Principal | None = None  # connection_init authenticated them
     subscribe: tuple[str, SubscribeRequest] | None = None  # (topic, request) to store
     unsubscribe: str | None = None
-    # The order whose state a new orderStatusChanged subscription gets first.
+    # The order whose state a new orderStatusChanged or invoiceStatusChanged subscription gets first.
     first_push: str | None = None
 
 
@@ -187,15 +187,19 @@ def _push_current(
     """The order as it is now, read after the subscription was stored: a change made in between is either in this
     state or pushed by the fan-out, which found the subscription. Whichever claims the newer version sends it."""
     topic, request = subscribe
+    # The topic's kind ("order", "invoice") is also the key its resolver reads the pushed state under.
+    kind = topic.partition(":")[0]
     order = services.api.orders.get_order(order_id)
-    if order is None or not services.connections.claim_delivery(topic, connection_id, request.id, order.version):
+    if order is None or (kind == "invoice" and order.invoice is None):
+        return  # no invoice yet: the first push is its issue
+    if not services.connections.claim_delivery(topic, connection_id, request.id, order.version):
         return
     context = PushContext(
         request_id=f"first-push:{connection_id}",
         services=services.api,
         authorization=None,
         principal=subscriber,
-        state={("order", order.id): order},
+        state={(kind, order.id): order},
     )
     api.post(connection_id, next_message(request.id, asyncio.run(render(services.schema, request, context))))
 
@@ -236,8 +240,8 @@ def _authenticate(services: RealtimeServices, outcome: Outcome) -> Decision:
 def _authorize(
     services: RealtimeServices, record: ConnectionRecord, request: SubscribeRequest
 ) -> tuple[str, str | None]:
-    """Check the document, and that the subscriber may see what it asks: the topic it listens to, and for
-    orderStatusChanged the order whose current state is the subscriber's first `next`."""
+    """Check the document, and that the subscriber may see what it asks: the topic it listens to, and for an
+    order's subscriptions the order whose current state is the subscriber's first `next`."""
     subscription = plan(services.schema, request)
     principal = record.principal
     if principal is None or (principal.expires_at is not None and principal.expires_at < time.time()):
@@ -252,7 +256,7 @@ def _authorize(
                 "extensions": {"code": "NOT_FOUND"},
             }
             raise Refused([missing])
-        return subscription.topic, order.id if subscription.field == "orderStatusChanged" else None
+        return subscription.topic, order.id
     return subscription.topic, None
 
 

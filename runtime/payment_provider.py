@@ -7,9 +7,10 @@ import hashlib
 import hmac
 from datetime import datetime, timedelta
 
+from domain.invoice_document import Seller
 from domain.ports import Clock
-from domain.purchase import Purchase, PurchaseStore, SagaConfig
-from domain.values import Money
+from domain.purchase import InvoiceArchive, Purchase, PurchaseStore, SagaConfig
+from domain.values import Cnpj, Money
 from runtime.settings import Settings
 
 
@@ -36,11 +37,14 @@ class SimulatedPaymentProvider:
         return "PAY-" + base64.b32encode(digest).decode()[:12]
 
 
-def purchase_saga(store: PurchaseStore, settings: Settings, clock: Clock) -> Purchase:
-    """The purchase saga as this deployment runs it: its payment provider and its payment deadline."""
+def purchase_saga(store: PurchaseStore, settings: Settings, clock: Clock, archive: InvoiceArchive) -> Purchase:
+    """The purchase saga as this deployment runs it: its payment provider, its payment deadline, who sells."""
+    orders = settings.orders
+    seller = Seller(name=orders.seller_name, cnpj=Cnpj.parse(orders.seller_cnpj), address=orders.seller_address)
     return Purchase(
         store=store,
         clock=clock,
         payments=SimulatedPaymentProvider(settings.cursor_secret),
-        config=SagaConfig(payment_ttl=timedelta(seconds=settings.saga.payment_ttl_seconds)),
+        archive=archive,
+        config=SagaConfig(seller=seller, payment_ttl=timedelta(seconds=settings.saga.payment_ttl_seconds)),
     )

@@ -47,6 +47,25 @@ _DEFAULT_SAGA = SagaSettings()
 
 
 @dataclass(frozen=True, slots=True)
+class OrderSettings:
+    """Product orders, invoices and the batch intake."""
+
+    invoices_bucket: str = ""
+    # How long an invoice link (a presigned URL) stays valid.
+    invoice_link_seconds: int = 300
+    # Who sells, as the invoice says: the dealership's legal name, CNPJ and address.
+    seller_name: str = "Concessionária Exemplo Ltda"
+    seller_cnpj: str = "11.222.333/0001-81"
+    seller_address: str = "Avenida Paulista, 1000, Bela Vista, São Paulo - SP, 01310-100"
+    pending_stock_topic_arn: str = ""
+    order_errors_topic_arn: str = ""
+    intake_orders_queue_url: str = ""
+
+
+_DEFAULT_ORDERS = OrderSettings()
+
+
+@dataclass(frozen=True, slots=True)
 class RealtimeSettings:
     # The @connections endpoint; empty on AWS, where each event names its API's domain and stage.
     management_url: str = ""
@@ -68,6 +87,7 @@ class Settings:
     limits: GraphQLLimits
     saga: SagaSettings
     realtime: RealtimeSettings
+    orders: OrderSettings = _DEFAULT_ORDERS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -122,6 +142,18 @@ class Settings:
             realtime=RealtimeSettings(
                 management_url=environ.get("WS_MANAGEMENT_URL", ""),
                 init_timeout_queue_url=environ.get("WS_INIT_TIMEOUT_QUEUE_URL", ""),
+            ),
+            orders=OrderSettings(
+                invoices_bucket=environ.get("INVOICES_BUCKET", ""),
+                invoice_link_seconds=int(
+                    environ.get("INVOICE_LINK_SECONDS", str(_DEFAULT_ORDERS.invoice_link_seconds))
+                ),
+                seller_name=environ.get("SELLER_NAME", _DEFAULT_ORDERS.seller_name),
+                seller_cnpj=environ.get("SELLER_CNPJ", _DEFAULT_ORDERS.seller_cnpj),
+                seller_address=environ.get("SELLER_ADDRESS", _DEFAULT_ORDERS.seller_address),
+                pending_stock_topic_arn=environ.get("PENDING_STOCK_TOPIC_ARN", ""),
+                order_errors_topic_arn=environ.get("ORDER_ERRORS_TOPIC_ARN", ""),
+                intake_orders_queue_url=environ.get("INTAKE_ORDERS_QUEUE_URL", ""),
             ),
         )
 

@@ -45,6 +45,22 @@ class SesMailer:
         )
 
 
+class SnsStaffAlerts:
+    """A topic the staff subscribe to (by email on AWS): the pending-stock notifications."""
+
+    def __init__(self, topic_arn: str, client: Any | None = None) -> None:
+        self._topic_arn = topic_arn
+        self._sns = client or boto3.client("sns")
+
+    def publish(self, subject: str, message: dict[str, Any]) -> None:
+        # SNS subjects are ASCII-printable and at most 100 characters; the message carries the full text.
+        self._sns.publish(
+            TopicArn=self._topic_arn,
+            Subject=subject.encode("ascii", "replace").decode()[:100],
+            Message=json.dumps(message, ensure_ascii=False, indent=2),
+        )
+
+
 class SqsSalesFeed:
     def __init__(self, queue_url: str, client: Any | None = None) -> None:
         self._queue_url = queue_url

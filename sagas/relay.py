@@ -2,6 +2,9 @@
 
 A failed publish is reported as a batch item failure, so the stream retries from that record: nothing is dropped,
 and a record published twice (a crash after publishing) is harmless, since every consumer is idempotent.
+
+The same handler resumes the orders waiting for a product's stock when it arrives (sagas/restock.py): a stream
+serves two readers well, and the realtime fan-out is the other.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 
 from persistence.models import OutboxItem
 from runtime.logs import service_logger
+from sagas.restock import resume_waiting_orders
 from sagas.wiring import saga_services
 
 logger = service_logger("outbox-relay")
@@ -32,5 +36,10 @@ def relay_record(record: DynamoDBRecord) -> None:
     logger.info("published", extra={"event": image["event_type"], "order_id": image["order_id"]})
 
 
+def on_table_change(record: DynamoDBRecord) -> None:
+    relay_record(record)
+    resume_waiting_orders(record)
+
+
 def handler(event: dict[str, Any], context: Any) -> Any:
-    return process_partial_response(event=event, record_handler=relay_record, processor=processor, context=context)
+    return process_partial_response(event=event, record_handler=on_table_change, processor=processor, context=context)

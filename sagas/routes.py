@@ -21,8 +21,11 @@ STEP_SUBSCRIPTIONS: Mapping[str, frozenset[EventType]] = MappingProxyType(
                 EventType.PAYMENT_FAILED,
                 EventType.PAYMENT_EXPIRED,
                 EventType.CANCELLATION_REQUESTED,
+                EventType.INVOICE_FAILED,
             }
         ),
-        "notify": frozenset({EventType.SALE_COMPLETED, EventType.ORDER_CANCELLED, EventType.REFUND_OWED}),
+        "notify": frozenset(
+            {EventType.SALE_COMPLETED, EventType.ORDER_CANCELLED, EventType.REFUND_OWED, EventType.STOCK_PENDING}
+        ),
     }
 )

@@ -13,9 +13,10 @@ from persistence.cursors import CursorCodec
 from persistence.notifications import DynamoNotificationLedger
 from persistence.purchases import DynamoPurchaseStore
 from runtime.clock import SystemClock
+from runtime.invoices import S3InvoiceArchive
 from runtime.payment_provider import purchase_saga
 from runtime.settings import Settings, get_settings
-from sagas.adapters import SesMailer, SnsEventPublisher, SqsSalesFeed
+from sagas.adapters import SesMailer, SnsEventPublisher, SnsStaffAlerts, SqsSalesFeed
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,12 +32,14 @@ def build_saga_services(settings: Settings) -> SagaServices:
     store = DynamoPurchaseStore(
         Connection(region=settings.region, host=settings.endpoint_url), CursorCodec(settings.cursor_secret)
     )
-    purchase = purchase_saga(store, settings, SystemClock())
+    archive = S3InvoiceArchive(settings.orders.invoices_bucket, settings.orders.invoice_link_seconds)
+    purchase = purchase_saga(store, settings, SystemClock(), archive)
     notifications = Notifications(
         store,
         DynamoNotificationLedger(),
         SesMailer(settings.saga.ses_sender),
         SqsSalesFeed(settings.saga.sales_queue_url),
+        SnsStaffAlerts(settings.orders.pending_stock_topic_arn),
     )
     return SagaServices(
         settings=settings,

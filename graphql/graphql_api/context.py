@@ -97,7 +97,8 @@ class PushContext(RequestContext):
     """The context of a push: the subscriber's verified principal and the new state being pushed to them."""
 
     principal: Principal | None = None
-    # ("order", order id) -> the order; ("vehicle", None) -> the vehicle that changed.
+    # ("order", order id) -> the order; ("invoice", order id) -> the order whose invoice changed;
+    # ("vehicle", None) -> the vehicle that changed.
     state: dict[tuple[str, str | None], object] = field(default_factory=dict)
 
     def viewer(self) -> Principal | None:

@@ -13,9 +13,10 @@ from strawberry.types import ExecutionContext
 from domain import order_status
 from domain.clients import AddressInput as DomainAddressInput
 from domain.errors import ValidationFailed
+from domain.orders import Order as DomainOrder
 from domain.registration import RegistrationInput, register
 from domain.vehicles import VehicleChanges
-from graphql_api.context import RequestContext
+from graphql_api.context import NothingPushed, RequestContext
 from graphql_api.extensions import present_errors, request_limits
 from graphql_api.types import (
     Client,
@@ -152,18 +153,33 @@ class Mutation:
         return Client.from_domain(client)
 
     @strawberry.mutation(
-        description="Buy a vehicle. Answers at once with the order PLACED; the saga takes it on from there. "
+        description="Buy a vehicle (vehicleId) or products (items: [{productId, quantity}]), one or the other. "
+        "Answers at once with the order PLACED; the saga takes it on from there. "
         "The same idempotencyKey with the same input returns the same order."
     )
     def place_order(self, info: Info, input: PlaceOrderInput) -> Order:
         principal = info.context.require_user()
-        order = info.context.services.purchase.place_vehicle_order(
-            client_id=principal.subject,
-            vehicle_id=str(input.vehicle_id),
-            idempotency_key=input.idempotency_key,
-            order_id=new_id(),
-            correlation_id=info.context.request_id,
-        )
+        purchase = info.context.services.purchase
+        if input.vehicle_id is None and input.items is None:
+            raise ValidationFailed("vehicleId", "give vehicleId to buy a vehicle, or items to order products")
+        if input.vehicle_id is not None and input.items is not None:
+            raise ValidationFailed("vehicleId", "give only one of vehicleId and items: an order is one or the other")
+        if input.items is not None:
+            order = purchase.place_product_order(
+                client_id=principal.subject,
+                lines=[(str(item.product_id), item.quantity) for item in input.items],
+                idempotency_key=input.idempotency_key,
+                order_id=new_id(),
+                correlation_id=info.context.request_id,
+            )
+        else:
+            order = purchase.place_vehicle_order(
+                client_id=principal.subject,
+                vehicle_id=str(input.vehicle_id),
+                idempotency_key=input.idempotency_key,
+                order_id=new_id(),
+                correlation_id=info.context.request_id,
+            )
         return Order.from_domain(order)
 
     @strawberry.mutation(description="Cancel an order while its payment is pending. Cancelling twice is harmless.")
@@ -205,9 +221,15 @@ class Subscription:
     async def order_status_changed(self, info: Info, order_id: strawberry.ID) -> AsyncGenerator[Order, None]:
         yield Order.from_domain(info.context.pushed("order", str(order_id)))
 
-    @strawberry.subscription(description="The order's invoice's every status change. The order's owner or staff.")
+    @strawberry.subscription(
+        description="The order's invoice at each status change: issued (PENDING), then CONFIRMED or ERROR_STOCK. "
+        "The order's owner or staff only."
+    )
     async def invoice_status_changed(self, info: Info, order_id: strawberry.ID) -> AsyncGenerator[Invoice, None]:
-        yield info.context.pushed("invoice", str(order_id))
+        order: DomainOrder = info.context.pushed("invoice", str(order_id))
+        if order.invoice is None:
+            raise NothingPushed(f"order {order.id} has no invoice yet")
+        yield Invoice.from_domain(order.invoice)
 
     @strawberry.subscription(description="A vehicle reserved, released or sold. Anyone signed in.")
     async def vehicle_availability_changed(self, info: Info) -> AsyncGenerator[Vehicle, None]:

@@ -13,6 +13,7 @@ from domain.clients import Client as DomainClient
 from domain.pages import Page
 from domain.products import Product as DomainProduct
 from domain.vehicles import Vehicle as DomainVehicle
+from graphql_api.context import RequestContext
 
 VehicleStatus = strawberry.enum(order_status.VehicleStatus, name="VehicleStatus")
 
@@ -199,11 +200,28 @@ class Payment:
     status: str = strawberry.field(description="PENDING, PAID, FAILED or EXPIRED.")
 
 
-@strawberry.type(description="The nota fiscal of a paid order.")
+@strawberry.type(description="The nota fiscal of a paid order: PENDING when issued, then CONFIRMED or ERROR_STOCK.")
 class Invoice:
     number: str | None
     status: InvoiceStatus  # type: ignore[valid-type]
-    url: str | None
+    issued_at: datetime | None
+    document_key: strawberry.Private[str | None]
+
+    @strawberry.field(description="A short-lived link to the invoice document once CONFIRMED; null before.")
+    def url(self, info: strawberry.Info[RequestContext, None]) -> str | None:
+        # Signed only when asked for: a presigned link costs a signature, and most reads of an order skip it.
+        if self.status is not order_status.InvoiceStatus.CONFIRMED or self.document_key is None:
+            return None
+        return info.context.services.invoices.link(self.document_key)
+
+    @classmethod
+    def from_domain(cls, invoice: orders.Invoice) -> Invoice:
+        return cls(
+            number=invoice.number,
+            status=invoice.status,
+            issued_at=invoice.issued_at,
+            document_key=invoice.document_key,
+        )
 
 
 @strawberry.type
@@ -222,7 +240,9 @@ class OrderItem:
     quantity: int
     unit_price: Decimal
     total: Decimal
-    status: ItemStatus | None  # type: ignore[valid-type]
+    status: ItemStatus | None = strawberry.field(  # type: ignore[valid-type]
+        description="A product item's stock: RESERVED, PENDING (waiting for stock) or RELEASED (back to stock)."
+    )
     vehicle_id: strawberry.Private[str | None]
 
     @strawberry.field(description="The vehicle bought, as it is now.")
@@ -241,6 +261,7 @@ class Order:
     items: list[OrderItem]
     total: Decimal
     payment: Payment | None
+    invoice: Invoice | None = strawberry.field(description="Issued once the order is paid; null until then.")
     history: list[OrderEvent]
     placed_at: datetime
     updated_at: datetime
@@ -248,10 +269,6 @@ class Order:
         description="Money received after the order was cancelled, which the dealership owes back."
     )
     client_id: strawberry.Private[str]
-
-    @strawberry.field(description="Issued once the order is paid; null until then.")
-    def invoice(self) -> Invoice | None:
-        return None
 
     @strawberry.field
     async def client(self, info: strawberry.Info) -> Client | None:
@@ -287,6 +304,7 @@ class Order:
                 expires_at=payment.expires_at,
                 status=payment.status.value,
             ),
+            invoice=None if order.invoice is None else Invoice.from_domain(order.invoice),
             history=[
                 OrderEvent(status=entry.status, event=entry.event, at=entry.at, detail=entry.detail)
                 for entry in order.history
@@ -298,7 +316,19 @@ class Order:
         )
 
 
-@strawberry.input(description="A vehicle purchase. The idempotency key makes a retried request return its order.")
+@strawberry.input(description="One product of an order and how many of it.")
+class OrderItemInput:
+    product_id: strawberry.ID = strawberry.field(description="The product's SKU, e.g. PRD-1001.")
+    quantity: int
+
+
+@strawberry.input(
+    description="A vehicle (vehicleId) or products (items), never both. "
+    "The idempotency key makes a retried request return its order."
+)
 class PlaceOrderInput:
-    vehicle_id: strawberry.ID
+    vehicle_id: strawberry.ID | None = None
+    items: list[OrderItemInput] | None = strawberry.field(
+        default=None, description=f"Each product once, at most {orders.MAX_ORDER_LINES} of them."
+    )
     idempotency_key: str

@@ -19,6 +19,12 @@ class Verifier(Protocol):
     def verify_authorization(self, header: str | None) -> Principal | None: ...
 
 
+class InvoiceLinks(Protocol):
+    def link(self, key: str) -> str:
+        """A short-lived link to the invoice document stored under `key`."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Services:
     vehicles: VehicleStore
@@ -26,6 +32,7 @@ class Services:
     clients: ClientStore
     orders: OrderReader
     purchase: Purchase
+    invoices: InvoiceLinks
     clock: Clock
     verifier: Verifier
     # Each check raises when its backing service is unreachable; /health runs them all.
@@ -48,9 +55,11 @@ def dynamo_services(settings: Settings) -> Services:
     from persistence.models import TableItem
     from persistence.purchases import DynamoPurchaseStore
     from persistence.repositories import DynamoClientStore, DynamoProductStore, DynamoVehicleStore
+    from runtime.invoices import S3InvoiceArchive
     from runtime.payment_provider import purchase_saga
 
     cursors = CursorCodec(settings.cursor_secret)
+    invoices = S3InvoiceArchive(settings.orders.invoices_bucket, settings.orders.invoice_link_seconds)
     connection = Connection(region=settings.region, host=settings.endpoint_url)
     purchases = DynamoPurchaseStore(connection, cursors)
     clock = SystemClock()
@@ -71,7 +80,8 @@ def dynamo_services(settings: Settings) -> Services:
         products=DynamoProductStore(cursors),
         clients=DynamoClientStore(connection),
         orders=purchases,
-        purchase=purchase_saga(purchases, settings, clock),
+        purchase=purchase_saga(purchases, settings, clock, invoices),
+        invoices=invoices,
         clock=clock,
         verifier=verifier,
         health_checks={"dynamodb": check_table, "cognito": check_user_pool},
@@ -82,18 +92,22 @@ def memory_services(settings: Settings, *, clock: Clock, verifier: Verifier) -> 
     """The same services over in-memory stores: for tests of the API and for benchmarks without DynamoDB."""
     from persistence.cursors import CursorCodec
     from persistence.memory import MemoryClientStore, MemoryProductStore, MemoryPurchaseStore, MemoryVehicleStore
+    from runtime.invoices import MemoryInvoiceArchive
     from runtime.payment_provider import purchase_saga
 
     codec = CursorCodec(settings.cursor_secret)
     vehicles = MemoryVehicleStore(codec)
     clients = MemoryClientStore()
-    purchases = MemoryPurchaseStore(vehicles, clients, codec)
+    products = MemoryProductStore(codec)
+    purchases = MemoryPurchaseStore(vehicles, clients, codec, products)
+    invoices = MemoryInvoiceArchive()
     return Services(
         vehicles=vehicles,
-        products=MemoryProductStore(codec),
+        products=products,
         clients=clients,
         orders=purchases,
-        purchase=purchase_saga(purchases, settings, clock),
+        purchase=purchase_saga(purchases, settings, clock, invoices),
+        invoices=invoices,
         clock=clock,
         verifier=verifier,
         health_checks={},

@@ -13,7 +13,7 @@ from graphql_api.wiring import Services
 from realtime.protocol import SubscribeRequest
 from realtime.subscriptions import Refused, plan, render, variables_key
 from runtime.settings import Settings
-from tests.api.conftest import CUSTOMER
+from tests.api.conftest import CUSTOMER, Saga, register_customer
 
 ORDER_SUBSCRIPTION = "subscription($id: ID!) { orderStatusChanged(orderId: $id) { id status total } }"
 
@@ -30,6 +30,14 @@ def test_an_order_subscription_listens_to_that_order(settings: Settings) -> None
         "order:order-7",
         "order-7",
     )
+
+
+def test_an_invoice_subscription_listens_to_that_orders_invoice(settings: Settings) -> None:
+    query = "subscription($id: ID!) { invoiceStatusChanged(orderId: $id) { status } }"
+
+    subscription = plan(build_schema(settings), request(query, {"id": "order-7"}))
+
+    assert (subscription.topic, subscription.order_id) == ("invoice:order-7", "order-7")
 
 
 def test_vehicle_availability_listens_to_every_vehicle(settings: Settings) -> None:
@@ -73,6 +81,42 @@ def test_a_push_renders_exactly_the_selection_asked_for(settings: Settings, serv
 
     assert payload == {
         "data": {"vehicleAvailabilityChanged": {"id": vehicle.id, "brand": "BYD", "status": "AVAILABLE"}}
+    }
+
+
+def test_an_invoice_push_renders_the_orders_invoice(settings: Settings, services: Services, saga: Saga) -> None:
+    register_customer(services)
+    services.catalog.create_product(sku="PRD-1001", description="Tapete", unit_price="49.90", initial_stock=5)
+    placed = services.purchase.place_product_order(
+        client_id=CUSTOMER.subject,
+        lines=[("PRD-1001", 1)],
+        idempotency_key="push-invoice-0001",
+        order_id="order-7",
+        correlation_id="push",
+    )
+    saga.run()
+    order = saga.pay(placed.id)
+    assert order.invoice is not None
+    assert order.invoice.document_key is not None
+    context = PushContext(
+        request_id="push",
+        services=services,
+        authorization=None,
+        principal=CUSTOMER,
+        state={("invoice", order.id): order},
+    )
+    query = "subscription($id: ID!) { invoiceStatusChanged(orderId: $id) { number status url } }"
+
+    payload = asyncio.run(render(build_schema(settings), request(query, {"id": order.id}), context))
+
+    assert payload == {
+        "data": {
+            "invoiceStatusChanged": {
+                "number": order.invoice.number,
+                "status": "CONFIRMED",
+                "url": services.invoices.link(order.invoice.document_key),
+            }
+        }
     }
 
 

@@ -37,6 +37,7 @@ HAPPY_HISTORY = [
     "InventoryReserved",
     "PaymentRequested",
     "PaymentConfirmed",
+    "InvoiceIssued",
     "SaleCompleted",
 ]
 CUSTOMER = "customer@example.com"

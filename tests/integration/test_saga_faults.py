@@ -35,6 +35,7 @@ HAPPY_HISTORY = [
     "InventoryReserved",
     "PaymentRequested",
     "PaymentConfirmed",
+    "InvoiceIssued",
     "SaleCompleted",
 ]
 FAILED_HISTORY = ["OrderPlaced", "ClientValidated", "InventoryReserved", "PaymentRequested", "OrderCancelled"]
@@ -368,7 +369,7 @@ def test_a_crash_between_payment_and_sale_is_completed_by_the_redelivery(
     assert deliver("complete-sale", confirmed) == {"batchItemFailures": []}
     done = harness.order(order.id)
     assert done.status is OrderStatus.COMPLETED
-    assert history(done)[-2:] == ["PaymentConfirmed", "SaleCompleted"]
+    assert history(done)[-3:] == ["PaymentConfirmed", "InvoiceIssued", "SaleCompleted"]
     assert harness.vehicle(vehicle.id).status is VehicleStatus.SOLD
     assert [sale["order_id"] for sale in harness.sales()] == [order.id]
     assert len(harness.outbox(order.id, EventType.SALE_COMPLETED)) == 1

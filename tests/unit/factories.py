@@ -10,15 +10,23 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from domain.clients import AddressInput
+from domain.invoice_document import Seller
 from domain.order_status import VehicleStatus
 from domain.products import Product, create_product
 from domain.registration import RegistrationInput
+from domain.values import Cnpj
 from domain.vehicles import Vehicle, register_vehicle
 from persistence.cursors import CursorCodec
 
 # Mid-year, so that "next year's model" (2026) is on sale and the one after (2027) is not.
 NOW = datetime(2025, 6, 15, 12, 0, tzinfo=UTC)
 CURSOR_SECRET = b"unit-test-cursor-secret"
+
+SELLER = Seller(
+    name="Concessionária Exemplo Ltda",
+    cnpj=Cnpj.parse("11.222.333/0001-81"),
+    address="Avenida Paulista, 1000, Bela Vista, São Paulo - SP, 01310-100",
+)
 
 # CPFs with correct check digits.
 CPF_ANA = "529.982.247-25"

@@ -12,12 +12,23 @@ from domain.clients import Client, register_client
 from domain.events import PAYLOAD_SCHEMAS, DomainEvent, EventType
 from domain.notifications import Claim, Email, Notifications
 from domain.orders import Order
+from domain.products import Product
 from domain.purchase import Change, Purchase, SagaConfig
 from domain.values import Money
 from domain.vehicles import Vehicle
-from persistence.memory import MemoryClientStore, MemoryPurchaseStore, MemoryVehicleStore
+from persistence.memory import MemoryClientStore, MemoryProductStore, MemoryPurchaseStore, MemoryVehicleStore
+from runtime.invoices import MemoryInvoiceArchive
 from runtime.payment_provider import SimulatedPaymentProvider
-from tests.unit.factories import CPF_ANA, CPF_BRUNO, FixedClock, address_input, cursor_codec, make_vehicle
+from sagas.routes import STEP_SUBSCRIPTIONS
+from tests.unit.factories import (
+    CPF_ANA,
+    CPF_BRUNO,
+    SELLER,
+    FixedClock,
+    address_input,
+    cursor_codec,
+    make_vehicle,
+)
 
 ANA = "client-ana"
 BRUNO = "client-bruno"
@@ -89,6 +100,14 @@ class RecordingSalesFeed:
         self.notices.append(notice)
 
 
+class RecordingAlerts:
+    def __init__(self) -> None:
+        self.published: list[tuple[str, dict[str, Any]]] = []
+
+    def publish(self, subject: str, message: dict[str, Any]) -> None:
+        self.published.append((subject, message))
+
+
 @dataclass
 class _Entry:
     sent: bool
@@ -126,8 +145,8 @@ class InterceptingStore(MemoryPurchaseStore):
     """A memory store that, once, runs `interleave` just before applying the first change `when` selects: what a
     concurrent writer does between a step's read and its write."""
 
-    def __init__(self, vehicles: MemoryVehicleStore, clients: MemoryClientStore) -> None:
-        super().__init__(vehicles, clients, cursor_codec())
+    def __init__(self, vehicles: MemoryVehicleStore, clients: MemoryClientStore, products: MemoryProductStore) -> None:
+        super().__init__(vehicles, clients, cursor_codec(), products)
         self._hooks: list[tuple[Callable[[Change], bool], Callable[[], object]]] = []
 
     def before_apply(self, when: Callable[[Change], bool], interleave: Callable[[], object]) -> None:
@@ -149,11 +168,14 @@ class Saga:
     clock: FixedClock
     vehicles: MemoryVehicleStore
     clients: MemoryClientStore
+    products: MemoryProductStore
+    archive: MemoryInvoiceArchive
     store: InterceptingStore
     purchase: Purchase
     ledger: MemoryLedger
     mailer: RecordingMailer
     feed: RecordingSalesFeed
+    alerts: RecordingAlerts
     notifications: Notifications
     # Events written but not yet delivered, oldest first.
     queue: list[DomainEvent] = field(default_factory=list)
@@ -167,6 +189,7 @@ class Saga:
         *,
         vehicles: Iterable[Vehicle] | None = None,
         clients: Iterable[Callable[[datetime], Client]] = (ana, bruno),
+        products: Iterable[Product] = (),
     ) -> Saga:
         clock = FixedClock()
         vehicle_store = MemoryVehicleStore(cursor_codec())
@@ -175,26 +198,35 @@ class Saga:
         client_store = MemoryClientStore()
         for make_client in clients:
             client_store.register(make_client(clock.now()))
-        store = InterceptingStore(vehicle_store, client_store)
+        product_store = MemoryProductStore(cursor_codec())
+        for product in products:
+            product_store.add(product)
+        store = InterceptingStore(vehicle_store, client_store, product_store)
+        archive = MemoryInvoiceArchive()
         purchase = Purchase(
             store=store,
             clock=clock,
             payments=SimulatedPaymentProvider(b"unit-test-payments"),
-            config=SagaConfig(payment_ttl=PAYMENT_TTL),
+            archive=archive,
+            config=SagaConfig(seller=SELLER, payment_ttl=PAYMENT_TTL),
         )
         ledger = MemoryLedger(clock)
         mailer = RecordingMailer()
         feed = RecordingSalesFeed()
+        alerts = RecordingAlerts()
         return cls(
             clock=clock,
             vehicles=vehicle_store,
             clients=client_store,
+            products=product_store,
+            archive=archive,
             store=store,
             purchase=purchase,
             ledger=ledger,
             mailer=mailer,
             feed=feed,
-            notifications=Notifications(store, ledger, mailer, feed),
+            alerts=alerts,
+            notifications=Notifications(store, ledger, mailer, feed, alerts),
         )
 
     # --- reading what a user would see ---------------------------------------------------------------------------
@@ -263,23 +295,33 @@ class Saga:
     # --- the topic and the queues ---------------------------------------------------------------------------------
 
     def steps(self) -> dict[EventType, list[tuple[str, Step]]]:
+        """Each event type's consumers, as the queues' subscriptions route them (sagas/routes.py)."""
         p = self.purchase
-        compensate: list[tuple[str, Step]] = [("compensate", p.compensate)]
-        notify: list[tuple[str, Step]] = [("notify", self.notifications.notify)]
-        return {
-            EventType.ORDER_PLACED: [("validate-client", p.validate_client)],
-            EventType.CLIENT_VALIDATED: [("reserve-inventory", p.reserve_inventory)],
-            EventType.INVENTORY_RESERVED: [("request-payment", p.request_payment)],
-            EventType.PAYMENT_CONFIRMED: [("complete-sale", p.complete_sale)],
-            EventType.ORDER_REJECTED: compensate,
-            EventType.RESERVATION_FAILED: compensate,
-            EventType.PAYMENT_FAILED: compensate,
-            EventType.PAYMENT_EXPIRED: compensate,
-            EventType.CANCELLATION_REQUESTED: compensate,
-            EventType.SALE_COMPLETED: notify,
-            EventType.ORDER_CANCELLED: notify,
-            EventType.REFUND_OWED: notify,
+        handlers: dict[str, Step] = {
+            "validate-client": p.validate_client,
+            "reserve-inventory": p.reserve_inventory,
+            "request-payment": p.request_payment,
+            "complete-sale": p.complete_sale,
+            "compensate": p.compensate,
+            "notify": self.notifications.notify,
         }
+        routed: dict[EventType, list[tuple[str, Step]]] = {}
+        for queue, event_types in STEP_SUBSCRIPTIONS.items():
+            for event_type in event_types:
+                routed.setdefault(event_type, []).append((queue, handlers[queue]))
+        return routed
+
+    def product(self, sku: str) -> Product:
+        product = self.products.get(sku)
+        assert product is not None
+        return product
+
+    def place_products(
+        self, lines: list[tuple[str, int]], *, order_id: str = "order-1", client_id: str = ANA, key: str = KEY
+    ) -> Order:
+        return self.purchase.place_product_order(
+            client_id=client_id, lines=lines, idempotency_key=key, order_id=order_id, correlation_id=f"corr-{order_id}"
+        )
 
     def pending(self) -> list[DomainEvent]:
         """Events written and not yet delivered (newly written ones are queued first)."""

@@ -8,11 +8,12 @@ from datetime import timedelta
 
 import pytest
 
-from domain.catalog import OPTIMISTIC_ATTEMPTS, Catalog
+from domain.catalog import Catalog
 from domain.errors import Conflict, NotFound, StaleVersion, ValidationFailed
 from domain.order_status import VehicleStatus
 from domain.pages import Page
 from domain.products import Product
+from domain.retries import OPTIMISTIC_ATTEMPTS
 from domain.values import Money
 from domain.vehicles import Vehicle, VehicleChanges
 from persistence.memory import MemoryProductStore, MemoryVehicleStore

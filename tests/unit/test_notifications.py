@@ -84,9 +84,16 @@ def test_an_unknown_reason_is_shown_as_it_came() -> None:
     assert "foi cancelado: DEALER_CLOSED." in email.body
 
 
+_SALE = {"clientId": ANA, "vehicleId": "vehicle-1", "amount": PRICE, "invoiceNumber": "000000001", "items": []}
+
+
 def test_the_purchase_email_confirms_the_amount_and_items() -> None:
     order = _order()
-    event = order.event(E.SALE_COMPLETED, {"clientId": ANA, "vehicleId": "vehicle-1", "amount": PRICE}, NOW)
+    event = order.event(
+        E.SALE_COMPLETED,
+        _SALE,
+        NOW,
+    )
     email = compose(event, order, ana(NOW))
     assert email is not None
     assert email.to == "ana@example.com"
@@ -115,7 +122,11 @@ def test_other_events_send_no_email(event_type: EventType) -> None:
 
 def test_the_sales_notice_says_what_was_sold_to_whom_for_how_much() -> None:
     order = _order()
-    event = order.event(E.SALE_COMPLETED, {"clientId": ANA, "vehicleId": "vehicle-1", "amount": PRICE}, NOW)
+    event = order.event(
+        E.SALE_COMPLETED,
+        _SALE,
+        NOW,
+    )
     assert sale_notice(event, order) == {
         "type": "SaleCompleted",
         "orderId": "order-1",

@@ -71,7 +71,7 @@ _CANCELLABLE: frozenset[tuple[OrderStatus, CancellationReason]] = frozenset(
         (S.AWAITING_PAYMENT, R.PAYMENT_FAILED),
         (S.PLACED, R.CLIENT_INVALID),
         (S.PLACED, R.VEHICLE_UNAVAILABLE),
-        (S.PENDING_STOCK, R.VEHICLE_UNAVAILABLE),
+        (S.PAID, R.VEHICLE_UNAVAILABLE),
         (S.PLACED, R.OUT_OF_STOCK),
         (S.PENDING_STOCK, R.OUT_OF_STOCK),
         (S.PAID, R.OUT_OF_STOCK),

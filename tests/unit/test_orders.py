@@ -91,7 +91,12 @@ def test_a_vehicle_order_is_placed_at_the_vehicles_price() -> None:
     assert not order.is_terminal
     assert event.event_type is EventType.ORDER_PLACED
     assert (event.order_id, event.correlation_id, event.occurred_at) == ("order-1", "corr-1", NOW)
-    assert dict(event.payload) == {"clientId": "client-ana", "vehicleId": "vehicle-9", "total": "189900.00"}
+    assert dict(event.payload) == {
+        "clientId": "client-ana",
+        "vehicleId": "vehicle-9",
+        "total": "189900.00",
+        "items": [{"ref": "vehicle-9", "kind": "VEHICLE", "quantity": 1}],
+    }
 
 
 def test_a_sold_vehicle_cannot_be_ordered() -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from domain.events import DomainEvent, EventType, InvalidEvent
-from domain.order_status import CancellationReason, OrderStatus, VehicleStatus
+from domain.order_status import CancellationReason, InvoiceStatus, OrderStatus, VehicleStatus
 from domain.orders import Order, PaymentStatus, place_vehicle_order
 from domain.purchase import Change
 from domain.values import Money
@@ -28,6 +28,7 @@ _HAPPY_HISTORY = [
     ("InventoryReserved", "RESERVED"),
     ("PaymentRequested", "AWAITING_PAYMENT"),
     ("PaymentConfirmed", "PAID"),
+    ("InvoiceIssued", "PAID"),
     ("SaleCompleted", "COMPLETED"),
 ]
 _HAPPY_EVENTS = [
@@ -36,6 +37,7 @@ _HAPPY_EVENTS = [
     "InventoryReserved",
     "PaymentRequested",
     "PaymentConfirmed",
+    "InvoiceIssued",
     "SaleCompleted",
 ]
 
@@ -93,7 +95,12 @@ def test_placing_an_order_answers_placed_and_writes_order_placed() -> None:
     assert event.order_id == "order-1"
     assert event.correlation_id == "corr-order-1"
     assert event.occurred_at == NOW
-    assert dict(event.payload) == {"clientId": ANA, "vehicleId": VEHICLE, "total": PRICE}
+    assert dict(event.payload) == {
+        "clientId": ANA,
+        "vehicleId": VEHICLE,
+        "total": PRICE,
+        "items": [{"ref": VEHICLE, "kind": "VEHICLE", "quantity": 1}],
+    }
     # And the vehicle is still for sale until the saga reserves it
     assert saga.vehicle().status is VehicleStatus.AVAILABLE
 
@@ -219,7 +226,9 @@ def test_the_happy_path_step_by_step() -> None:
     assert saga.order().status is S.RESERVED
     assert saga.vehicle().status is VehicleStatus.RESERVED
     assert saga.vehicle().reserved_by == "order-1"
-    assert dict(saga.one(E.INVENTORY_RESERVED).payload) == {"vehicleId": VEHICLE}
+    assert dict(saga.one(E.INVENTORY_RESERVED).payload) == {
+        "items": [{"ref": VEHICLE, "kind": "VEHICLE", "quantity": 1}]
+    }
 
     # InventoryReserved -> a payment code with the amount and an expiry
     saga.deliver(saga.take(E.INVENTORY_RESERVED))
@@ -250,10 +259,17 @@ def test_the_happy_path_step_by_step() -> None:
         "providerEventId": "provider-evt-1",
     }
 
-    # PaymentConfirmed -> PAID, then COMPLETED with the vehicle sold
+    # PaymentConfirmed -> PAID with invoice 1 issued, then COMPLETED with the vehicle sold and the invoice confirmed
     saga.deliver(saga.take(E.PAYMENT_CONFIRMED))
     order = saga.order()
     assert order.status is S.COMPLETED
+    assert order.invoice is not None
+    assert (order.invoice.number, order.invoice.status) == ("000000001", InvoiceStatus.CONFIRMED)
+    assert order.invoice.document_key == "invoices/order-1/NF-000000001.html"
+    document = saga.archive.documents[order.invoice.document_key]
+    assert "529.982.247-25" in document
+    assert "11.222.333/0001-81" in document
+    assert "R$ 189.900,00" in document
     assert order.payment is not None
     assert order.payment.status is PaymentStatus.PAID
     assert order.refund_owed is None
@@ -265,7 +281,13 @@ def test_the_happy_path_step_by_step() -> None:
     assert sale.sold_at == NOW + timedelta(minutes=5)
     assert saga.history() == _HAPPY_HISTORY
     assert saga.written_types() == _HAPPY_EVENTS
-    assert dict(saga.one(E.SALE_COMPLETED).payload) == {"clientId": ANA, "vehicleId": VEHICLE, "amount": PRICE}
+    assert dict(saga.one(E.SALE_COMPLETED).payload) == {
+        "clientId": ANA,
+        "vehicleId": VEHICLE,
+        "amount": PRICE,
+        "invoiceNumber": "000000001",
+        "items": [{"ref": VEHICLE, "kind": "VEHICLE", "quantity": 1}],
+    }
 
     # SaleCompleted -> one email to the client and one notice on the sales feed
     saga.run()
@@ -952,7 +974,7 @@ def test_a_step_refuses_an_event_for_an_unknown_order() -> None:
         order_id="order-404",
         correlation_id="corr",
         occurred_at=NOW,
-        payload={"clientId": ANA, "vehicleId": VEHICLE, "total": PRICE},
+        payload={"clientId": ANA, "vehicleId": VEHICLE, "total": PRICE, "items": []},
     )
     with pytest.raises(InvalidEvent, match="unknown order"):
         saga.purchase.validate_client(stray, "validate-client")
