@@ -80,13 +80,14 @@ def test_a_customer_buys_a_vehicle_and_gets_the_email(local_stack: LocalStack, t
     assert completed["status"] == "COMPLETED"
     assert completed["payment"]["status"] == "PAID"
     assert completed["items"][0]["vehicle"] == {"id": vehicle_id, "status": "SOLD"}
-    assert [step["status"] for step in completed["history"]] == [
-        "PLACED",
-        "PLACED",
-        "RESERVED",
-        "AWAITING_PAYMENT",
-        "PAID",
-        "COMPLETED",
+    assert [(step["event"], step["status"]) for step in completed["history"]] == [
+        ("OrderPlaced", "PLACED"),
+        ("ClientValidated", "PLACED"),
+        ("InventoryReserved", "RESERVED"),
+        ("PaymentRequested", "AWAITING_PAYMENT"),
+        ("PaymentConfirmed", "PAID"),
+        ("InvoiceIssued", "PAID"),
+        ("SaleCompleted", "COMPLETED"),
     ]
     assert mail.count(f"Compra confirmada: pedido {order_id}") == 1
     assert "customer@example.com" in mail
