@@ -58,6 +58,7 @@ bench: install
 	$(BIN)/python -m bench.graphql_latency
 	$(BIN)/python -m bench.saga
 	$(BIN)/python -m bench.realtime
+	$(BIN)/python -m bench.intake
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache

@@ -42,6 +42,8 @@ PRICES_PER_MILLION = {
     "dynamodb-read-unit": 0.125,
     "sns-publish": 0.50,
     "sqs-request": 0.40,
+    "s3-put": 5.00,
+    "s3-get": 0.40,
 }
 LAMBDA_GB_SECOND = 0.0000133334
 LAMBDA_MEMORY_GB = 0.5
@@ -173,6 +175,7 @@ def cost_per_million_sales(
     reads = sum(dynamodb.get(op, 0) * units for op, units in READS.items())
     sns = sum(per_sale.get("sns", {}).values())
     sqs = sum(per_sale.get("sqs", {}).values())
+    s3 = per_sale.get("s3", {})
     return {
         "API Gateway (placeOrder, webhook)": 2 * PRICES_PER_MILLION["api-gateway-http-request"],
         "Lambda requests": lambda_requests * PRICES_PER_MILLION["lambda-request"],
@@ -181,6 +184,8 @@ def cost_per_million_sales(
         "DynamoDB reads": reads * PRICES_PER_MILLION["dynamodb-read-unit"],
         "SNS publishes": sns * PRICES_PER_MILLION["sns-publish"],
         "SQS requests": sqs * PRICES_PER_MILLION["sqs-request"],
+        "S3 (the invoice document)": s3.get("PutObject", 0) * PRICES_PER_MILLION["s3-put"]
+        + s3.get("GetObject", 0) * PRICES_PER_MILLION["s3-get"],
     }
 
 

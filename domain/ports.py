@@ -66,6 +66,10 @@ class OrderReader(Protocol):
 
     def get_orders(self, order_ids: Iterable[str]) -> Mapping[str, Order]: ...
 
+    def existing_order_ids(self, order_ids: Iterable[str]) -> set[str]:
+        """Which of these orders exist: their keys alone are read."""
+        ...
+
     def list_orders(self, client_id: str | None, first: int, after: str | None) -> Page[Order]:
         """A client's orders, or every order when `client_id` is None; newest first."""
         ...

@@ -1,4 +1,4 @@
-"""`vehicle-platform`: the local stack's command line (dev, token)."""
+"""`vehicle-platform`: the local stack's command line (dev, token, signup, pay, mail, intake, dlq)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import boto3
 
@@ -46,6 +47,7 @@ def _banner(config: LocalConfig) -> str:
             "  Bearer token: vehicle-platform token customer@example.com",
             "  New customer: vehicle-platform signup someone@example.com",
             "  Pay an order:  vehicle-platform pay PAY-XXXX [--fail];  emails: vehicle-platform mail",
+            "  Batch orders:  vehicle-platform intake FILE  (prints the file's report)",
             "  Dead letters:  vehicle-platform dlq [--redrive-all]",
             "",
             "  Ctrl-C stops everything.",
@@ -160,16 +162,41 @@ def pay(config: LocalConfig, code: str, *, fail: bool) -> int:
 
 
 def mail(config: LocalConfig) -> int:
-    from local_stack.operations import OperationFailed, sent_emails
+    from local_stack.operations import OperationFailed, sent_emails, staff_notifications
 
     try:
         emails = sent_emails(config)
+        notifications = staff_notifications(config)
     except OperationFailed as error:
         _fail(str(error))
         return 1
     for email in emails:
         print(f"To: {', '.join(email['to'])}\nSubject: {email['subject']}\n\n{email['body']}\n{'-' * 72}")
+    # On AWS the staff get these by email, through their subscriptions to the topics.
+    for notification in notifications:
+        print(
+            f"To: staff ({notification['topic']})\nSubject: {notification['subject']}\n\n"
+            f"{notification['body']}\n{'-' * 72}"
+        )
     print(f"{len(emails)} email(s) sent")
+    print(f"{len(notifications)} staff notification(s) published")
+    return 0
+
+
+def intake(config: LocalConfig, file: str, *, timeout: float) -> int:
+    from local_stack.operations import OperationFailed, drop_batch_file
+
+    try:
+        key, report = drop_batch_file(config, Path(file), timeout=timeout)
+    except OSError as error:
+        _fail(f"cannot read {file}: {error.strerror or error}")
+        return 1
+    except OperationFailed as error:
+        _fail(str(error))
+        return 1
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+    outcome = report["fileError"] or f"{len(report['accepted'])} accepted, {len(report['rejected'])} rejected"
+    print(f"{key}: {outcome}", file=sys.stderr)
     return 0
 
 
@@ -203,7 +230,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     pay_parser.add_argument("code")
     pay_parser.add_argument("--fail", action="store_true", help="report the payment as failed instead")
     pay_parser.set_defaults(run=lambda config, arguments: pay(config, arguments.code, fail=arguments.fail))
-    commands.add_parser("mail", help="list the emails sent").set_defaults(run=lambda config, _: mail(config))
+    commands.add_parser("mail", help="list the emails sent and the staff's notifications").set_defaults(
+        run=lambda config, _: mail(config)
+    )
+    intake_parser = commands.add_parser(
+        "intake",
+        help="drop a batch order file (seed 002's format) in the intake bucket and print its report",
+        description='Upload FILE to the intake bucket as incoming/<UTC time>-<name> (".json" appended to a name '
+        "without it: only such keys reach the intake), wait for its report "
+        "(<key>.report.json) and print it as JSON: the accepted order ids, and each rejected order with every "
+        "field error (also published on the order-errors topic: see `vehicle-platform mail`). Exits 0 once the "
+        "report is written, even if it rejects orders or the whole file; 1 if FILE cannot be read, the stack "
+        "does not answer, or no report comes within --timeout.",
+    )
+    intake_parser.add_argument("file", help="a JSON file: one order object, or an array of them")
+    intake_parser.add_argument(
+        "--timeout", type=float, default=60.0, help="seconds to wait for the report (default: 60)"
+    )
+    intake_parser.set_defaults(run=lambda config, arguments: intake(config, arguments.file, timeout=arguments.timeout))
     dlq_parser = commands.add_parser("dlq", help="list dead letters; --redrive moves them back to their queue")
     dlq_parser.add_argument("--redrive", metavar="QUEUE", help="redrive one queue's dead letters")
     dlq_parser.add_argument("--redrive-all", action="store_true", help="redrive every queue's dead letters")

@@ -51,6 +51,7 @@ _CALLER = re.compile(r"caller/([\w-]+)")
 EVENT_SOURCE_AGENT = "caller/event-source"
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request")
 _ACTION = re.compile(rb"(?:^|&)Action=([A-Za-z]+)")
+_S3_OPERATIONS = {"PUT": "PutObject", "GET": "GetObject", "HEAD": "HeadObject", "DELETE": "DeleteObject"}
 
 
 def _value_bytes(value: dict[str, Any]) -> int:
@@ -119,6 +120,9 @@ class RequestCounter:
         service = "dynamodbstreams" if target.startswith("DynamoDBStreams") else scope.group(1)
         action = _ACTION.search(body)
         operation = target.rsplit(".", 1)[-1] if target else (action.group(1).decode() if action else "?")
+        if service == "s3":
+            # S3's REST API names its operation by method; the platform's requests are all on objects.
+            operation = _S3_OPERATIONS.get(environ.get("REQUEST_METHOD", ""), "?")
         named = _CALLER.search(environ.get("HTTP_USER_AGENT", ""))
         caller = named.group(1) if named else "application"
         with self._lock:

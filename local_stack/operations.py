@@ -1,5 +1,5 @@
 """What a person does to the running local stack from the command line: pay as the provider would, read the
-emails sent, look at and redrive dead letters."""
+emails sent (and the staff's notifications), drop a batch order file, look at and redrive dead letters."""
 
 from __future__ import annotations
 
@@ -9,14 +9,22 @@ import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
+from domain.batch_orders import report_key
 from local_stack.config import FAKE_CREDENTIALS, LocalConfig
-from local_stack.resources import QUEUES
+from local_stack.resources import INTAKE_BUCKET, ORDER_ERRORS_TOPIC, PENDING_STOCK_TOPIC, QUEUES
 from runtime.settings import Settings
 from runtime.webhook_signature import HEADER, sign
+
+# The topics whose messages go to the staff by email on AWS.
+STAFF_TOPICS = (ORDER_ERRORS_TOPIC, PENDING_STOCK_TOPIC)
+REPORT_POLL_SECONDS = 0.2
 
 
 class OperationFailed(Exception):
@@ -64,14 +72,19 @@ def pay(config: LocalConfig, code: str, *, fail: bool = False) -> dict[str, Any]
         raise OperationFailed(f"cannot reach {config.api_url}; is `make dev` running?") from error
 
 
-def sent_emails(config: LocalConfig) -> list[dict[str, Any]]:
-    """Every email SES accepted, oldest first, as the emulator recorded them."""
+def _emulator_state(config: LocalConfig) -> dict[str, Any]:
+    """Every object the emulator holds, by service and kind (moto's own view, `/moto-api/data.json`)."""
     try:
         with urllib.request.urlopen(f"{config.emulator_url}/moto-api/data.json", timeout=10) as response:  # noqa: S310
-            data = json.loads(response.read())
+            state: dict[str, Any] = json.loads(response.read())
     except urllib.error.URLError as error:
         raise OperationFailed(f"cannot reach {config.emulator_url}; is `make dev` running?") from error
-    messages = data.get("ses", {}).get("Message", [])
+    return state
+
+
+def sent_emails(config: LocalConfig) -> list[dict[str, Any]]:
+    """Every email SES accepted, oldest first, as the emulator recorded them."""
+    messages = _emulator_state(config).get("ses", {}).get("Message", [])
     # moto lists the messages; some of its versions keyed them by id instead.
     records = messages.values() if isinstance(messages, dict) else messages
     return [
@@ -83,6 +96,59 @@ def sent_emails(config: LocalConfig) -> list[dict[str, Any]]:
         }
         for message in records
     ]
+
+
+def staff_notifications(config: LocalConfig) -> list[dict[str, Any]]:
+    """What was published on the topics the staff subscribe to by email on AWS (order-errors, pending-stock), each
+    topic's oldest first: the local stand-in for those emails.
+
+    Read where the emails are read: moto keeps every message published on a topic (a topic's `sent_notifications`:
+    id, message, subject, attributes, group) and its server serves them at /moto-api/data.json. So nothing is
+    consumed, and no extra queue has to be subscribed locally that the CDK app does not have.
+    """
+    names = {topic.topic_name: topic.name for topic in STAFF_TOPICS}
+    notifications = []
+    for topic in _emulator_state(config).get("sns", {}).get("Topic", []):
+        name = names.get(topic.get("name"))
+        if name is None:
+            continue
+        for _, message, subject, *_ in topic.get("sent_notifications", []):
+            notifications.append({"topic": name, "subject": subject, "body": message})
+    return notifications
+
+
+def drop_batch_file(config: LocalConfig, path: Path, *, timeout: float) -> tuple[str, dict[str, Any]]:
+    """Upload a batch order file to the intake bucket as staff would drop it, and wait for its report.
+
+    Each drop gets a key of its own (`incoming/<UTC time>-<name>`), so each gets its own report; a name that does
+    not end in ".json" gets it, since only such keys reach the intake. Returns the key and the report. Raises
+    OSError when the file cannot be read, OperationFailed when the stack does not answer or no report comes.
+    """
+    content = path.read_bytes()
+    name = path.name if path.name.endswith(".json") else f"{path.name}.json"
+    key = f"incoming/{datetime.now(UTC):%Y%m%dT%H%M%S.%fZ}-{name}"
+    s3 = _client("s3", config)
+    try:
+        s3.put_object(Bucket=INTAKE_BUCKET, Key=key, Body=content, ContentType="application/json")
+    except (BotoCoreError, ClientError) as error:
+        raise OperationFailed(
+            f"cannot drop the file at {config.emulator_url}; is `make dev` running? ({error})"
+        ) from error
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            body = s3.get_object(Bucket=INTAKE_BUCKET, Key=report_key(key))["Body"].read()
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "NoSuchKey":
+                raise OperationFailed(f"cannot read the report of {key}: {error}") from error
+        except BotoCoreError as error:
+            raise OperationFailed(f"cannot reach {config.emulator_url}; is `make dev` running? ({error})") from error
+        else:
+            report: dict[str, Any] = json.loads(body)
+            return key, report
+        if time.monotonic() > deadline:
+            raise OperationFailed(f"no report for {key} after {timeout:g} s; is `make dev` running its intake?")
+        time.sleep(REPORT_POLL_SECONDS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,16 +81,23 @@ def _stream(session: boto3.session.Session, name: str, table: str, handler: Hand
 
 
 def saga_event_sources(provisioned: Provisioned, *, expiry_interval: float) -> EventSources:
-    """The saga wired as on AWS: stream -> relay, each step's queue -> its consumer, a schedule -> expiry sweep."""
-    from sagas import expiry, relay
+    """The saga wired as on AWS: stream -> relay, each step's queue -> its consumer, a schedule -> expiry sweep; and
+    the batch intake's two queues (dropped files, then their accepted orders) -> its two handlers."""
+    from sagas import expiry, intake, relay
     from sagas.consumers import HANDLERS
+    from sagas.intake_adapters import intake_services
+    from sagas.wiring import saga_services
 
+    # Built once, here, before the pollers' threads ask: boto3's default session is not safe to share while threads
+    # create clients. (A Lambda runs one event at a time per process and never meets this.)
+    saga_services()
+    intake_services()
     session = boto3.session.Session()
     sources = EventSources(
         _stream(session, "outbox-relay", provisioned.table_name, relay.handler),
         Schedule("payment-expiry", Timed(expiry.handler), expiry_interval),
     )
-    for queue, handler in HANDLERS.items():
+    for queue, handler in (HANDLERS | intake.HANDLERS).items():
         sources.add(
             SqsEventSource(queue, provisioned.queue_urls[queue], Timed(handler), sqs_client=_client(session, "sqs"))
         )

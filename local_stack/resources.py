@@ -112,7 +112,8 @@ def _client(service: str, endpoint: str, region: str) -> Any:
 def _create_queue(sqs: Any, spec: QueueSpec) -> tuple[str, str]:
     attributes: dict[str, str] = {"VisibilityTimeout": str(spec.visibility_timeout)}
     if spec.fifo:
-        attributes |= {"FifoQueue": "true", "ContentBasedDeduplication": "true"}
+        # No content-based deduplication: senders name each message (the intake, by its order id).
+        attributes["FifoQueue"] = "true"
     if spec.dead_letters:
         dlq_attributes = {"FifoQueue": "true"} if spec.fifo else {}
         dlq_url = sqs.create_queue(QueueName=spec.dlq_name, Attributes=dlq_attributes)["QueueUrl"]

@@ -190,6 +190,9 @@ class MemoryPurchaseStore:
     def get_orders(self, order_ids: Iterable[str]) -> Mapping[str, Order]:
         return {oid: self._orders[oid] for oid in order_ids if oid in self._orders}
 
+    def existing_order_ids(self, order_ids: Iterable[str]) -> set[str]:
+        return {oid for oid in order_ids if oid in self._orders}
+
     def list_orders(self, client_id: str | None, first: int, after: str | None) -> Page[Order]:
         orders = [o for o in self._orders.values() if client_id is None or o.client_id == client_id]
         # Newest first: the sort key is inverted time, so the shared paging stays ascending.

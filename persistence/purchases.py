@@ -257,6 +257,11 @@ class DynamoPurchaseStore:
         keys = [OrderModel.key(order_id) for order_id in dict.fromkeys(order_ids)]
         return {item.id: order_from_item(item) for item in OrderModel.batch_get(keys)}
 
+    def existing_order_ids(self, order_ids: Iterable[str]) -> set[str]:
+        keys = [OrderModel.key(order_id) for order_id in dict.fromkeys(order_ids)]
+        found = OrderModel.batch_get(keys, attributes_to_get=["id"])
+        return {item.id for item in found}
+
     def list_orders(self, client_id: str | None, first: int, after: str | None) -> Page[Order]:
         """A client's orders, or (None) every order; newest first."""
         if client_id is None:

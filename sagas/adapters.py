@@ -45,6 +45,15 @@ class SesMailer:
         )
 
 
+# SNS subjects: printable ASCII, fewer than 100 characters. The message carries the full text.
+_SUBJECT_MAX = 99
+
+
+def sns_subject(text: str) -> str:
+    printable = "".join(char if " " <= char <= "~" else "?" for char in text)
+    return printable[:_SUBJECT_MAX]
+
+
 class SnsStaffAlerts:
     """A topic the staff subscribe to (by email on AWS): the pending-stock notifications."""
 
@@ -53,10 +62,9 @@ class SnsStaffAlerts:
         self._sns = client or boto3.client("sns")
 
     def publish(self, subject: str, message: dict[str, Any]) -> None:
-        # SNS subjects are ASCII-printable and at most 100 characters; the message carries the full text.
         self._sns.publish(
             TopicArn=self._topic_arn,
-            Subject=subject.encode("ascii", "replace").decode()[:100],
+            Subject=sns_subject(subject),
             Message=json.dumps(message, ensure_ascii=False, indent=2),
         )
 
