@@ -3,7 +3,6 @@ shelf holds waits, and goes on when staff record a delivery. All over HTTP, as t
 
 from __future__ import annotations
 
-import time
 import urllib.request
 import uuid
 from collections.abc import Callable
@@ -12,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import LocalStack
-from tests.e2e.test_purchase import graphql_data
+from tests.e2e.test_purchase import graphql_data, wait_for_status
 
 pytestmark = pytest.mark.e2e
 
@@ -35,13 +34,8 @@ mutation($input: CreateProductInput!) { createProduct(input: $input) { sku stock
 ADJUST = "mutation($sku: ID!, $delta: Int!) { adjustStock(productId: $sku, delta: $delta) { stockAvailable } }"
 
 
-def wait_for(stack: LocalStack, order_id: str, token: str, statuses: set[str], timeout: float = 30) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        order: dict[str, Any] = graphql_data(stack, ORDER, {"id": order_id}, token)["order"]
-        if order["status"] in statuses or time.monotonic() > deadline:
-            return order
-        time.sleep(0.2)
+def wait_for(stack: LocalStack, order_id: str, token: str, statuses: set[str]) -> dict[str, Any]:
+    return wait_for_status(stack, order_id, token, statuses, query=ORDER)
 
 
 def new_product(stack: LocalStack, admin: str, stock: int) -> str:

@@ -49,11 +49,12 @@ def vehicle_status(stack: LocalStack, vehicle_id: str) -> str:
 
 
 def wait_for_status(
-    stack: LocalStack, order_id: str, token: str, statuses: set[str], timeout: float = 30
+    stack: LocalStack, order_id: str, token: str, statuses: set[str], *, timeout: float = 30, query: str = ORDER
 ) -> dict[str, Any]:
+    """The order (as `query` reads it) once its status is one of `statuses`, or as it is after `timeout`."""
     deadline = time.monotonic() + timeout
     while True:
-        order: dict[str, Any] = graphql_data(stack, ORDER, {"id": order_id}, token)["order"]
+        order: dict[str, Any] = graphql_data(stack, query, {"id": order_id}, token)["order"]
         if order["status"] in statuses or time.monotonic() > deadline:
             return order
         time.sleep(0.2)

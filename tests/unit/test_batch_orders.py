@@ -32,51 +32,11 @@ from sagas.adapters import sns_subject
 from sagas.intake_adapters import batches
 from tests.unit.factories import CPF_ANA, CPF_BRUNO, address_input, make_product
 from tests.unit.saga_fakes import ANA, Saga, ana
+from tests.unit.test_intake import VALID_SEED_TEXT
 
 MARIANA_EMAIL = "mariana.alves@example.com"
 # Seed 002's example order, with a CPF and a CNPJ whose check digits are right (the seed's are placeholders).
-SEED_002_ORDER: dict[str, Any] = {
-    "order_id": "ORD-20231001-0001",
-    "company": {"name": "Tech Solutions Ltda", "cnpj": "11.222.333/0001-81"},
-    "customer": {
-        "first_name": "Mariana",
-        "last_name": "Alves",
-        "cpf": CPF_ANA,
-        "email": MARIANA_EMAIL,
-        "phone": "+55 21 91234-5678",
-        "address": {
-            "street": "Avenida das Américas",
-            "number": "5000",
-            "complement": "Bloco 2, Apt 301",
-            "neighborhood": "Barra da Tijuca",
-            "city": "Rio de Janeiro",
-            "state": "RJ",
-            "zip_code": "22640-102",
-        },
-    },
-    "order_date": "2023-10-01T10:30:00Z",
-    "items": [
-        {"product_id": "PRD-1001", "description": "Smartphone XYZ", "quantity": 1, "unit_price": 2500.00},
-        {"product_id": "PRD-2002", "description": "Fone de Ouvido Bluetooth", "quantity": 2, "unit_price": 150.00},
-    ],
-    "payment": {"method": "Cartão de Crédito", "transaction_id": "TXN-9876543210", "amount": 2800.00},
-    "shipping": {
-        "method": "Express",
-        "cost": 50.00,
-        "address": {
-            "street": "Avenida das Américas",
-            "number": "5000",
-            "complement": "Bloco 2, Apt 301",
-            "neighborhood": "Barra da Tijuca",
-            "city": "Rio de Janeiro",
-            "state": "RJ",
-            "zip_code": "22640-102",
-        },
-        "expected_delivery_date": "2023-10-03",
-    },
-    "order_status": "Pendente",
-    "notes": "Entregar no período da tarde.",
-}
+SEED_002_ORDER: dict[str, Any] = json.loads(VALID_SEED_TEXT)
 
 
 def seed_002_order(
