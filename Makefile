@@ -21,7 +21,7 @@ $(UV):
 
 # The lock file pins every dependency; --frozen refuses to run if pyproject.toml and uv.lock disagree.
 $(VENV)/.installed: $(UV) pyproject.toml uv.lock
-	$(UV) sync --quiet --frozen --extra local --python $(PYTHON)
+	$(UV) sync --quiet --frozen --extra local --extra infra --python $(PYTHON)
 	touch $@
 
 # The SPA's WebSocket client (graphql-ws, from npm) that the end-to-end tests drive the realtime gateway with.
