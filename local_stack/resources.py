@@ -17,6 +17,8 @@ from sagas.routes import STEP_SUBSCRIPTIONS
 PREFIX = "vehicle-platform"
 # SQS moves a message to its DLQ after this many receives (seed 001: "DLQ after 3 retries").
 MAX_RECEIVES = 3
+# SQS's longest: a message waits 14 days in its queue, then 14 more in its DLQ (consumer markers outlive both).
+MESSAGE_RETENTION_SECONDS = 14 * 24 * 3600
 SES_SENDER = "vendas@concessionaria.example.com"
 USER_GROUPS = {
     "admin": "Dealership staff: manage vehicles, products and stock; see every order.",
@@ -71,9 +73,21 @@ QUEUES = (*SAGA_QUEUES, SALES_NOTIFICATIONS_QUEUE, WS_INIT_TIMEOUT_QUEUE, INTAKE
 INVOICES_BUCKET = f"{PREFIX}-invoices"
 INTAKE_BUCKET = f"{PREFIX}-intake"
 BUCKETS = (INVOICES_BUCKET, INTAKE_BUCKET)
+# The intake bucket tells the intake-files queue about new objects with this suffix (reports end in it too; the
+# reader passes over them).
+INTAKE_FILE_SUFFIX = ".json"
 
 USER_POOL_NAME = f"{PREFIX}-users"
 USER_POOL_CLIENT_NAME = f"{PREFIX}-spa"
+# Cognito's PasswordPolicy as CreateUserPool takes it: eight characters or more, of all four kinds (the demo
+# password has them), which is what cdk-nag's AwsSolutions-COG1 asks of the deployed pool.
+PASSWORD_POLICY = {
+    "MinimumLength": 8,
+    "RequireUppercase": True,
+    "RequireLowercase": True,
+    "RequireNumbers": True,
+    "RequireSymbols": True,
+}
 
 
 @dataclass
@@ -110,12 +124,17 @@ def _client(service: str, endpoint: str, region: str) -> Any:
 
 
 def _create_queue(sqs: Any, spec: QueueSpec) -> tuple[str, str]:
-    attributes: dict[str, str] = {"VisibilityTimeout": str(spec.visibility_timeout)}
+    attributes: dict[str, str] = {
+        "VisibilityTimeout": str(spec.visibility_timeout),
+        "MessageRetentionPeriod": str(MESSAGE_RETENTION_SECONDS),
+    }
     if spec.fifo:
         # No content-based deduplication: senders name each message (the intake, by its order id).
         attributes["FifoQueue"] = "true"
     if spec.dead_letters:
-        dlq_attributes = {"FifoQueue": "true"} if spec.fifo else {}
+        dlq_attributes = {"MessageRetentionPeriod": str(MESSAGE_RETENTION_SECONDS)}
+        if spec.fifo:
+            dlq_attributes["FifoQueue"] = "true"
         dlq_url = sqs.create_queue(QueueName=spec.dlq_name, Attributes=dlq_attributes)["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVES})
@@ -132,7 +151,7 @@ def _user_pool(cognito: Any) -> tuple[str, str]:
             PoolName=USER_POOL_NAME,
             UsernameAttributes=["email"],
             AutoVerifiedAttributes=["email"],
-            Policies={"PasswordPolicy": {"MinimumLength": 8, "RequireNumbers": True}},
+            Policies={"PasswordPolicy": PASSWORD_POLICY},
         )["UserPool"]["Id"]
         for group, description in USER_GROUPS.items():
             cognito.create_group(UserPoolId=pool_id, GroupName=group, Description=description)
@@ -186,7 +205,9 @@ def provision(endpoint: str, region: str, table_name: str) -> Provisioned:
     s3 = _client("s3", endpoint, region)
     for bucket in BUCKETS:
         s3.create_bucket(Bucket=bucket)
-    s3.put_bucket_versioning(Bucket=INTAKE_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    for bucket in BUCKETS:
+        # Invoices are legal documents and dropped files are evidence: an overwrite keeps the previous version.
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     intake_arn = sqs.get_queue_attributes(
         QueueUrl=provisioned.queue_urls[INTAKE_FILES_QUEUE.name], AttributeNames=["QueueArn"]
     )["Attributes"]["QueueArn"]
@@ -197,7 +218,7 @@ def provision(endpoint: str, region: str, table_name: str) -> Provisioned:
                 {
                     "QueueArn": intake_arn,
                     "Events": ["s3:ObjectCreated:*"],
-                    "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": ".json"}]}},
+                    "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": INTAKE_FILE_SUFFIX}]}},
                 }
             ]
         },

@@ -1,0 +1,263 @@
+"""Alarms that page someone, and the dashboard they open when paged.
+
+Every alarm notifies one SNS topic and treats missing data as not breaching: Lambda, SQS and API Gateway publish
+nothing for a quiet period, and a quiet platform is a healthy one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from cdk_nag import NagPackSuppression, NagSuppressions
+from constructs import Construct, IConstruct
+
+from .api import cfn_resource
+
+ONE_MINUTE = Duration.minutes(1)
+FIVE_MINUTES = Duration.minutes(5)
+# A p99 the SPA's users notice. A cold start (about 1 s measured locally, README) stays under it: the alarm is for
+# sustained slowness, not for a scale-out.
+LATENCY_P99_THRESHOLD = Duration.seconds(2)
+# The operations the platform's code issues (persistence/, realtime/, sagas/); each one is a metric an alarm pays for.
+_TABLE_OPERATIONS = (
+    dynamodb.Operation.GET_ITEM,
+    dynamodb.Operation.BATCH_GET_ITEM,
+    dynamodb.Operation.QUERY,
+    dynamodb.Operation.PUT_ITEM,
+    dynamodb.Operation.UPDATE_ITEM,
+    dynamodb.Operation.DELETE_ITEM,
+    dynamodb.Operation.TRANSACT_WRITE_ITEMS,
+)
+
+
+class Observability(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        functions: Mapping[str, lambda_.Function],
+        dead_letter_queues: Sequence[sqs.IQueue],
+        http_api: apigwv2.HttpApi,
+        websocket_api: apigwv2.WebSocketApi,
+        table: dynamodb.ITable,
+        alarm_email: str | None,
+    ) -> None:
+        super().__init__(scope, id)
+        self.alarm_topic = sns.Topic(self, "AlarmTopic", display_name="Vehicle Platform alarms", enforce_ssl=True)
+        NagSuppressions.add_resource_suppressions(
+            cfn_resource(self.alarm_topic),
+            [
+                NagPackSuppression(
+                    id="AwsSolutions-SNS2",
+                    reason=(
+                        "Alarm notifications carry alarm names and metric values, no customer data. CloudWatch can "
+                        "only publish to an encrypted topic through a customer managed key whose policy admits it "
+                        "(the AWS managed SNS key does not), which would cost more than the whole alarm topic."
+                    ),
+                )
+            ],
+        )
+        if alarm_email:
+            subscription = self.alarm_topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
+            NagSuppressions.add_resource_suppressions(
+                cfn_resource(subscription),
+                [
+                    NagPackSuppression(
+                        id="Serverless-SNSRedrivePolicy",
+                        reason=(
+                            "An alarm email that cannot be delivered loses nothing: the alarm's state and history "
+                            "stay in CloudWatch and on the dashboard. A dead-letter queue here would need its own "
+                            "alarm, which would notify this same topic."
+                        ),
+                    )
+                ],
+            )
+        self._action = cloudwatch_actions.SnsAction(self.alarm_topic)
+        self.alarms: list[cloudwatch.Alarm] = []
+
+        for queue in dead_letter_queues:
+            self._alarm(
+                f"DeadLetters{_name(queue)}",
+                queue.metric_approximate_number_of_messages_visible(period=ONE_MINUTE, statistic="Maximum"),
+                threshold=1,
+                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                description=(
+                    f"A message failed every delivery attempt and waits in {_name(queue)}: fix the cause, then "
+                    "redrive it (SQS console, Start DLQ redrive)."
+                ),
+            )
+        for name, function in functions.items():
+            self._alarm(
+                f"{name}Errors",
+                function.metric_errors(period=ONE_MINUTE, statistic="Sum"),
+                description=f"The {name} function raised (its logs name the order and the request id).",
+            )
+            self._alarm(
+                f"{name}Throttles",
+                function.metric_throttles(period=ONE_MINUTE, statistic="Sum"),
+                description=f"The {name} function was throttled: the account's or its reserved concurrency is spent.",
+            )
+
+        self._alarm(
+            "HttpApi5xx",
+            http_api.metric_server_error(period=FIVE_MINUTES, statistic="Sum"),
+            description="The HTTP API answered 5xx (see its access log's integrationError).",
+        )
+        self._alarm(
+            "HttpApiLatencyP99",
+            http_api.metric_latency(period=FIVE_MINUTES, statistic="p99"),
+            threshold=LATENCY_P99_THRESHOLD.to_milliseconds(),
+            description="The HTTP API's p99 latency was over 2 s for 5 minutes.",
+        )
+        self._alarm(
+            "WebSocketErrors",
+            cloudwatch.MathExpression(
+                expression="integration + execution",
+                using_metrics={
+                    # A $connect refused for lack of the graphql-transport-ws subprotocol counts here too (its 400
+                    # comes from the integration); the SPA's client always offers it, so one is worth a look.
+                    "integration": websocket_api.metric("IntegrationError", period=FIVE_MINUTES, statistic="Sum"),
+                    "execution": websocket_api.metric("ExecutionError", period=FIVE_MINUTES, statistic="Sum"),
+                },
+                label="WebSocket integration and execution errors",
+                period=FIVE_MINUTES,
+            ),
+            description="The WebSocket API could not call a handler, or a handler failed (see its access log).",
+        )
+        self._alarm(
+            "TableThrottles",
+            cloudwatch.MathExpression(
+                expression="reads + writes",
+                using_metrics={
+                    "reads": table.metric("ReadThrottleEvents", period=FIVE_MINUTES, statistic="Sum"),
+                    "writes": table.metric("WriteThrottleEvents", period=FIVE_MINUTES, statistic="Sum"),
+                },
+                label="DynamoDB throttle events",
+                period=FIVE_MINUTES,
+            ),
+            description="DynamoDB throttled requests to the table (a hot partition, or the account's limit).",
+        )
+        self._alarm(
+            "TableSystemErrors",
+            table.metric_system_errors_for_operations(
+                operations=list(_TABLE_OPERATIONS), period=FIVE_MINUTES, statistic="Sum"
+            ),
+            description="DynamoDB answered 5xx to the table's requests (SDK retries may have hidden it from users).",
+        )
+
+        self.dashboard = cloudwatch.Dashboard(
+            self,
+            "Dashboard",
+            dashboard_name=f"{Stack.of(self).stack_name}-operations",
+            default_interval=Duration.hours(3),
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms), width=24),
+        )
+        self.dashboard.add_widgets(
+            _graph(
+                "HTTP API requests and errors",
+                [
+                    http_api.metric_count(period=ONE_MINUTE, statistic="Sum", label="requests"),
+                    http_api.metric_client_error(period=ONE_MINUTE, statistic="Sum", label="4xx"),
+                    http_api.metric_server_error(period=ONE_MINUTE, statistic="Sum", label="5xx"),
+                ],
+            ),
+            _graph(
+                "HTTP API latency (ms)",
+                [
+                    http_api.metric_latency(period=ONE_MINUTE, statistic=statistic, label=statistic)
+                    for statistic in ("p50", "p90", "p99")
+                ]
+                + [http_api.metric_integration_latency(period=ONE_MINUTE, statistic="p99", label="integration p99")],
+            ),
+            _graph(
+                "WebSocket connections, messages and errors",
+                [
+                    websocket_api.metric(metric, period=ONE_MINUTE, statistic="Sum", label=metric)
+                    for metric in ("ConnectCount", "MessageCount", "IntegrationError", "ExecutionError", "ClientError")
+                ],
+            ),
+        )
+        self.dashboard.add_widgets(
+            _graph(
+                "Lambda errors",
+                [f.metric_errors(period=ONE_MINUTE, statistic="Sum", label=n) for n, f in functions.items()],
+            ),
+            _graph(
+                "Lambda throttles",
+                [f.metric_throttles(period=ONE_MINUTE, statistic="Sum", label=n) for n, f in functions.items()],
+            ),
+            _graph(
+                "Lambda duration p99 (ms)",
+                [f.metric_duration(period=ONE_MINUTE, statistic="p99", label=n) for n, f in functions.items()],
+            ),
+        )
+        self.dashboard.add_widgets(
+            _graph(
+                "Dead letters waiting",
+                [
+                    q.metric_approximate_number_of_messages_visible(
+                        period=ONE_MINUTE, statistic="Maximum", label=_name(q)
+                    )
+                    for q in dead_letter_queues
+                ],
+            ),
+            _graph(
+                "DynamoDB consumed capacity",
+                [
+                    table.metric_consumed_read_capacity_units(period=ONE_MINUTE, statistic="Sum", label="read units"),
+                    table.metric_consumed_write_capacity_units(period=ONE_MINUTE, statistic="Sum", label="write units"),
+                ],
+            ),
+            _graph(
+                "DynamoDB throttles",
+                [
+                    table.metric(metric, period=ONE_MINUTE, statistic="Sum", label=metric)
+                    for metric in ("ReadThrottleEvents", "WriteThrottleEvents")
+                ],
+            ),
+        )
+
+    def _alarm(
+        self,
+        id: str,
+        metric: cloudwatch.IMetric,
+        *,
+        description: str,
+        threshold: float = 0,
+        comparison: cloudwatch.ComparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    ) -> None:
+        alarm = cloudwatch.Alarm(
+            self,
+            id,
+            metric=metric,
+            threshold=threshold,
+            comparison_operator=comparison,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=description,
+        )
+        alarm.add_alarm_action(self._action)
+        self.alarms.append(alarm)
+
+
+def _name(construct: IConstruct) -> str:
+    """A construct's path below its stack, as one word: stable across deploys, unique in the app, and readable."""
+    stack_path = Stack.of(construct).node.path
+    relative = construct.node.path.removeprefix(f"{stack_path}/")
+    return "".join(part[:1].upper() + part[1:] for part in relative.split("/"))
+
+
+def _graph(title: str, metrics: Sequence[cloudwatch.IMetric]) -> cloudwatch.GraphWidget:
+    return cloudwatch.GraphWidget(title=title, left=list(metrics), width=8, height=6)

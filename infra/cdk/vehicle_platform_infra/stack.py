@@ -1,0 +1,239 @@
+"""The whole platform as one stack: data, messaging, auth, email, functions, the two APIs and their alarms.
+
+The deployment's choices come from CDK context (`-c name=value`, or cdk.json's "context"), checked here so that a
+typo fails the synthesis rather than the deployment:
+
+- `spaOrigin` (default `http://localhost:5173`): the SPA's origin, the one the HTTP API's CORS allows.
+- `sesSender` (default local_stack.resources.SES_SENDER): the address customers' emails come from.
+- `staffEmail` (none): subscribed to the order-errors and pending-stock topics.
+- `alarmEmail` (none): subscribed to the alarms.
+- `paymentWebhookSecretName` (default `vehicle-platform/payment-webhook`): the Secrets Manager secret, created
+  beforehand, that holds the payment provider's webhook signing secret.
+- `removalPolicy` (default `retain`): `destroy` for a throw-away stack, whose table, buckets, key, secret, user pool
+  and logs then go with it.
+- `invoiceVersioning` (default `true`): keep the invoice bucket's object versions.
+- `cognitoThreatProtection` (default `false`): Cognito's Plus plan, with threat protection enforced.
+- `logLevel` (default `INFO`): the functions' log level.
+- `sellerName`, `sellerCnpj`, `sellerAddress` (defaults: runtime.settings.OrderSettings): who sells, as the
+  invoices say.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import aws_cdk as cdk
+from aws_cdk import aws_lambda as lambda_
+from cdk_nag import AwsSolutionsChecks, ServerlessChecks
+from constructs import Construct, IConstruct, Node
+
+from domain.errors import ValidationFailed
+from domain.values import Cnpj
+from local_stack.resources import SES_SENDER
+from runtime.settings import OrderSettings, SagaSettings
+from vehicle_platform_infra.api import HttpApi
+from vehicle_platform_infra.auth import Auth
+from vehicle_platform_infra.data import Data
+from vehicle_platform_infra.email import Email
+from vehicle_platform_infra.functions import (
+    GRAPHQL_API,
+    PAYMENT_WEBHOOK,
+    WS_CONNECT,
+    WS_DEFAULT,
+    WS_DISCONNECT,
+    Functions,
+    FunctionSettings,
+)
+from vehicle_platform_infra.messaging import Messaging
+from vehicle_platform_infra.observability import Observability
+from vehicle_platform_infra.realtime import WebSocketApi
+
+STACK_NAME = "VehiclePlatform"
+CDK_JSON = Path(__file__).resolve().parents[1] / "cdk.json"
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_REMOVAL_POLICIES = {"retain": cdk.RemovalPolicy.RETAIN, "destroy": cdk.RemovalPolicy.DESTROY}
+
+
+def cdk_json_context() -> dict[str, Any]:
+    """cdk.json's context (the feature flags): the CDK CLI passes it to the app, `make synth` and the tests read it
+    here, so that all three synthesize the same template."""
+    context: dict[str, Any] = json.loads(CDK_JSON.read_text())["context"]
+    return context
+
+
+def add_nag_checks(scope: IConstruct) -> None:
+    """cdk-nag's AWS Solutions and Serverless packs, as Aspects: findings become error and warning annotations, and
+    each suppression sits in the construct that owns the resource, with its reason."""
+    cdk.Aspects.of(scope).add(AwsSolutionsChecks(verbose=True))
+    cdk.Aspects.of(scope).add(ServerlessChecks(verbose=True))
+
+
+class ConfigurationError(ValueError):
+    """A context value the platform cannot be deployed with."""
+
+
+def _text(node: Node, key: str, default: str | None) -> str | None:
+    value: Any = node.try_get_context(key)
+    if value is None or value == "":
+        return default
+    return str(value).strip()
+
+
+def _flag(node: Node, key: str, default: bool) -> bool:
+    value: Any = node.try_get_context(key)
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    if str(value).lower() in {"true", "1", "yes"}:
+        return True
+    if str(value).lower() in {"false", "0", "no"}:
+        return False
+    raise ConfigurationError(f"context {key}={value!r}: expected true or false")
+
+
+def _email(key: str, value: str | None) -> str | None:
+    if value is not None and not _EMAIL.match(value):
+        raise ConfigurationError(f"context {key}={value!r} is not an email address")
+    return value
+
+
+def _origin(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path not in {"", "/"}:
+        raise ConfigurationError(f"context spaOrigin={value!r}: expected an origin such as https://shop.example.com")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformConfig:
+    spa_origin: str
+    ses_sender: str
+    staff_email: str | None
+    alarm_email: str | None
+    removal_policy: cdk.RemovalPolicy
+    invoice_versioning: bool
+    cognito_threat_protection: bool
+    functions: FunctionSettings
+
+    @classmethod
+    def from_context(cls, node: Node) -> PlatformConfig:
+        orders, saga = OrderSettings(), SagaSettings()
+        removal = (_text(node, "removalPolicy", "retain") or "retain").lower()
+        if removal not in _REMOVAL_POLICIES:
+            raise ConfigurationError(f"context removalPolicy={removal!r}: expected one of {sorted(_REMOVAL_POLICIES)}")
+        log_level = (_text(node, "logLevel", "INFO") or "INFO").upper()
+        if log_level not in {level.value for level in lambda_.ApplicationLogLevel}:
+            raise ConfigurationError(f"context logLevel={log_level!r} is not a Lambda log level")
+        seller_cnpj = _text(node, "sellerCnpj", orders.seller_cnpj) or orders.seller_cnpj
+        try:
+            # The functions parse it when they start (runtime/payment_provider.py): refuse a bad one now.
+            Cnpj.parse(seller_cnpj)
+        except ValidationFailed as error:
+            raise ConfigurationError(f"context sellerCnpj={seller_cnpj!r}: {error.message}") from error
+        return cls(
+            spa_origin=_origin(_text(node, "spaOrigin", "http://localhost:5173") or ""),
+            ses_sender=_email("sesSender", _text(node, "sesSender", SES_SENDER)) or SES_SENDER,
+            staff_email=_email("staffEmail", _text(node, "staffEmail", None)),
+            alarm_email=_email("alarmEmail", _text(node, "alarmEmail", None)),
+            removal_policy=_REMOVAL_POLICIES[removal],
+            invoice_versioning=_flag(node, "invoiceVersioning", default=True),
+            cognito_threat_protection=_flag(node, "cognitoThreatProtection", default=False),
+            functions=FunctionSettings(
+                log_level=log_level,
+                payment_webhook_secret_name=(
+                    _text(node, "paymentWebhookSecretName", "vehicle-platform/payment-webhook")
+                    or "vehicle-platform/payment-webhook"
+                ),
+                payment_ttl_seconds=saga.payment_ttl_seconds,
+                invoice_link_seconds=orders.invoice_link_seconds,
+                seller_name=_text(node, "sellerName", orders.seller_name) or orders.seller_name,
+                seller_cnpj=seller_cnpj,
+                seller_address=_text(node, "sellerAddress", orders.seller_address) or orders.seller_address,
+            ),
+        )
+
+
+class VehiclePlatformStack(cdk.Stack):
+    def __init__(self, scope: Construct, id: str, **kwargs: Any) -> None:
+        super().__init__(
+            scope,
+            id,
+            description="Vehicle Platform: GraphQL API, purchase saga, realtime gateway, batch intake",
+            **kwargs,
+        )
+        self.config = config = PlatformConfig.from_context(self.node)
+        cdk.Tags.of(self).add("application", "vehicle-platform")
+
+        self.messaging = Messaging(
+            self, "Messaging", staff_email=config.staff_email, removal_policy=config.removal_policy
+        )
+        self.data = Data(
+            self,
+            "Data",
+            removal_policy=config.removal_policy,
+            intake_files_queue=self.messaging.queues["intake-files"],
+            invoice_versioning=config.invoice_versioning,
+        )
+        self.auth = Auth(
+            self, "Auth", removal_policy=config.removal_policy, threat_protection=config.cognito_threat_protection
+        )
+        self.email = Email(self, "Email", sender=config.ses_sender)
+        self.functions = Functions(
+            self,
+            "Functions",
+            data=self.data,
+            messaging=self.messaging,
+            auth=self.auth,
+            email=self.email,
+            settings=config.functions,
+            removal_policy=config.removal_policy,
+        )
+
+        self.http_api = HttpApi(
+            self,
+            "HttpApi",
+            graphql_function=self.functions[GRAPHQL_API],
+            webhook_function=self.functions[PAYMENT_WEBHOOK],
+            user_pool=self.auth.user_pool,
+            user_pool_client=self.auth.client,
+            spa_origin=config.spa_origin,
+        )
+        self.websocket = WebSocketApi(
+            self,
+            "WebSocketApi",
+            connect=self.functions[WS_CONNECT],
+            default=self.functions[WS_DEFAULT],
+            disconnect=self.functions[WS_DISCONNECT],
+        )
+        self.functions.attach_websocket(self.websocket)
+
+        self.observability = Observability(
+            self,
+            "Observability",
+            functions=self.functions.functions,
+            dead_letter_queues=[*self.messaging.all_dead_letter_queues, *self.functions.dead_letter_queues],
+            http_api=self.http_api.api,
+            websocket_api=self.websocket.api,
+            table=self.data.table,
+            alarm_email=config.alarm_email,
+        )
+
+        outputs = {
+            "GraphQLUrl": (self.http_api.graphql_url, "POST GraphQL queries and mutations here"),
+            "WebhookUrl": (self.http_api.webhook_url, "Give this to the payment provider"),
+            "WebSocketUrl": (self.websocket.url, "graphql-transport-ws subscriptions"),
+            "UserPoolId": (self.auth.user_pool.user_pool_id, "Cognito user pool"),
+            "UserPoolClientId": (self.auth.client.user_pool_client_id, "The SPA's Cognito app client"),
+            "TableName": (self.data.table.table_name, "The single DynamoDB table"),
+            "InvoicesBucket": (self.data.invoices.bucket_name, "Invoice documents"),
+            "IntakeBucket": (self.data.intake.bucket_name, "Drop batch order files (.json) here"),
+            "AlarmTopicArn": (self.observability.alarm_topic.topic_arn, "Subscribe on-call here"),
+        }
+        for name, (value, description) in outputs.items():
+            cdk.CfnOutput(self, name, value=value, description=description)
