@@ -6,8 +6,10 @@ of their resources may carry an unsuppressed finding.
 
 from __future__ import annotations
 
+import csv
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -16,7 +18,7 @@ from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
-from aws_cdk.assertions import Annotations, Match, Template
+from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 from constructs import Construct, IConstruct
 
@@ -38,7 +40,8 @@ class Synthesized:
     stack: cdk.Stack
     template: Template
     resources: dict[str, Json]
-    annotations: Annotations
+    # cdk-nag's reports, read from the files it writes beside the template: the rows not compliant, not suppressed.
+    nag_findings: list[dict[str, str]]
     functions: dict[str, str]  # function name -> logical id
     dead_letter_queues: list[str]  # logical ids
     websocket: WebSocketApi
@@ -56,9 +59,20 @@ class Synthesized:
         return found[0]
 
 
+def _nag_findings(outdir: Path) -> list[dict[str, str]]:
+    """Read from cdk-nag's CSV reports rather than the stack's annotations: turning annotation entries back into
+    Python objects goes through jsii's lazy type loading, which failed on a fresh install."""
+    findings: list[dict[str, str]] = []
+    for report in sorted(outdir.glob("*-NagReport.csv")):
+        with report.open(newline="") as rows:
+            findings += [row for row in csv.DictReader(rows) if row["Compliance"] == "Non-Compliant"]
+    return findings
+
+
 @pytest.fixture(scope="module")
-def synthesized() -> Synthesized:
-    app = cdk.App()
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    app = cdk.App(outdir=str(outdir))
     stack = cdk.Stack(app, "Test", env=cdk.Environment(account="123456789012", region="sa-east-1"))
     functions = {
         name: lambda_.Function(
@@ -118,7 +132,7 @@ def synthesized() -> Synthesized:
         stack=stack,
         template=template,
         resources=template.to_json()["Resources"],
-        annotations=Annotations.from_stack(stack),
+        nag_findings=_nag_findings(outdir),
         functions={name: _logical_id(function) for name, function in functions.items()},
         dead_letter_queues=[_logical_id(queue) for queue in dead_letter_queues],
         websocket=websocket,
@@ -392,15 +406,17 @@ def test_the_dashboard_shows_api_functions_queues_and_table(synthesized: Synthes
 # cdk-nag
 
 
+def _grant_finding(finding: dict[str, str]) -> bool:
+    # The stand-in functions' policies hold nothing but grant_manage_connections' statement: an IAM5 there is ours.
+    return finding["Rule ID"] == "AwsSolutions-IAM5" and finding["Resource ID"].endswith("/DefaultPolicy/Resource")
+
+
 def test_cdk_nag_finds_nothing_unsuppressed_in_these_constructs(synthesized: Synthesized) -> None:
-    findings = [
-        *synthesized.annotations.find_error("*", Match.string_like_regexp(r"(AwsSolutions|Serverless)-")),
-        *synthesized.annotations.find_warning("*", Match.string_like_regexp(r"(AwsSolutions|Serverless)-")),
-    ]
+    findings = synthesized.nag_findings
     assert findings, "cdk-nag did not run: the stand-in functions alone have findings"
     own = [
-        f"{finding.id}: {finding.entry.data}"
+        f"{finding['Rule ID']}: {finding['Resource ID']}"
         for finding in findings
-        if finding.id.split("/")[2] in OWN or "execute-api" in str(finding.entry.data)
+        if finding["Resource ID"].split("/")[1] in OWN or _grant_finding(finding)
     ]
     assert own == []
