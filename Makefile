@@ -65,6 +65,7 @@ bench: install
 	$(BIN)/python -m bench.saga
 	$(BIN)/python -m bench.realtime
 	$(BIN)/python -m bench.intake
+	$(BIN)/python -m bench.package_size
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache

@@ -29,6 +29,14 @@ _REASONS_PT = {
 }
 
 
+# Why money an order received is owed back, by the order's status when the money came.
+_REFUND_CAUSES_PT = {
+    "CANCELLED": "o pedido já estava cancelado ou o valor não era o combinado",
+    "COMPLETED": "o pedido já estava pago",
+    "PAID": "o pedido já estava pago",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Email:
     to: str
@@ -81,9 +89,10 @@ def compose(event: DomainEvent, order: Order, client: Client) -> Email | None:
         )
     if event.event_type is EventType.ORDER_CANCELLED:
         reason = _REASONS_PT.get(str(event.payload["reason"]), str(event.payload["reason"]))
+        refund = event.payload.get("refund")
         money = (
-            f"O valor pago, R$ {order.refund_owed}, será devolvido integralmente em até 5 dias úteis."
-            if _refund_with_cancellation(order)
+            f"O valor pago, R$ {refund}, será devolvido integralmente em até 5 dias úteis."
+            if refund is not None
             else "Nenhum valor foi cobrado por este pedido."
         )
         return Email(
@@ -92,21 +101,16 @@ def compose(event: DomainEvent, order: Order, client: Client) -> Email | None:
             body=f"{greeting}\n\nO seu pedido ({items}) foi cancelado: {reason}.\n{money}",
         )
     if event.event_type is EventType.REFUND_OWED:
-        if _refund_with_cancellation(order):
+        if event.payload.get("toldWith") == EventType.ORDER_CANCELLED.value:
             return None  # the cancellation's email says it already
         return Email(
             to=client.email.value,
             subject=f"Reembolso do pedido {order.id}",
-            body=f"{greeting}\n\nO pagamento de R$ {event.payload['amount']} chegou depois que o pedido foi "
-            "cancelado. Vamos devolver o valor integral em até 5 dias úteis.",
+            body=f"{greeting}\n\nRecebemos um pagamento de R$ {event.payload['amount']} de que o pedido não "
+            f"precisava ({_REFUND_CAUSES_PT.get(order.status.value, 'pedido cancelado')}). Vamos devolver o valor "
+            "integral em até 5 dias úteis.",
         )
     return None
-
-
-def _refund_with_cancellation(order: Order) -> bool:
-    """The order was paid and then cancelled by the saga (the goods could not be committed): the cancellation and
-    the refund are one piece of news, told in one email."""
-    return order.refund_owed is not None and order.invoice is not None
 
 
 def pending_stock_alert(event: DomainEvent, order: Order) -> tuple[str, dict[str, Any]]:

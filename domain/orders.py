@@ -312,7 +312,9 @@ def with_payment_status(order: Order, status: PaymentStatus) -> Order:
     return replace(order, payment=replace(order.payment, status=status))
 
 
-def owe_refund(order: Order, amount: Money, now: datetime) -> Order:
-    """Money arrived after the order was cancelled: the dealership owes it back to the client."""
-    owed = note(order, EventType.REFUND_OWED, now, f"payment of {amount} received after cancellation")
-    return replace(with_payment_status(owed, PaymentStatus.PAID), refund_owed=amount)
+def owe_refund(order: Order, amount: Money, now: datetime, why: str = "received after cancellation") -> Order:
+    """Money the order did not need (it arrived after the cancellation, was the wrong amount, or paid the code a
+    second time): the dealership owes it back to the client, on top of whatever it owed already."""
+    owed = note(order, EventType.REFUND_OWED, now, f"payment of {amount} {why}")
+    total = amount if order.refund_owed is None else order.refund_owed + amount
+    return replace(with_payment_status(owed, PaymentStatus.PAID), refund_owed=total)

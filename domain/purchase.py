@@ -62,6 +62,10 @@ FAILURE_REASONS = {
     EventType.CANCELLATION_REQUESTED: CancellationReason.CUSTOMER_CANCELLED,
 }
 _REASON_IN_PAYLOAD = frozenset({EventType.RESERVATION_FAILED, EventType.INVOICE_FAILED})
+# Markers kept in the order's `applied`: its cancellation was compensated (said and released once); the event that
+# paid it (a redelivery of that one completes the sale, any other payment is owed back).
+_COMPENSATED = "compensated"
+_PAID_BY = "paid-by:"
 # Invoice numbers are nine digits, as a nota fiscal's are.
 INVOICE_NUMBER_DIGITS = 9
 # The restock step looks at this many waiting orders of a product per stock arrival, oldest first.
@@ -663,12 +667,15 @@ class Purchase:
             and order.payment.status is PaymentStatus.PENDING
         )
         if waiting and amount != order.total:
-            # Not the price agreed: the order is cancelled, what was paid is owed back, the vehicle goes free.
+            # Not the price agreed: the order is cancelled, what was paid is owed back, what it held goes free.
             failed = cancel(order, CancellationReason.PAYMENT_FAILED, now, f"paid {amount}, expected {order.total}")
+            released, moves, waits = _release_stock(owe_refund(failed, amount, now, "of the wrong amount"))
             self._apply(
                 Change(
-                    order=owe_refund(failed, amount, now),
+                    order=replace(released, applied=released.applied | {_COMPENSATED}),
                     vehicle=self._release(order),
+                    stock=moves,
+                    waits_removed=waits,
                     events=(
                         order.event(
                             EventType.ORDER_CANCELLED, {"reason": CancellationReason.PAYMENT_FAILED.value}, now
@@ -679,26 +686,32 @@ class Purchase:
                 )
             )
             return
-        if not waiting and order.status in {OrderStatus.AWAITING_PAYMENT, OrderStatus.CANCELLED}:
-            if order.refund_owed is None:
+        paid_by_this = f"{_PAID_BY}{event.event_id}" in order.applied
+        if not waiting and not (order.status is OrderStatus.PAID and paid_by_this):
+            # Money the order does not wait for: it came after the cancellation, or paid the code once more (a boleto
+            # can be paid twice). Each payment is owed back once; a redelivery of one finds its marker.
+            if order.status is not OrderStatus.PLACED:
                 refund = order.event(EventType.REFUND_OWED, {"paymentCode": code, "amount": str(amount)}, now)
-                owed = owe_refund(order, amount, now)
+                why = "received after cancellation" if order.status is OrderStatus.CANCELLED else "paid twice"
+                owed = owe_refund(order, amount, now, why)
                 self._apply(Change(order=owed, events=(refund,), consumed=_marker(consumer, event)))
             return
         if order.status is OrderStatus.AWAITING_PAYMENT:
-            order = self._issue_invoice(order, now)
+            order = self._issue_invoice(order, now, event)
         invoice = order.invoice
         if order.status is OrderStatus.PAID and invoice is not None and invoice.status is InvoiceStatus.PENDING:
             self._commit_sale(order, _marker(consumer, event), now)
 
-    def _issue_invoice(self, order: Order, now: datetime) -> Order:
+    def _issue_invoice(self, order: Order, now: datetime, payment: DomainEvent) -> Order:
         """PAID, with its invoice PENDING under the next number of the sequence, in one commit.
 
-        Without the consumer's marker: a crash after it leaves a PAID order that the redelivered event finishes.
+        Without the consumer's marker: a crash after it leaves a PAID order that the redelivered event finishes (the
+        order names the event that paid it; any other payment of it is money owed back).
         """
         paid = with_payment_status(
             advance(order, OrderStatus.PAID, EventType.PAYMENT_CONFIRMED, now), PaymentStatus.PAID
         )
+        paid = replace(paid, applied=paid.applied | {f"{_PAID_BY}{payment.event_id}"})
 
         def attempt() -> Order:
             number = self.store.last_invoice_number() + 1
@@ -778,24 +791,28 @@ class Purchase:
         now = self.clock.now()
         events = [order.event(EventType.ORDER_CANCELLED, {"reason": reason.value}, now)]
         if order.status is OrderStatus.CANCELLED:
-            if order.cancellation_reason is not reason:
-                return  # cancelled for another reason already; that cancellation has its own compensation
+            if order.cancellation_reason is not reason or _COMPENSATED in order.applied:
+                return  # cancelled for another reason, or compensated already: that compensation stands
             cancelled = order
         elif cancellation_allowed(order.status, reason):
             cancelled = cancel(order, reason, now)
             if reason is CancellationReason.PAYMENT_FAILED:
                 cancelled = with_payment_status(cancelled, PaymentStatus.FAILED)
             if order.status is OrderStatus.PAID and order.payment is not None:
-                # Paid, then the goods could not be committed: the money goes back.
-                cancelled = owe_refund(cancelled, order.payment.amount, now)
-                refund = {"paymentCode": order.payment.code, "amount": str(order.payment.amount)}
+                # Paid, then the goods could not be committed: the money goes back, and the cancellation (one
+                # email) says so; the RefundOwed event is for the books.
+                amount = str(order.payment.amount)
+                cancelled = owe_refund(cancelled, order.payment.amount, now, "refunded: the goods were not there")
+                events = [order.event(EventType.ORDER_CANCELLED, {"reason": reason.value, "refund": amount}, now)]
+                refund = {"paymentCode": order.payment.code, "amount": amount, "toldWith": "OrderCancelled"}
                 events.append(order.event(EventType.REFUND_OWED, refund, now))
         else:
             return  # a late failure for an order that moved on (paid, completed): that outcome stands
         released, moves, waits = _release_stock(cancelled)
         self._apply(
             Change(
-                order=released if released is not order else None,
+                # Marked, so that a later failure of the same kind (a second failed payment) tells nobody again.
+                order=replace(released, applied=released.applied | {_COMPENSATED}),
                 vehicle=self._release(order),
                 stock=moves,
                 waits_removed=waits,

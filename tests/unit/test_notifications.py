@@ -108,7 +108,7 @@ def test_the_refund_email_says_how_much_comes_back() -> None:
     email = compose(order.event(E.REFUND_OWED, {"paymentCode": "PAY-1", "amount": "1234.50"}, NOW), order, ana(NOW))
     assert email is not None
     assert email.subject == "Reembolso do pedido order-1"
-    assert "O pagamento de R$ 1234.50 chegou depois que o pedido foi cancelado." in email.body
+    assert "Recebemos um pagamento de R$ 1234.50 de que o pedido não precisava" in email.body
     assert "devolver o valor integral em até 5 dias úteis" in email.body
 
 

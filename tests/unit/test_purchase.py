@@ -42,6 +42,11 @@ _HAPPY_EVENTS = [
 ]
 
 
+def _outcome(order: Order) -> tuple[object, ...]:
+    """What the customer sees of an order (the saga's own markers and the version aside)."""
+    return order.status, order.cancellation_reason, order.history, order.payment, order.refund_owed
+
+
 class Crash(RuntimeError):
     """A Lambda dying between two commits of a step."""
 
@@ -732,7 +737,7 @@ def test_the_customer_cancels_at_each_stage_before_payment(stage: str) -> None:
     # Then the vehicle is for sale again, the order stays cancelled, and the client is told once
     assert saga.vehicle().status is VehicleStatus.AVAILABLE
     assert saga.vehicle().reserved_by is None
-    assert saga.order() == cancelled
+    assert _outcome(saga.order()) == _outcome(cancelled)
     assert saga.written_types()[-2:] == ["CancellationRequested", "OrderCancelled"]
     assert dict(saga.one(E.ORDER_CANCELLED).payload) == {"reason": "CUSTOMER_CANCELLED"}
     [email] = saga.mailer.sent
@@ -770,7 +775,8 @@ def test_cancelling_twice_returns_the_cancelled_order() -> None:
     first = saga.purchase.cancel_by_customer("order-1", requested_by=ANA, is_admin=False)
     saga.run()
     second = saga.purchase.cancel_by_customer("order-1", requested_by=ANA, is_admin=False)
-    assert second == first == saga.order()
+    assert second == saga.order()
+    assert _outcome(second) == _outcome(first)
     assert saga.written_types().count("CancellationRequested") == 1
     assert saga.written_types().count("OrderCancelled") == 1
 
