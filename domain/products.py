@@ -14,6 +14,8 @@ from domain.values import Money, required_text
 _SKU = re.compile(r"[A-Z0-9][A-Z0-9-]{1,39}")
 # One adjustment moves at most this much: a typo of a few zeros should not flood the stock.
 MAX_STOCK_ADJUSTMENT = 1_000_000
+# What one product's stock may add up to: the API shows it as a GraphQL Int (32 bits), with room to spare.
+MAX_STOCK_ON_HAND = 1_000_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,10 @@ def adjust_stock(product: Product, delta: int, *, now: datetime) -> Product:
     if abs(delta) > MAX_STOCK_ADJUSTMENT:
         raise ValidationFailed("delta", f"one adjustment moves at most {MAX_STOCK_ADJUSTMENT} units")
     on_hand = product.stock_on_hand + delta
+    if on_hand > MAX_STOCK_ON_HAND:
+        raise ValidationFailed(
+            "delta", f"stock would rise to {on_hand}, over the {MAX_STOCK_ON_HAND} one product may hold"
+        )
     if on_hand < product.stock_reserved:
         raise ValidationFailed(
             "delta",

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from domain.errors import ValidationFailed
-from domain.products import MAX_STOCK_ADJUSTMENT, Product, adjust_stock, create_product, parse_sku
+from domain.products import MAX_STOCK_ADJUSTMENT, MAX_STOCK_ON_HAND, Product, adjust_stock, create_product, parse_sku
 from domain.values import Money
 from tests.unit.factories import NOW, make_product
 
@@ -174,3 +174,11 @@ def test_adjust_stock_refuses_a_huge_delta(delta: int) -> None:
     assert caught.value.field == "delta"
     assert caught.value.code == "VALIDATION"
     assert caught.value.message == f"one adjustment moves at most {MAX_STOCK_ADJUSTMENT} units"
+
+
+def test_stock_cannot_rise_past_what_one_product_may_hold() -> None:
+    product = make_product(stock_on_hand=MAX_STOCK_ON_HAND - 5)
+    assert adjust_stock(product, 5, now=NOW).stock_on_hand == MAX_STOCK_ON_HAND
+    with pytest.raises(ValidationFailed) as refused:
+        adjust_stock(product, 6, now=NOW)
+    assert refused.value.field == "delta"
