@@ -458,13 +458,16 @@ def test_the_21st_subscription_of_a_connection_is_rate_limited(
             for number in range(21):
                 await subscribe(ws, f"s{number}", VEHICLE_CHANGES)
             refused = await receive(ws)
+            # Vehicles reserved or released by the other tests' orders meanwhile are pushed to the 20 admitted.
+            while refused["type"] == "next":
+                refused = await receive(ws)
             return refused, await ping_pong(ws)
 
     refused, after = run(scenario())
 
     assert (refused["type"], refused["id"]) == ("error", "s20"), refused
     assert refused["payload"][0]["extensions"]["code"] == "RATE_LIMITED"
-    assert after == []
+    assert [message for message in after if message["type"] != "next"] == []
 
 
 def test_complete_from_the_client_stops_that_subscription_only(
