@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -13,7 +15,7 @@ from local_stack.config import DEMO_PASSWORD
 from local_stack.emulator import Emulator
 from local_stack.resources import Provisioned, provision
 from local_stack.users import LocalUserPool
-from runtime.settings import Settings
+from runtime.settings import Settings, get_settings
 from tests.conftest import EMULATOR_PORT
 
 
@@ -68,3 +70,20 @@ def token_for(emulator: str, demo_users: dict[str, str]) -> Callable[[str], str]
         return tokens[email]
 
     return issue
+
+
+# The GraphQL Lambda's entry point: an API Gateway HTTP API event and a context in, the proxy response out.
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+@pytest.fixture
+def handler(settings: Settings, services: Services, monkeypatch: pytest.MonkeyPatch) -> Iterator[Handler]:
+    """`graphql_api.handler.handler` as Lambda loads it in AWS mode (real token verification) against the emulator."""
+    monkeypatch.setenv("COGNITO_USER_POOL_ID", settings.cognito_user_pool_id)
+    monkeypatch.setenv("COGNITO_CLIENT_ID", settings.cognito_client_id)
+    monkeypatch.setenv("COGNITO_JWKS_URL", settings.cognito_jwks_url)
+    monkeypatch.setenv("APP_ENV", "aws")
+    get_settings.cache_clear()
+    module = importlib.reload(importlib.import_module("graphql_api.handler"))
+    yield module.handler
+    get_settings.cache_clear()

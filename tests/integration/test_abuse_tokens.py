@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import base64
 import gzip
-import importlib
 import json
-import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
@@ -23,12 +21,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from domain.errors import Unauthenticated
-from graphql_api.wiring import Services
 from local_stack.lambda_events import http_api_event, lambda_context
 from runtime.auth import TokenVerifier
-from runtime.settings import Settings, get_settings
+from runtime.settings import Settings
+from tests.integration.conftest import Handler
 
-Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 CUSTOMER = "customer@example.com"
 ADMIN = "admin@example.com"
 MOTO_KID = "dummy"
@@ -48,19 +45,6 @@ def pool_key() -> rsa.RSAPrivateKey:
     key = RSAAlgorithm.from_jwk(json.loads(text))
     assert isinstance(key, rsa.RSAPrivateKey)
     return key
-
-
-@pytest.fixture
-def handler(settings: Settings, services: Services, monkeypatch: pytest.MonkeyPatch) -> Iterator[Handler]:
-    monkeypatch.setenv("COGNITO_USER_POOL_ID", settings.cognito_user_pool_id)
-    monkeypatch.setenv("COGNITO_CLIENT_ID", settings.cognito_client_id)
-    monkeypatch.setenv("COGNITO_JWKS_URL", settings.cognito_jwks_url)
-    monkeypatch.setenv("APP_ENV", "aws")
-    get_settings.cache_clear()
-    module = importlib.reload(importlib.import_module("graphql_api.handler"))
-    yield module.handler
-    get_settings.cache_clear()
-    assert os.environ["APP_ENV"] == "aws"
 
 
 @pytest.fixture

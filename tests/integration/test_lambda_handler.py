@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
 import json
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
-
-import pytest
 
 from graphql_api.wiring import Services
 from local_stack.lambda_events import http_api_event, lambda_context
-from runtime.settings import Settings, get_settings
-
-Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
-
-
-@pytest.fixture
-def handler(settings: Settings, services: Services, monkeypatch: pytest.MonkeyPatch) -> Iterator[Handler]:
-    monkeypatch.setenv("COGNITO_USER_POOL_ID", settings.cognito_user_pool_id)
-    monkeypatch.setenv("COGNITO_CLIENT_ID", settings.cognito_client_id)
-    monkeypatch.setenv("COGNITO_JWKS_URL", settings.cognito_jwks_url)
-    monkeypatch.setenv("APP_ENV", "aws")
-    get_settings.cache_clear()
-    module = importlib.import_module("graphql_api.handler")
-    module = importlib.reload(module)
-    yield module.handler
-    get_settings.cache_clear()
-    assert os.environ["APP_ENV"] == "aws"
+from runtime.settings import Settings
+from tests.integration.conftest import Handler
 
 
 def call(handler: Handler, event: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
