@@ -93,16 +93,23 @@ class Data(Construct):
 
         # Buckets that may be emptied and deleted with the stack only when the stack is a throw-away one.
         bucket_lifecycle: dict[str, Any] = {"removal_policy": removal_policy, "auto_delete_objects": not retain}
-        self.access_logs = s3.Bucket(
-            self,
-            "AccessLogs",
-            # Server access logs can only be delivered to a bucket encrypted with S3's own keys.
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            lifecycle_rules=[s3.LifecycleRule(id="expire-logs", expiration=ACCESS_LOG_EXPIRY)],
-            **bucket_lifecycle,
+
+        def private_bucket(id: str, **properties: Any) -> s3.Bucket:
+            # Every bucket here: SSE-S3 (server access logs can only be delivered to such a bucket, and a presigned
+            # GET then needs only s3:GetObject, no KMS call per download), TLS only, never public, owned by us.
+            return s3.Bucket(
+                self,
+                id,
+                encryption=s3.BucketEncryption.S3_MANAGED,
+                enforce_ssl=True,
+                block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+                object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+                **bucket_lifecycle,
+                **properties,
+            )
+
+        self.access_logs = private_bucket(
+            "AccessLogs", lifecycle_rules=[s3.LifecycleRule(id="expire-logs", expiration=ACCESS_LOG_EXPIRY)]
         )
         suppress(
             self.access_logs,
@@ -112,15 +119,8 @@ class Data(Construct):
         )
 
         # Invoice documents (notas fiscais: the buyer's CPF, the items, the totals), read through presigned links.
-        self.invoices = s3.Bucket(
-            self,
+        self.invoices = private_bucket(
             "Invoices",
-            # SSE-S3, not KMS: a presigned GET then needs only the signer's s3:GetObject, and no KMS call is billed
-            # per download. The data is encrypted at rest either way.
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             # An invoice is a fiscal document: versions keep it recoverable for a month after an overwrite or a
             # deletion (a retried sale step rewrites the same bytes, so that adds little).
             versioned=invoice_versioning,
@@ -131,17 +131,11 @@ class Data(Construct):
             ),
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="invoices/",
-            **bucket_lifecycle,
         )
 
         # Batch order files dropped by the staff, and the reports written next to them.
-        self.intake = s3.Bucket(
-            self,
+        self.intake = private_bucket(
             "Intake",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             # Versioned as locally: a notification names the version it speaks of, so a file replaced before it is
             # read is still read as it was dropped (sagas/intake_adapters.py).
             versioned=True,
@@ -155,7 +149,6 @@ class Data(Construct):
             ],
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="intake/",
-            **bucket_lifecycle,
         )
         self.intake.add_event_notification(
             s3.EventType.OBJECT_CREATED,
