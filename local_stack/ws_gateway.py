@@ -23,6 +23,10 @@ What a client and a handler observe, as on AWS:
   connection duration and when the server stops.
 - `$disconnect` runs exactly once per accepted connection, after the socket closed (a post to it answers 410 from
   then on) and after the `$default` invocations of messages received before the close.
+- A post never waits on its client: it joins the connection's send buffer and the management API answers at once.
+  The buffer is bounded (`send_buffer_bytes`, 1 MiB, on top of what the operating system's socket buffers hold):
+  a client that lets more pile up by not reading, what it is sent or the pongs to its own pings alike, is
+  disconnected (1006, no close frame: it would not read one), and posts to it answer 410 from then on.
 
 Where the local gateway differs, knowingly: header names arrive lower-cased (ASGI lower-cases them; AWS passes the
 client's spelling, so handlers should look headers up case-insensitively); `domainName` is the `Host` the client
@@ -35,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import functools
 import http
 import json
 import logging
@@ -47,12 +52,13 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, ClassVar, cast
 from urllib.parse import parse_qsl, unquote
 
 import anyio
 import uvicorn
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from local_stack.lambda_events import lambda_context
 
@@ -96,6 +102,16 @@ _UVICORN_MAX_MESSAGE = 16 * 1024 * 1024
 # How long stopping the server waits for the connections it closes to run their `$disconnect`.
 _SHUTDOWN_GRACE_SECONDS = 5.0
 
+# What a connection may have waiting to be sent, beyond the socket's own buffer in the kernel: 8 messages of the
+# largest size. A client that lets more pile up is disconnected.
+DEFAULT_SEND_BUFFER_BYTES = 1024 * 1024
+
+# The ASGI scope extension under which the gateway's WebSocket protocols hand the app a connection's `SendBuffer`.
+SEND_BUFFER_EXTENSION = "vehicle_platform.send_buffer"
+
+# The uvicorn WebSocket implementations the gateway can be served with (each bounded by its own subclass below).
+WS_IMPLEMENTATIONS = ("websockets-sansio", "websockets")
+
 
 def _aws_id() -> str:
     """An identifier shaped as API Gateway's connection and request ids: 16 characters of base64, the last "="."""
@@ -108,6 +124,37 @@ def _request_time(epoch: float) -> str:
 
 def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class SendBuffer:
+    """A connection's bounded send buffer: what the server's socket transport holds that the kernel did not take yet.
+
+    Every write goes in without waiting, the frames the app sends and the pongs the protocol answers a client's pings
+    with alike; when the buffer passes `limit` bytes the client is not keeping up, and the connection is aborted
+    (no close frame: the client would not read it). The gateway's protocols offer it to the app in the scope's
+    extensions: `{SEND_BUFFER_EXTENSION: {"buffer": <SendBuffer>}}`.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.overflowed = False
+        self._transport: asyncio.Transport | None = None
+
+    def attach(self, transport: asyncio.Transport) -> None:
+        # The transport calls the protocol's `pause_writing` past the high-water mark: that is `overflow` here.
+        transport.set_write_buffer_limits(high=self.limit)
+        self._transport = transport
+
+    def overflow(self) -> None:
+        if self.overflowed:
+            return
+        self.overflowed = True
+        self.abort()
+
+    def abort(self) -> None:
+        """Drop the connection at once, and what it had waiting."""
+        if self._transport is not None:
+            self._transport.abort()
 
 
 @dataclass
@@ -126,6 +173,7 @@ class _Connection:
     ended: tuple[int, str, str, bool] | None = None
     watch: anyio.CancelScope | None = None
     send_lock: anyio.Lock = field(default_factory=anyio.Lock)
+    send_buffer: SendBuffer | None = None  # None when the server does not bound it (see `WebSocketGateway._send`)
 
     def identity(self) -> dict[str, str]:
         identity = {"sourceIp": self.source_ip}
@@ -148,7 +196,11 @@ class WebSocketGateway:
         idle_timeout: float = 600,
         max_duration: float = 7200,
         max_message_bytes: int = 128 * 1024,
+        send_buffer_bytes: int = DEFAULT_SEND_BUFFER_BYTES,
+        send_timeout: float = 1.0,
     ) -> None:
+        if send_buffer_bytes < max_message_bytes:
+            raise ValueError(f"a {send_buffer_bytes}-byte send buffer cannot hold a {max_message_bytes}-byte message")
         self.connect_handler = connect
         self.default_handler = default
         self.disconnect_handler = disconnect
@@ -157,6 +209,11 @@ class WebSocketGateway:
         self.idle_timeout = idle_timeout
         self.max_duration = max_duration
         self.max_message_bytes = max_message_bytes
+        # Applied by the server's WebSocket protocol (`GatewayServer` serves the gateway with ones that bound it).
+        self.send_buffer_bytes = send_buffer_bytes
+        # Served without that bound, how long a send may wait on a client before it is disconnected instead.
+        self.send_timeout = send_timeout
+        self._unbounded_warned = False
         # Only the event loop's thread touches this: the ASGI tasks and the management API all run on it.
         self._connections: dict[str, _Connection] = {}
         self._running: set[str] = set()  # accepted and not yet through `$disconnect`
@@ -236,6 +293,7 @@ class WebSocketGateway:
             connected_at=context["connectedAt"] / 1000,
             last_active_at=context["connectedAt"] / 1000,
             send=send,
+            send_buffer=self._send_buffer(scope),
         )
         self._connections[connection_id] = connection
         self._running.add(connection_id)
@@ -254,6 +312,19 @@ class WebSocketGateway:
             # Shielded: a cancelled server task must not skip `$disconnect` (nor run it twice: this is the one call).
             with anyio.CancelScope(shield=True):
                 await self._disconnected(connection)
+
+    def _send_buffer(self, scope: Scope) -> SendBuffer | None:
+        send_buffer = ((scope.get("extensions") or {}).get(SEND_BUFFER_EXTENSION) or {}).get("buffer")
+        if isinstance(send_buffer, SendBuffer):
+            return send_buffer
+        if not self._unbounded_warned:
+            self._unbounded_warned = True
+            log.warning(
+                "this server does not bound the connections' send buffers: a client that does not read is"
+                " disconnected only once a send to it has waited %.1f s (serve the gateway with GatewayServer)",
+                self.send_timeout,
+            )
+        return None
 
     def _connect_outcome(self, connection_id: str, response: object) -> tuple[int, str | None, str]:
         """The status, the subprotocol and the body a `$connect` response stands for.
@@ -325,9 +396,12 @@ class WebSocketGateway:
             except Exception:
                 # uvicorn raises when the transport is gone; that is an abnormal closure.
                 log.debug("%s: receive failed", connection.connection_id, exc_info=True)
-                self._end(connection, ABNORMAL_CLOSURE, _REASONS[ABNORMAL_CLOSURE], "connection lost")
+                if not self._overflowed(connection):
+                    self._end(connection, ABNORMAL_CLOSURE, _REASONS[ABNORMAL_CLOSURE], "connection lost")
                 return
             if message["type"] == "websocket.disconnect":
+                if self._overflowed(connection):  # the pongs to its pings did it
+                    return
                 code = int(message.get("code") or NO_STATUS)
                 reason = message.get("reason") or _REASONS.get(code, "")
                 self._end(connection, code, reason, "closed by the client")
@@ -381,28 +455,53 @@ class WebSocketGateway:
             connection.watch.cancel()
 
     async def _close_socket(self, connection: _Connection, code: int, reason: str) -> None:
-        async with connection.send_lock:
-            with contextlib.suppress(Exception):  # the client may be gone already
-                await connection.send({"type": "websocket.close", "code": code, "reason": reason})
+        with anyio.move_on_after(self.send_timeout) as waited:
+            async with connection.send_lock:
+                with contextlib.suppress(Exception):  # the client may be gone already
+                    await connection.send({"type": "websocket.close", "code": code, "reason": reason})
+        if waited.cancelled_caught and connection.send_buffer is not None:
+            connection.send_buffer.abort()
 
     async def _send(self, connection: _Connection, data: bytes) -> bool:
-        """Send one frame: text when it is UTF-8 (a text frame must be), binary otherwise. False when gone."""
-        async with connection.send_lock:
-            if connection.ended is not None:
-                return False
-            try:
-                text = data.decode()
-            except UnicodeDecodeError:
-                frame: Message = {"type": "websocket.send", "bytes": data}
-            else:
-                frame = {"type": "websocket.send", "text": text}
-            try:
-                await connection.send(frame)
-            except Exception:
-                log.debug("%s: sending failed", connection.connection_id, exc_info=True)
-                self._end(connection, ABNORMAL_CLOSURE, _REASONS[ABNORMAL_CLOSURE], "connection lost")
-                return False
-        connection.last_active_at = time.time()
+        """Send one frame: text when it is UTF-8 (a text frame must be), binary otherwise. False when gone.
+
+        Never waits on the client: the frame joins the connection's bounded send buffer, and a client that lets it
+        overflow is disconnected. Served without that bound (by a server other than `GatewayServer`), a send that
+        waits over `send_timeout` disconnects the client instead.
+        """
+        try:
+            text = data.decode()
+        except UnicodeDecodeError:
+            frame: Message = {"type": "websocket.send", "bytes": data}
+        else:
+            frame = {"type": "websocket.send", "text": text}
+        with anyio.move_on_after(self.send_timeout):
+            async with connection.send_lock:
+                if connection.ended is not None or self._overflowed(connection):
+                    return False
+                try:
+                    await connection.send(frame)
+                except Exception:
+                    log.debug("%s: sending failed", connection.connection_id, exc_info=True)
+                    self._end(connection, ABNORMAL_CLOSURE, _REASONS[ABNORMAL_CLOSURE], "connection lost")
+                    return False
+                if self._overflowed(connection):  # this frame was one too many
+                    return False
+            connection.last_active_at = time.time()
+            return True
+        cause = f"not reading: a send waited over {self.send_timeout:g} s"
+        self._end(connection, ABNORMAL_CLOSURE, _REASONS[ABNORMAL_CLOSURE], cause)
+        if connection.send_buffer is not None:
+            connection.send_buffer.abort()
+        return False
+
+    def _overflowed(self, connection: _Connection) -> bool:
+        """Whether the client let its send buffer overflow (the connection is aborted then, and ends here)."""
+        send_buffer = connection.send_buffer
+        if send_buffer is None or not send_buffer.overflowed:
+            return False
+        cause = f"not reading: over {send_buffer.limit} bytes waited to be sent"
+        self._end(connection, ABNORMAL_CLOSURE, _REASONS[ABNORMAL_CLOSURE], cause)
         return True
 
     async def _disconnected(self, connection: _Connection) -> None:
@@ -615,12 +714,90 @@ class _Server(uvicorn.Server):
         await super().shutdown(sockets)
 
 
+class _BoundedSansIOProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's websockets-sansio protocol with a bounded send buffer (`SendBuffer`) instead of flow control.
+
+    uvicorn's own makes every `send` of the app wait while the transport's buffer is over its high-water mark, that
+    is for as long as the client does not read, and writes pongs to the buffer without any bound.
+    """
+
+    send_buffer_bytes: ClassVar[int] = DEFAULT_SEND_BUFFER_BYTES
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.send_buffer = SendBuffer(self.send_buffer_bytes)
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        self.send_buffer.attach(cast(asyncio.Transport, transport))
+
+    def pause_writing(self) -> None:
+        self.send_buffer.overflow()  # writing is never paused: the buffer is bounded instead
+
+    def resume_writing(self) -> None:
+        pass
+
+    def handle_ping(self) -> None:
+        if self.transport.is_closing():  # aborted, with more pings from the same read still to answer
+            self.conn.data_to_send()
+            return
+        super().handle_ping()
+
+    async def run_asgi(self) -> None:
+        self.scope.setdefault("extensions", {})[SEND_BUFFER_EXTENSION] = {"buffer": self.send_buffer}
+        await super().run_asgi()
+
+
+@functools.cache
+def _bounded_legacy_protocol() -> type[asyncio.Protocol]:
+    """uvicorn's "websockets" protocol (on websockets' legacy API) with a bounded send buffer: imported only when
+    asked for, since importing it warns of its deprecation. Its own flow control makes the app's `send`, and the
+    pong to each ping, wait for as long as the client does not read."""
+    from uvicorn.protocols.websockets.websockets_impl import WebSocketProtocol
+
+    class _BoundedLegacyProtocol(WebSocketProtocol):
+        send_buffer_bytes: ClassVar[int] = DEFAULT_SEND_BUFFER_BYTES
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.send_buffer = SendBuffer(self.send_buffer_bytes)
+
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            super().connection_made(cast(asyncio.Transport, transport))  # sets websockets' limits, which these replace
+            self.send_buffer.attach(cast(asyncio.Transport, transport))
+
+        def pause_writing(self) -> None:
+            self.send_buffer.overflow()
+
+        def resume_writing(self) -> None:
+            pass
+
+        async def run_asgi(self) -> None:
+            self.scope.setdefault("extensions", {})[SEND_BUFFER_EXTENSION] = {"buffer": self.send_buffer}
+            await super().run_asgi()
+
+    return _BoundedLegacyProtocol
+
+
+def _bounded_protocol(ws: str, send_buffer_bytes: int) -> type[asyncio.Protocol]:
+    """The uvicorn WebSocket protocol named `ws`, bounding each connection's send buffer to `send_buffer_bytes`."""
+    base: type[asyncio.Protocol]
+    if ws == "websockets-sansio":
+        base = _BoundedSansIOProtocol
+    elif ws == "websockets":
+        base = _bounded_legacy_protocol()
+    else:
+        raise ValueError(f"ws must be one of {', '.join(WS_IMPLEMENTATIONS)}: only those bound the send buffers")
+    return type(base.__name__, (base,), {"send_buffer_bytes": send_buffer_bytes})
+
+
 class GatewayServer:
     """Serves a gateway with uvicorn: `run()` in the foreground (Ctrl-C stops it), `await serve()` in a running
     event loop, or as a context manager that runs it in a background thread and stops it on exit.
 
     `ws` picks uvicorn's WebSocket implementation. "websockets-sansio" by default: uvicorn 0.54 deprecates its
-    "websockets" one (built on websockets' legacy API), which works too.
+    "websockets" one (built on websockets' legacy API), which works too. Either is served through a subclass that
+    bounds each connection's send buffer to the gateway's `send_buffer_bytes` (see `SendBuffer`).
     """
 
     def __init__(
@@ -642,7 +819,8 @@ class GatewayServer:
             "ws_max_size": max(_UVICORN_MAX_MESSAGE, 2 * gateway.max_message_bytes),
         }
         options.update(uvicorn_options)
-        self.server = _Server(uvicorn.Config(gateway, host=host, port=port, ws=ws, **options), gateway)
+        protocol = _bounded_protocol(ws, gateway.send_buffer_bytes)
+        self.server = _Server(uvicorn.Config(gateway, host=host, port=port, ws=protocol, **options), gateway)
         self._thread: threading.Thread | None = None
 
     @property

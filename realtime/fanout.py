@@ -4,16 +4,18 @@ Fed by the table's stream (a second consumer beside the outbox relay): a stream 
 wrote, and a stream delivers one item's changes in the order they happened, so each subscriber sees an order's
 statuses in order. Subscribers of a topic are one Query; subscribers asking the same document share one rendering;
 the posts go out in parallel. A subscriber whose token expired gets `complete` and is dropped; one whose connection
-is gone (410) is forgotten.
+is gone (410) is forgotten. No subscriber holds back the others: every post is bounded in time (see `ManagementApi`),
+and one that fails loses that subscriber this message only, never the push (whose retry would post to everyone again).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import time
-from collections import defaultdict
-from collections.abc import Mapping
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -27,7 +29,7 @@ from persistence.connections import StoredSubscription
 from persistence.models import OrderItem, VehicleItem
 from persistence.purchases import order_from_item
 from persistence.repositories import DynamoVehicleStore
-from realtime.handlers import POST_CONCURRENCY, RealtimeServices, management_api, realtime_services
+from realtime.handlers import POST_CONCURRENCY, Delivery, RealtimeServices, management_api, realtime_services
 from realtime.protocol import complete_message, next_message
 from realtime.subscriptions import render, variables_key
 from runtime.logs import service_logger
@@ -84,38 +86,49 @@ def push(
     owner: str | None,
     version: int | None,
 ) -> int:
-    """Push `state` to every subscriber of `topic`; the number of `next` messages sent."""
+    """Push `state` to every subscriber of `topic`; the number of subscribers it was for."""
     management = management_api(services.settings.realtime.management_url)
     now = time.time()
+    expired: list[StoredSubscription] = []
     deliver: list[StoredSubscription] = []
     for subscription in services.connections.subscribers(topic):
         principal = subscription.principal
         if principal.expires_at is not None and principal.expires_at < now:
-            # What an expired token authorized ends: the client is told, the subscription forgotten.
-            management.post(subscription.connection_id, complete_message(subscription.request.id))
-            services.connections.drop_subscription(subscription)
+            expired.append(subscription)
         elif owner is None or owner == principal.subject or principal.is_admin:
             deliver.append(subscription)
-    if not deliver:
-        return 0
     groups: dict[str, list[StoredSubscription]] = defaultdict(list)
     for subscription in deliver:
         groups[variables_key(subscription.request)].append(subscription)
-    payloads = asyncio.run(_render_all(services, groups, state))
+    payloads = asyncio.run(_render_all(services, groups, state)) if groups else {}
 
-    def post(subscription: StoredSubscription) -> None:
+    def end(subscription: StoredSubscription) -> Delivery:
+        # What an expired token authorized ends: the client is told, the subscription forgotten.
+        delivery = management.deliver(subscription.connection_id, complete_message(subscription.request.id))
+        services.connections.drop_subscription(subscription)
+        return delivery
+
+    def post(subscription: StoredSubscription) -> Delivery | None:
         request = subscription.request
         if version is not None and not services.connections.claim_delivery(
             subscription.topic, subscription.connection_id, request.id, version
         ):
-            return  # this version, or a newer one, was sent already (the subscription's first push)
+            return None  # this version, or a newer one, was sent already (the subscription's first push)
         payload = payloads[variables_key(request)]
-        if not management.post(subscription.connection_id, next_message(subscription.request.id, payload)):
+        delivery = management.deliver(subscription.connection_id, next_message(request.id, payload))
+        if delivery is Delivery.GONE:
             services.connections.close(subscription.connection_id)
+        return delivery
 
-    with ThreadPoolExecutor(min(POST_CONCURRENCY, len(deliver))) as pool:
-        list(pool.map(post, deliver))
-    logger.info("pushed %s to %d subscribers", topic, len(deliver))
+    jobs: list[Callable[[], Delivery | None]] = [functools.partial(end, each) for each in expired]
+    jobs += [functools.partial(post, each) for each in deliver]
+    if not jobs:
+        return 0
+    # In parallel: a post waits on nobody but API Gateway, and on it for a bounded time.
+    with ThreadPoolExecutor(min(POST_CONCURRENCY, len(jobs))) as pool:
+        outcomes = Counter(delivery for delivery in pool.map(lambda job: job(), jobs) if delivery is not None)
+    summary = ", ".join(f"{outcomes[delivery]} {delivery.value}" for delivery in Delivery if outcomes[delivery])
+    logger.info("pushed %s to %d subscribers (%s)", topic, len(deliver), summary or "nothing new")
     return len(deliver)
 
 

@@ -7,16 +7,19 @@ I/O around it: authenticate connection_init, check and store subscriptions, answ
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
+import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from enum import Enum
 from functools import lru_cache
 from typing import Any
 
 import boto3
 import strawberry
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.connection import Connection
 
 from domain.errors import StaleVersion, Unauthenticated
@@ -51,25 +54,86 @@ POST_CONCURRENCY = 64
 _ATTEMPTS = 3
 
 
-class ManagementApi:
-    """API Gateway's @connections: what a handler says to a client, and how it ends a connection."""
+# A call to @connections waits this long at most for a connection, then for the answer: API Gateway answers a post
+# in milliseconds whatever its client does, so a call that takes longer is stuck, and must not hold back the posts to
+# everyone else (boto's default is 60 s each, and its retries).
+CONNECT_TIMEOUT_SECONDS = 1.0
+READ_TIMEOUT_SECONDS = 2.0
+# Throttled (429), a post waits this long, with jitter, and is tried once more; throttled again, it is given up.
+THROTTLE_BACKOFF_SECONDS = 0.1
+_THROTTLED = frozenset({"LimitExceededException", "TooManyRequestsException", "ThrottlingException", "Throttling"})
 
-    def __init__(self, endpoint: str) -> None:
-        # As many pooled connections as the fan-out posts in parallel: botocore's default of 10 would queue them.
-        config = Config(max_pool_connections=POST_CONCURRENCY)
-        self._client = boto3.client("apigatewaymanagementapi", endpoint_url=endpoint, config=config)
+
+class Delivery(Enum):
+    """What became of one message posted to @connections."""
+
+    DELIVERED = "delivered"
+    GONE = "gone"  # 410: the client left; its connection must be forgotten
+    DROPPED = "dropped"  # throttled twice, timed out or refused: the message is lost (and logged), the client kept
+
+
+class ManagementApi:
+    """API Gateway's @connections: what a handler says to a client, and how it ends a connection.
+
+    No call waits long or is tried blindly again: botocore's retries are off, since a post that timed out may still
+    have been delivered (a retry would send it twice) and a stuck one would only be waited on again. A throttled post
+    gets one short backoff and one more try. A message that still cannot be delivered is logged and dropped: one
+    client's trouble never fails a whole push.
+    """
+
+    def __init__(
+        self, endpoint: str, *, client: Any = None, throttle_backoff: float = THROTTLE_BACKOFF_SECONDS
+    ) -> None:
+        if client is None:
+            config = Config(
+                # As many pooled connections as the fan-out posts in parallel: botocore's default of 10 queues them.
+                max_pool_connections=POST_CONCURRENCY,
+                connect_timeout=CONNECT_TIMEOUT_SECONDS,
+                read_timeout=READ_TIMEOUT_SECONDS,
+                retries={"mode": "standard", "total_max_attempts": 1},
+            )
+            client = boto3.client("apigatewaymanagementapi", endpoint_url=endpoint, config=config)
+        self._client = client
+        self._throttle_backoff = throttle_backoff
+
+    def deliver(self, connection_id: str, message: dict[str, Any]) -> Delivery:
+        data = json.dumps(message).encode()
+        return self._call(
+            "post", connection_id, lambda: self._client.post_to_connection(ConnectionId=connection_id, Data=data)
+        )
 
     def post(self, connection_id: str, message: dict[str, Any]) -> bool:
-        """False when the client is gone (410): its connection must be forgotten."""
-        try:
-            self._client.post_to_connection(ConnectionId=connection_id, Data=json.dumps(message).encode())
-        except self._client.exceptions.GoneException:
-            return False
-        return True
+        """False when the client is gone (410): its connection must be forgotten. A message that could not be
+        delivered otherwise (throttled twice, timed out) is logged and dropped, and the client kept."""
+        return self.deliver(connection_id, message) is not Delivery.GONE
 
     def delete(self, connection_id: str) -> None:
-        with contextlib.suppress(self._client.exceptions.GoneException):
-            self._client.delete_connection(ConnectionId=connection_id)
+        """End the connection; one already gone is fine, and one that cannot be ended now is logged."""
+        self._call("delete", connection_id, lambda: self._client.delete_connection(ConnectionId=connection_id))
+
+    def _call(self, what: str, connection_id: str, call: Callable[[], object]) -> Delivery:
+        throttled = False
+        while True:
+            try:
+                call()
+                return Delivery.DELIVERED
+            except ClientError as error:
+                code = str(error.response.get("Error", {}).get("Code", ""))
+                status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+                if code == "GoneException" or status == 410:
+                    return Delivery.GONE
+                if code in _THROTTLED or status == 429:
+                    if not throttled:
+                        throttled = True
+                        # Jitter: the posts of one push throttled together do not all come back together.
+                        time.sleep(self._throttle_backoff * (0.5 + random.random()))  # noqa: S311 - not for security
+                        continue
+                    logger.warning("%s %s: throttled twice (%s); given up", what, connection_id, code or status)
+                else:
+                    logger.error("%s %s: refused with %s %s; given up", what, connection_id, status, code)
+            except BotoCoreError as error:  # timed out, refused, reset: no answer to go by, and none to wait for
+                logger.warning("%s %s: %s; given up", what, connection_id, error)
+            return Delivery.DROPPED
 
 
 @dataclass(frozen=True, slots=True)

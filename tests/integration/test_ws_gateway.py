@@ -6,6 +6,7 @@ Every test runs under both of uvicorn's WebSocket implementations the gateway ma
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -18,8 +19,13 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from websockets.client import ClientProtocol
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.frames import Frame, Opcode
+from websockets.protocol import State
 from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Subprotocol
+from websockets.uri import parse_uri
 
 from local_stack.ws_gateway import GatewayServer, WebSocketGateway
 from tests.conftest import free_port
@@ -527,3 +533,109 @@ def test_one_log_line_per_connect_and_disconnect(
     assert len(lines) == 2
     assert lines[0].startswith(f"{connection_id} $connect 200")
     assert lines[1].startswith(f"{connection_id} $disconnect 1000")
+
+
+# A client that does not read
+
+
+class SilentClient:
+    """A WebSocket client on a bare socket, speaking through websockets' sans-I/O protocol: it reads only when told to,
+    through a small receive buffer, so it can stop reading altogether (a stalled tab, or an attacker). Nothing reads
+    its socket behind its back, pongs included, as the library's own clients' background readers would."""
+
+    def __init__(self, url: str, *, receive_buffer: int = 4096, subprotocols: tuple[str, ...] = ()) -> None:
+        uri = parse_uri(url)
+        offered = [Subprotocol(name) for name in subprotocols] or None
+        self.protocol = ClientProtocol(uri, subprotocols=offered, max_size=None)
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # Before connecting, so that the window it advertises is small from the start.
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        self.socket.settimeout(WAIT)
+        self.socket.connect((uri.host, uri.port))
+        self.frames: list[Frame] = []
+        self.protocol.send_request(self.protocol.connect())
+        self._flush()
+        while self.protocol.state is State.CONNECTING:
+            if not self._read():
+                break
+        if self.protocol.handshake_exc is not None:
+            raise self.protocol.handshake_exc
+        assert self.protocol.state is State.OPEN
+
+    @property
+    def subprotocol(self) -> str | None:
+        return self.protocol.subprotocol
+
+    def send(self, text: str) -> None:
+        self.protocol.send_text(text.encode())
+        self._flush()
+
+    def recv(self, timeout: float = WAIT) -> str:
+        """The next text message."""
+        self.socket.settimeout(timeout)
+        while True:
+            for index, frame in enumerate(self.frames):
+                if frame.opcode is Opcode.TEXT:
+                    del self.frames[: index + 1]
+                    return bytes(frame.data).decode()
+            if not self._read():
+                raise ConnectionError("the connection closed")
+
+    def flood_pings(self, count: int, size: int = 125) -> int:
+        """Send up to `count` pings of `size` bytes (125 is a control frame's most) without reading anything; the
+        number sent before the server dropped the connection."""
+        payload = b"p" * size
+        sent = 0
+        try:
+            while sent < count:
+                batch = min(200, count - sent)
+                for _ in range(batch):
+                    self.protocol.send_ping(payload)
+                self._flush()
+                sent += batch
+        except OSError:  # reset or broken pipe: the server dropped the connection
+            pass
+        return sent
+
+    def closed(self, timeout: float = WAIT) -> bool:
+        """Whether the server ends the connection within `timeout`; what it sent meanwhile is read and dropped."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            self.socket.settimeout(left)
+            try:
+                if not self._read():
+                    return True
+            except TimeoutError:
+                return False
+            except OSError:  # reset: the server aborted it
+                return True
+            self.frames.clear()
+        return False
+
+    def close(self) -> None:
+        self.socket.close()
+
+    def __enter__(self) -> SilentClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _read(self) -> bool:
+        """Read once; False at the end of the connection (EOF, or a close frame)."""
+        data = self.socket.recv(65536)
+        if data:
+            self.protocol.receive_data(data)
+        else:
+            self.protocol.receive_eof()
+        for event in self.protocol.events_received():
+            if isinstance(event, Frame):
+                self.frames.append(event)
+        with contextlib.suppress(OSError):
+            self._flush()  # pongs, and the echo of a close frame
+        return bool(data) and self.protocol.state is not State.CLOSED and self.protocol.close_rcvd is None
+
+    def _flush(self) -> None:
+        data = b"".join(self.protocol.data_to_send())
+        if data:
+            self.socket.sendall(data)
