@@ -11,7 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import total_ordering
 from typing import Self
 
@@ -41,6 +41,9 @@ _CNPJ_DV1_WEIGHTS = (5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2)
 _CNPJ_DV2_WEIGHTS = (6, *_CNPJ_DV1_WEIGHTS)
 
 _CENT = Decimal("0.01")
+# `[0-9]`, never `\d`: see above. The decimals are counted after the match, to name that fault precisely.
+_DECIMAL_TEXT = re.compile(r"-?[0-9]+(?:\.(?P<decimals>[0-9]+))?")
+_NOT_FINITE = re.compile(r"[-+]?(?:s?nan|inf|infinity)", re.IGNORECASE)
 _MAX_MONEY = Decimal("999999999.99")
 _MAX_QUANTITY = 10_000
 # Benz's Patent-Motorwagen: nothing older is a car anyone could list.
@@ -235,6 +238,33 @@ class Phone:
         return f"+55 ({area}) {number[:-4]}-{number[-4:]}"
 
 
+def parse_decimal(raw: object, *, field: str) -> Decimal:
+    """The one reader of untrusted amounts: the GraphQL `Decimal` scalar, `Money.parse` and the batch files' and
+    webhook's amounts all come through here.
+
+    Accepted: ASCII digits, an optional point and at most two decimals (a leading minus is read, for `Money` to
+    refuse with its own message). Nothing else: `Decimal()` alone would take "1_000", " 5 ", "1E+3" and any
+    Unicode digit ("١٢٣"), and store them as numbers nobody typed. A `Decimal` or an int is judged by how it is
+    written (`str`), so a JSON number such as 2.5e3 or 10.500 is refused like the same text would be.
+    """
+    if isinstance(raw, float):
+        # A float has already lost the cents (0.1 + 0.2 != 0.3): refuse it instead of guessing.
+        raise ValidationFailed(field, f"{field} must be exact: pass a string or Decimal, not a float")
+    if isinstance(raw, bool) or not isinstance(raw, Decimal | int | str):
+        raise ValidationFailed(field, f"{field} must be a number")
+    text = str(raw)
+    match = _DECIMAL_TEXT.fullmatch(text)
+    if match is None:
+        if _NOT_FINITE.fullmatch(text):
+            raise ValidationFailed(field, f"{field} must be a finite number")
+        raise ValidationFailed(
+            field, f"{field} must be a number: digits with an optional point and at most two decimals, e.g. 189900.00"
+        )
+    if len(match.group("decimals") or "") > 2:
+        raise ValidationFailed(field, f"{field} has more than two decimal places")
+    return Decimal(text)
+
+
 @total_ordering
 @dataclass(frozen=True, slots=True)
 class Money:
@@ -244,17 +274,7 @@ class Money:
 
     @classmethod
     def parse(cls, raw: Decimal | int | str, *, field: str = "price", allow_zero: bool = False) -> Self:
-        # A float has already lost the cents (0.1 + 0.2 != 0.3): refuse it instead of guessing.
-        if isinstance(raw, float):
-            raise ValidationFailed(field, f"{field} must be exact: pass a string or Decimal, not a float")
-        if isinstance(raw, bool) or not isinstance(raw, Decimal | int | str):
-            raise ValidationFailed(field, f"{field} must be a number")
-        try:
-            amount = Decimal(raw.strip() if isinstance(raw, str) else raw)
-        except InvalidOperation:
-            raise ValidationFailed(field, f"{field} must be a number") from None
-        if not amount.is_finite():
-            raise ValidationFailed(field, f"{field} must be a finite number")
+        amount = parse_decimal(raw, field=field)
         if amount < 0:
             raise ValidationFailed(field, f"{field} must not be negative")
         if amount == 0:
@@ -264,11 +284,7 @@ class Money:
             amount = Decimal(0)
         if amount > _MAX_MONEY:
             raise ValidationFailed(field, f"{field} must be at most {_MAX_MONEY}")
-        quantized = amount.quantize(_CENT)
-        # Compared by value so that "10.500" (two significant decimals, written with three) is accepted.
-        if quantized != amount:
-            raise ValidationFailed(field, f"{field} has more than two decimal places")
-        return cls(quantized)
+        return cls(amount.quantize(_CENT))
 
     @classmethod
     def zero(cls) -> Self:

@@ -19,6 +19,7 @@ from domain.vehicles import VehicleChanges
 from graphql_api.context import NothingPushed, RequestContext
 from graphql_api.extensions import present_errors, request_limits
 from graphql_api.types import (
+    SCALAR_MAP,
     Client,
     Connection,
     CreateProductInput,
@@ -241,7 +242,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        config=StrawberryConfig(disable_field_suggestions=not settings.local_mode),
+        config=StrawberryConfig(disable_field_suggestions=not settings.local_mode, scalar_map=SCALAR_MAP),
         extensions=[
             request_limits(settings),
             ParserCache,

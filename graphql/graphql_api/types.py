@@ -7,17 +7,39 @@ from decimal import Decimal
 from typing import Generic, TypeVar
 
 import strawberry
+from strawberry.types.scalar import ScalarDefinition
 
 from domain import order_status, orders
 from domain.clients import Client as DomainClient
+from domain.errors import ValidationFailed
 from domain.pages import Page
 from domain.products import Product as DomainProduct
+from domain.values import parse_decimal
 from domain.vehicles import Vehicle as DomainVehicle
 from graphql_api.context import RequestContext
 
 VehicleStatus = strawberry.enum(order_status.VehicleStatus, name="VehicleStatus")
 
-T = TypeVar("T")
+
+# The scalar's parser raises ValueError, not ValidationFailed: graphql-core then reports the error against the
+# argument or variable it came in (the error policy names it in `extensions.field`), which a scalar cannot know.
+def _decimal_input(value: object) -> Decimal:
+    try:
+        return parse_decimal(value, field="amount")
+    except ValidationFailed as error:
+        raise ValueError(error.message) from None
+
+
+# Every Decimal input (prices, unit prices) is read by the domain's one reader of amounts, never by Decimal() alone.
+SCALAR_MAP: dict[object, ScalarDefinition] = {
+    Decimal: strawberry.scalar(
+        name="Decimal",
+        description="An exact amount, as a string of digits with an optional point and at most two decimals: "
+        '"189900.00".',
+        serialize=str,
+        parse_value=_decimal_input,
+    )
+}
 
 
 @strawberry.type

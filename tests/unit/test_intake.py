@@ -564,7 +564,7 @@ def test_optional_fields_may_be_left_out() -> None:
 
 
 def test_free_shipping_is_accepted_and_amounts_may_be_numeric_strings() -> None:
-    order = accepted_order({"shipping.cost": 0, "items[1].unit_price": " 150.0 ", "payment.amount": "2800"})
+    order = accepted_order({"shipping.cost": 0, "items[1].unit_price": "150.0", "payment.amount": "2800"})
     assert order.shipping_cost == Money.zero()
     assert order.lines[1].unit_price == Money(Decimal("150.00"))
     assert order.payment_amount == Money(Decimal("2800.00"))
@@ -674,3 +674,9 @@ def test_an_offset_other_than_utc_is_kept_in_the_message() -> None:
     order = accepted_order({"order_date": "2023-10-01T07:30:00-03:00"})
     assert json.loads(order.to_json())["order_date"] == "2023-10-01T07:30:00-03:00"
     assert order.order_date.tzinfo == timezone(timedelta(hours=-3))
+
+
+@pytest.mark.parametrize("amount", ["1_000", "١٢٣", " 150.00 ", "1E+3", "150.000"])
+def test_an_amount_written_loosely_in_a_file_is_refused_naming_it(amount: str) -> None:
+    errors = errors_of({"items[1].unit_price": amount})
+    assert [(error.field, error.code) for error in errors] == [("items[1].unit_price", "VALIDATION")]

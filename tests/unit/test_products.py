@@ -88,7 +88,7 @@ def test_create_product_refuses_bad_initial_stock(initial_stock: int, message: s
         ("0", "unitPrice must be greater than zero"),
         ("1.999", "unitPrice has more than two decimal places"),
         (1.5, "unitPrice must be exact: pass a string or Decimal, not a float"),
-        ("", "unitPrice must be a number"),
+        ("", "unitPrice must be a number: digits with an optional point and at most two decimals, e.g. 189900.00"),
     ],
 )
 def test_create_product_refuses_a_bad_unit_price(unit_price: Decimal | str, message: str) -> None:

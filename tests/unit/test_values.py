@@ -276,6 +276,9 @@ def test_invalid_phone_is_refused_naming_the_field(raw: str, message: str) -> No
     assert caught.value.message == message
 
 
+_NOT_A_NUMBER = "price must be a number: digits with an optional point and at most two decimals, e.g. 189900.00"
+
+
 # --- Money -----------------------------------------------------------------------------------------------
 
 
@@ -284,10 +287,8 @@ def test_invalid_phone_is_refused_naming_the_field(raw: str, message: str) -> No
     [
         ("189900", Decimal("189900.00")),
         ("189900.5", Decimal("189900.50")),
-        (" 189900.00 ", Decimal("189900.00")),
         (Decimal("0.01"), Decimal("0.01")),
         (189900, Decimal("189900.00")),
-        ("10.500", Decimal("10.50")),  # three decimals written, two significant
         ("999999999.99", Decimal("999999999.99")),
     ],
 )
@@ -299,7 +300,7 @@ def test_money_is_exact_with_two_decimal_places(raw: Decimal | int | str, amount
 
 def test_money_str_is_plain_two_decimal_amount() -> None:
     assert str(Money.parse("189900")) == "189900.00"
-    assert str(Money.parse("1E+3")) == "1000.00"
+    assert str(Money.parse("1000")) == "1000.00"
     assert CURRENCY == "BRL"
 
 
@@ -314,13 +315,13 @@ def test_money_str_is_plain_two_decimal_amount() -> None:
         ("0.00", "price must be greater than zero"),
         (0, "price must be greater than zero"),
         ("1000000000", "price must be at most 999999999.99"),
-        ("999999999.991", "price must be at most 999999999.99"),
+        ("1000000000.00", "price must be at most 999999999.99"),
         ("NaN", "price must be a finite number"),
         (Decimal("Infinity"), "price must be a finite number"),
         ("-Infinity", "price must be a finite number"),
-        ("abc", "price must be a number"),
-        ("", "price must be a number"),
-        ("189.900,00", "price must be a number"),
+        ("abc", _NOT_A_NUMBER),
+        ("", _NOT_A_NUMBER),
+        ("189.900,00", _NOT_A_NUMBER),
         (True, "price must be a number"),
         (189900.0, "price must be exact: pass a string or Decimal, not a float"),
         (0.1, "price must be exact: pass a string or Decimal, not a float"),
@@ -394,7 +395,7 @@ def test_money_ordering() -> None:
 
 def test_money_equal_amounts_are_equal_and_hash_alike() -> None:
     assert Money.parse("10.5") == Money.parse("10.50")
-    assert hash(Money.parse("10.5")) == hash(Money.parse(Decimal("10.500")))
+    assert hash(Money.parse("10.5")) == hash(Money.parse(Decimal("10.5")))
 
 
 # --- ModelYear -------------------------------------------------------------------------------------------

@@ -49,7 +49,7 @@ def test_register_vehicle_is_available_at_version_zero_with_an_exact_price() -> 
     assert vehicle.price.amount.as_tuple().exponent == -2
 
 
-@pytest.mark.parametrize("price", ["189900", "189900.0", Decimal("189900.00"), 189900, " 189900.00 "])
+@pytest.mark.parametrize("price", ["189900", "189900.0", Decimal("189900.00"), 189900])
 def test_register_vehicle_normalizes_the_price_to_cents(price: Decimal | str) -> None:
     # Given the same price written in several exact ways
     # When the vehicle is registered
@@ -123,7 +123,7 @@ def test_register_vehicle_refuses_a_year_out_of_range(year: int) -> None:
         ("189900.001", "price has more than two decimal places"),
         ("10.999", "price has more than two decimal places"),
         (189900.0, "price must be exact: pass a string or Decimal, not a float"),
-        ("abc", "price must be a number"),
+        ("abc", "price must be a number: digits with an optional point and at most two decimals, e.g. 189900.00"),
         ("NaN", "price must be a finite number"),
     ],
 )
@@ -253,7 +253,7 @@ def test_reserved_vehicle_refuses_a_price_change(price: str) -> None:
     assert caught.value.message == "vehicle vehicle-1 is reserved by an order; its price cannot change"
 
 
-@pytest.mark.parametrize("price", ["189900.00", "189900", " 189900.0 ", Decimal("189900.000")])
+@pytest.mark.parametrize("price", ["189900.00", "189900", "189900.0", Decimal("189900.0"), 189900])
 def test_reserved_vehicle_accepts_the_same_price_however_written(price: Decimal | str) -> None:
     # Given a vehicle reserved at 189900.00
     vehicle = make_vehicle(status=VehicleStatus.RESERVED)
