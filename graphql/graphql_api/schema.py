@@ -33,6 +33,7 @@ from graphql_api.types import (
     Vehicle,
     VehicleStatus,
     to_connection,
+    with_checked_ids,
 )
 from graphql_api.wiring import new_id
 from runtime.settings import Settings
@@ -235,6 +236,10 @@ class Subscription:
     @strawberry.subscription(description="A vehicle reserved, released or sold. Anyone signed in.")
     async def vehicle_availability_changed(self, info: Info) -> AsyncGenerator[Vehicle, None]:
         yield Vehicle.from_domain(info.context.pushed("vehicle", None))
+
+
+# Every id argument and input field is bounded and shaped before any resolver reads it.
+with_checked_ids(Query, Mutation, Subscription)
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:

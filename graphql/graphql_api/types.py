@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import strawberry
+from strawberry.extensions import FieldExtension
+from strawberry.schema.name_converter import NameConverter
+from strawberry.types.base import StrawberryList, StrawberryOptional, get_object_definition
+from strawberry.types.field import StrawberryField
 from strawberry.types.scalar import ScalarDefinition
+from strawberry.types.unset import UNSET
 
 from domain import order_status, orders
 from domain.clients import Client as DomainClient
 from domain.errors import ValidationFailed
+from domain.identifiers import parse_id
 from domain.pages import Page
 from domain.products import Product as DomainProduct
 from domain.values import parse_decimal
@@ -40,6 +46,68 @@ SCALAR_MAP: dict[object, ScalarDefinition] = {
         parse_value=_decimal_input,
     )
 }
+
+_NAMES = NameConverter()
+
+
+class CheckedIds(FieldExtension):
+    """Every `ID` a field takes, as an argument or inside its input (lists included), passes the platform's id
+    rule (`domain.identifiers.parse_id`) before the resolver runs; VALIDATION names it (`id`, `vehicleId`,
+    `items[0].productId`).
+
+    A field extension because graphql-core forbids redefining the built-in `ID` scalar, and the contract keeps
+    `ID`. It only maps arguments (no resolve wrapper), so it costs nothing to fields without ids; `with_checked_ids`
+    attaches it to every field that takes one.
+    """
+
+    def map_arguments(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        for argument in self.field.arguments:
+            name = _NAMES.from_argument(argument)
+            _check_ids(kwargs.get(argument.python_name), argument.type, "" if name == "input" else name)
+        return kwargs
+
+    def apply(self, field: StrawberryField) -> None:
+        self.field = field
+
+
+def _check_ids(value: object, type_: object, path: str) -> None:
+    if value is None or value is UNSET:
+        return
+    if isinstance(type_, StrawberryOptional):
+        _check_ids(value, type_.of_type, path)
+    elif isinstance(type_, StrawberryList):
+        for index, item in enumerate(value if isinstance(value, list) else ()):
+            _check_ids(item, type_.of_type, f"{path}[{index}]")
+    elif type_ is strawberry.ID:
+        parse_id(value, field=path or "id")
+    elif (definition := get_object_definition(type_)) is not None and definition.is_input:
+        for input_field in definition.fields:
+            name = _NAMES.get_graphql_name(input_field)
+            _check_ids(getattr(value, input_field.python_name, None), input_field.type, f"{path}.{name}".lstrip("."))
+
+
+def _takes_ids(type_: object, seen: frozenset[object] = frozenset()) -> bool:
+    if isinstance(type_, StrawberryOptional | StrawberryList):
+        return _takes_ids(type_.of_type, seen)
+    if type_ is strawberry.ID:
+        return True
+    definition = get_object_definition(type_)
+    if definition is None or not definition.is_input or type_ in seen:
+        return False
+    return any(_takes_ids(field.type, seen | {type_}) for field in definition.fields)
+
+
+def with_checked_ids(*roots: type) -> None:
+    """Give every field of these root types that takes an id the `CheckedIds` extension (once)."""
+    for root in roots:
+        definition = get_object_definition(root, strict=True)
+        for field in definition.fields:
+            takes_ids = any(_takes_ids(argument.type) for argument in field.arguments)
+            if takes_ids and not any(isinstance(extension, CheckedIds) for extension in field.extensions):
+                field.extensions.append(CheckedIds())
+
+
+T = TypeVar("T")
 
 
 @strawberry.type
