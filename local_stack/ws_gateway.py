@@ -483,7 +483,8 @@ class WebSocketGateway:
                     await connection.send(frame)
                 except Exception:
                     log.debug("%s: sending failed", connection.connection_id, exc_info=True)
-                    self._end(connection, ABNORMAL_CLOSURE, _REASONS[ABNORMAL_CLOSURE], "connection lost")
+                    if not self._overflowed(connection):  # else this frame was one too many, and aborted it
+                        self._end(connection, ABNORMAL_CLOSURE, _REASONS[ABNORMAL_CLOSURE], "connection lost")
                     return False
                 if self._overflowed(connection):  # this frame was one too many
                     return False
@@ -742,6 +743,33 @@ class _BoundedSansIOProtocol(WebSocketsSansIOProtocol):
             self.conn.data_to_send()
             return
         super().handle_ping()
+
+    # uvicorn closes the transport gracefully, which waits until the client has read what is left: forever for one
+    # that does not read (and the server's shutdown waits for it). Where it gives up on the client, these drop it.
+
+    async def send(self, message: Any) -> None:
+        await super().send(message)
+        if message["type"] == "websocket.close" and self.close_timer is not None:
+            # No close frame back within the close timeout: uvicorn would close, and wait.
+            self.close_timer.cancel()
+            self.close_timer = self.loop.call_later(self.close_timeout, self._drop_unread)
+
+    def keepalive_timeout(self) -> None:
+        timed_out = not (self.close_sent or self.transport.is_closing())  # else uvicorn does nothing
+        super().keepalive_timeout()
+        if timed_out:
+            self._drop_unread()
+
+    def shutdown(self) -> None:
+        super().shutdown()
+        self._drop_unread()
+
+    def _drop_unread(self) -> None:
+        """Close the transport, and drop what the client left unread if there is any."""
+        if self.transport.get_write_buffer_size():
+            self.transport.abort()
+        else:
+            self.transport.close()
 
     async def run_asgi(self) -> None:
         self.scope.setdefault("extensions", {})[SEND_BUFFER_EXTENSION] = {"buffer": self.send_buffer}

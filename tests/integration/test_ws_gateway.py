@@ -18,6 +18,8 @@ from typing import Any
 
 import boto3
 import pytest
+import uvicorn
+from botocore.config import Config
 from botocore.exceptions import ClientError
 from websockets.client import ClientProtocol
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
@@ -639,3 +641,158 @@ class SilentClient:
         data = b"".join(self.protocol.data_to_send())
         if data:
             self.socket.sendall(data)
+
+
+def prompt_client(endpoint_url: str) -> Any:
+    """A management API client that waits 5 s at most and never retries: a post that waits on a client fails."""
+    config = Config(connect_timeout=WAIT, read_timeout=WAIT, retries={"total_max_attempts": 1})
+    return boto3.session.Session().client(
+        "apigatewaymanagementapi",
+        endpoint_url=endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+        config=config,
+    )
+
+
+def disconnect_of(lambdas: Lambdas, connection_id: str) -> dict[str, Any]:
+    with lambdas.changed:
+        found = lambdas.changed.wait_for(
+            lambda: any(
+                event["requestContext"]["connectionId"] == connection_id for event in lambdas.of("$disconnect")
+            ),
+            WAIT,
+        )
+    assert found, f"no $disconnect for {connection_id}: {lambdas.events}"
+    events = [event for event in lambdas.of("$disconnect") if event["requestContext"]["connectionId"] == connection_id]
+    assert len(events) == 1, events
+    context: dict[str, Any] = events[0]["requestContext"]
+    return context
+
+
+# More pings than the kernel's socket buffers and the gateway's send buffer hold in pongs (125 bytes each: 12 MB).
+PING_FLOOD = 100_000
+
+
+def test_posts_to_a_client_that_does_not_read_never_wait_and_it_is_disconnected(
+    start: Start, lambdas: Lambdas, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="vehicle_platform.ws")
+    server = start(lambdas, max_message_bytes=64 * 1024, send_buffer_bytes=128 * 1024)
+    management = prompt_client(server.endpoint_url)
+    chunk = b"x" * 64 * 1024
+    with SilentClient(server.websocket_url) as silent, open_client(server) as reader:
+        silent_id, reader_id = (event["requestContext"]["connectionId"] for event in lambdas.wait_for("$connect", 2))
+        slowest, posted, gone = 0.0, 0, False
+        while not gone and posted < 400:  # 25 MB at most; the kernel's buffers take a few MB of it
+            started = time.monotonic()
+            try:
+                management.post_to_connection(ConnectionId=silent_id, Data=chunk)
+                posted += 1
+            except management.exceptions.GoneException:
+                gone = True
+            slowest = max(slowest, time.monotonic() - started)
+            if posted % 10 == 0:  # the other client is served as ever meanwhile
+                management.post_to_connection(ConnectionId=reader_id, Data=b"and you?")
+                assert reader.recv(timeout=WAIT) == "and you?"
+        assert gone, f"{posted} posts of 64 KB to a client that reads nothing, and it is still connected"
+        assert slowest < 1.0, slowest
+        assert silent.closed()
+        management.post_to_connection(ConnectionId=reader_id, Data=b"still here")
+        assert reader.recv(timeout=WAIT) == "still here"
+    disconnect = disconnect_of(lambdas, silent_id)
+    assert (disconnect["disconnectStatusCode"], disconnect["disconnectReason"]) == (
+        1006,
+        "Connection closed abnormally",
+    )
+    assert f"{silent_id} $disconnect 1006 Connection closed abnormally: not reading: over 131072 bytes" in caplog.text
+
+
+def test_a_ping_flood_from_a_client_that_does_not_read_disconnects_it_and_no_one_else_waits(
+    server: GatewayServer, lambdas: Lambdas
+) -> None:
+    lambdas.on_message = lambdas.echo
+    with open_client(server) as reader, SilentClient(server.websocket_url) as silent:
+        reader_id, silent_id = (event["requestContext"]["connectionId"] for event in lambdas.wait_for("$connect", 2))
+        flooded: list[int] = []
+        flood = threading.Thread(target=lambda: flooded.append(silent.flood_pings(PING_FLOOD)))
+        flood.start()
+        round_trips: list[float] = []
+        while flood.is_alive() or not round_trips:
+            started = time.monotonic()
+            reader.send("echo")
+            assert reader.recv(timeout=WAIT) == "echo"
+            round_trips.append(time.monotonic() - started)
+        flood.join()
+        assert flooded[0] < PING_FLOOD, "the gateway answered every ping of a client that reads none of it"
+        assert silent.closed()
+        assert max(round_trips) < 2.0, round_trips
+        assert lambdas.management.get_connection(ConnectionId=reader_id)["Identity"]["SourceIp"] == "127.0.0.1"
+    assert disconnect_of(lambdas, silent_id)["disconnectStatusCode"] == 1006
+
+
+def test_a_client_that_reads_takes_a_burst_of_the_largest_messages(server: GatewayServer, lambdas: Lambdas) -> None:
+    largest = "y" * 128 * 1024
+    with open_client(server, max_size=None) as reader:
+        connection_id = lambdas.wait_for("$connect")[0]["requestContext"]["connectionId"]
+        for _ in range(8):  # what the send buffer holds, whatever the kernel takes
+            lambdas.management.post_to_connection(ConnectionId=connection_id, Data=largest.encode())
+        for _ in range(8):
+            assert reader.recv(timeout=WAIT) == largest
+    assert disconnect_of(lambdas, connection_id)["disconnectStatusCode"] == 1000
+
+
+def test_served_without_a_bounded_send_buffer_a_post_waits_on_a_client_for_the_send_timeout_at_most(
+    lambdas: Lambdas, caplog: pytest.LogCaptureFixture
+) -> None:
+    # uvicorn's own protocol: its sends wait for as long as the client does not read, and nothing bounds its pongs.
+    gateway = WebSocketGateway(lambdas.connect, lambdas.default, lambdas.disconnect, send_timeout=0.5)
+    port = free_port()
+    config = uvicorn.Config(
+        gateway, host="127.0.0.1", port=port, ws="websockets-sansio", lifespan="off", log_config=None
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            time.sleep(0.01)
+        management = prompt_client(f"http://127.0.0.1:{port}")
+        with SilentClient(f"ws://127.0.0.1:{port}") as silent:
+            silent_id = lambdas.wait_for("$connect")[0]["requestContext"]["connectionId"]
+            assert silent.flood_pings(PING_FLOOD) == PING_FLOOD  # all answered: the pongs pile up in the server
+            started = time.monotonic()
+            with pytest.raises(management.exceptions.GoneException):
+                management.post_to_connection(ConnectionId=silent_id, Data=b"anyone?")
+            assert time.monotonic() - started < 0.5 + 1.0
+            assert disconnect_of(lambdas, silent_id)["disconnectStatusCode"] == 1006
+    finally:
+        server.should_exit = True
+        thread.join(WAIT)
+    assert "this server does not bound the connections' send buffers" in caplog.text
+
+
+def test_the_send_buffer_must_hold_a_message_and_the_server_must_bound_it(lambdas: Lambdas) -> None:
+    with pytest.raises(ValueError, match="cannot hold"):
+        WebSocketGateway(
+            lambdas.connect, lambdas.default, lambdas.disconnect, max_message_bytes=2048, send_buffer_bytes=1024
+        )
+    gateway = WebSocketGateway(lambdas.connect, lambdas.default, lambdas.disconnect)
+    with pytest.raises(ValueError, match="bound the send buffers"):
+        GatewayServer(gateway, port=free_port(), ws="wsproto")
+
+
+def test_stopping_the_server_does_not_wait_for_a_client_that_does_not_read(start: Start, lambdas: Lambdas) -> None:
+    # A buffer large enough that what is posted stays in it, short of disconnecting the client.
+    server = start(lambdas, send_buffer_bytes=16 * 1024 * 1024)
+    with SilentClient(server.websocket_url) as silent:
+        connection_id = lambdas.wait_for("$connect")[0]["requestContext"]["connectionId"]
+        for _ in range(48):  # 6 MB: more than the kernel's buffers take
+            lambdas.management.post_to_connection(ConnectionId=connection_id, Data=b"z" * 128 * 1024)
+        assert connection_id in server.gateway.connection_ids
+        started = time.monotonic()
+        server.stop(timeout=2 * WAIT)
+        assert time.monotonic() - started < WAIT  # a graceful close would wait for the client to read it all
+        assert silent.closed()
+    assert disconnect_of(lambdas, connection_id)["disconnectStatusCode"] == 1001
