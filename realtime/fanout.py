@@ -14,7 +14,7 @@ import asyncio
 import functools
 import json
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -29,7 +29,7 @@ from persistence.connections import StoredSubscription
 from persistence.models import OrderItem, VehicleItem
 from persistence.purchases import order_from_item
 from persistence.repositories import DynamoVehicleStore
-from realtime.handlers import POST_CONCURRENCY, Delivery, RealtimeServices, management_api, realtime_services
+from realtime.handlers import POST_CONCURRENCY, RealtimeServices, management_api, realtime_services
 from realtime.protocol import complete_message, next_message
 from realtime.subscriptions import render, variables_key
 from runtime.logs import service_logger
@@ -102,33 +102,33 @@ def push(
         groups[variables_key(subscription.request)].append(subscription)
     payloads = asyncio.run(_render_all(services, groups, state)) if groups else {}
 
-    def end(subscription: StoredSubscription) -> Delivery:
+    def end(subscription: StoredSubscription) -> bool:
         # What an expired token authorized ends: the client is told, the subscription forgotten.
-        delivery = management.deliver(subscription.connection_id, complete_message(subscription.request.id))
+        management.post(subscription.connection_id, complete_message(subscription.request.id))
         services.connections.drop_subscription(subscription)
-        return delivery
+        return True
 
-    def post(subscription: StoredSubscription) -> Delivery | None:
+    def post(subscription: StoredSubscription) -> bool:
+        """False when the subscriber is gone (410); a message the poster could not deliver otherwise is dropped."""
         request = subscription.request
         if version is not None and not services.connections.claim_delivery(
             subscription.topic, subscription.connection_id, request.id, version
         ):
-            return None  # this version, or a newer one, was sent already (the subscription's first push)
+            return True  # this version, or a newer one, was sent already (the subscription's first push)
         payload = payloads[variables_key(request)]
-        delivery = management.deliver(subscription.connection_id, next_message(request.id, payload))
-        if delivery is Delivery.GONE:
-            services.connections.close(subscription.connection_id)
-        return delivery
+        if management.post(subscription.connection_id, next_message(request.id, payload)):
+            return True
+        services.connections.close(subscription.connection_id)
+        return False
 
-    jobs: list[Callable[[], Delivery | None]] = [functools.partial(end, each) for each in expired]
+    jobs: list[Callable[[], bool]] = [functools.partial(end, each) for each in expired]
     jobs += [functools.partial(post, each) for each in deliver]
     if not jobs:
         return 0
     # In parallel: a post waits on nobody but API Gateway, and on it for a bounded time.
     with ThreadPoolExecutor(min(POST_CONCURRENCY, len(jobs))) as pool:
-        outcomes = Counter(delivery for delivery in pool.map(lambda job: job(), jobs) if delivery is not None)
-    summary = ", ".join(f"{outcomes[delivery]} {delivery.value}" for delivery in Delivery if outcomes[delivery])
-    logger.info("pushed %s to %d subscribers (%s)", topic, len(deliver), summary or "nothing new")
+        gone = sum(not kept for kept in pool.map(lambda job: job(), jobs))
+    logger.info("pushed %s to %d subscribers (%d gone)", topic, len(deliver), gone)
     return len(deliver)
 
 
