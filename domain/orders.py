@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -50,6 +51,9 @@ class ItemStatus(StrEnum):
     RELEASED = "RELEASED"
 
 
+_NOTHING = Money(Decimal("0.00"))
+
+
 class PaymentStatus(StrEnum):
     PENDING = "PENDING"
     PAID = "PAID"
@@ -57,6 +61,9 @@ class PaymentStatus(StrEnum):
     EXPIRED = "EXPIRED"
     # The order was cancelled before any money arrived; the code can no longer be paid.
     CANCELLED = "CANCELLED"
+    # Money arrived that the order did not keep (the wrong amount, after the cancellation or expiry, or paid for
+    # goods that were not there): all of it is owed back to the client. See `received` and the order's refund_owed.
+    REFUND_OWED = "REFUND_OWED"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,9 +83,12 @@ class OrderItem:
 @dataclass(frozen=True, slots=True)
 class Payment:
     code: str
+    # What the charge asks for.
     amount: Money
     expires_at: datetime
     status: PaymentStatus = PaymentStatus.PENDING
+    # What actually arrived against the charge, every payment of it added up (0.00 until the first).
+    received: Money = _NOTHING
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,9 +322,33 @@ def with_payment_status(order: Order, status: PaymentStatus) -> Order:
     return replace(order, payment=replace(order.payment, status=status))
 
 
-def owe_refund(order: Order, amount: Money, now: datetime, why: str = "received after cancellation") -> Order:
+def paid_in_full(order: Order) -> Order:
+    """The charge was paid, exactly: PAID, its amount received."""
+    if order.payment is None:
+        return order
+    payment = order.payment
+    return replace(
+        order, payment=replace(payment, status=PaymentStatus.PAID, received=payment.received + payment.amount)
+    )
+
+
+def owe_refund(
+    order: Order, amount: Money, now: datetime, why: str = "received after cancellation", *, newly_received: bool = True
+) -> Order:
     """Money the order did not need (it arrived after the cancellation, was the wrong amount, or paid the code a
-    second time): the dealership owes it back to the client, on top of whatever it owed already."""
+    second time): the dealership owes it back to the client, on top of whatever it owed already.
+
+    The payment shows it: `received` counts the money (unless it was counted when it arrived: `newly_received`
+    False, for a paid order whose goods were not there), and its status is REFUND_OWED unless the order keeps a
+    payment (PAID or COMPLETED, then paid twice: it stays PAID, the extra owed back)."""
     owed = note(order, EventType.REFUND_OWED, now, f"payment of {amount} {why}")
     total = amount if order.refund_owed is None else order.refund_owed + amount
-    return replace(with_payment_status(owed, PaymentStatus.PAID), refund_owed=total)
+    if owed.payment is not None:
+        keeps_a_payment = order.status in {OrderStatus.PAID, OrderStatus.COMPLETED}
+        payment = replace(
+            owed.payment,
+            status=PaymentStatus.PAID if keeps_a_payment else PaymentStatus.REFUND_OWED,
+            received=owed.payment.received + amount if newly_received else owed.payment.received,
+        )
+        owed = replace(owed, payment=payment)
+    return replace(owed, refund_owed=total)

@@ -41,6 +41,7 @@ from domain.orders import (
     item_refs,
     note,
     owe_refund,
+    paid_in_full,
     parse_idempotency_key,
     parse_product_lines,
     place_product_order,
@@ -708,9 +709,7 @@ class Purchase:
         Without the consumer's marker: a crash after it leaves a PAID order that the redelivered event finishes (the
         order names the event that paid it; any other payment of it is money owed back).
         """
-        paid = with_payment_status(
-            advance(order, OrderStatus.PAID, EventType.PAYMENT_CONFIRMED, now), PaymentStatus.PAID
-        )
+        paid = paid_in_full(advance(order, OrderStatus.PAID, EventType.PAYMENT_CONFIRMED, now))
         paid = replace(paid, applied=paid.applied | {f"{_PAID_BY}{payment.event_id}"})
 
         def attempt() -> Order:
@@ -796,13 +795,16 @@ class Purchase:
             cancelled = order
         elif cancellation_allowed(order.status, reason):
             cancelled = cancel(order, reason, now)
-            if reason is CancellationReason.PAYMENT_FAILED:
+            owes_already = cancelled.payment is not None and cancelled.payment.status is PaymentStatus.REFUND_OWED
+            if reason is CancellationReason.PAYMENT_FAILED and not owes_already:
                 cancelled = with_payment_status(cancelled, PaymentStatus.FAILED)
             if order.status is OrderStatus.PAID and order.payment is not None:
                 # Paid, then the goods could not be committed: the money goes back, and the cancellation (one
                 # email) says so; the RefundOwed event is for the books.
                 amount = str(order.payment.amount)
-                cancelled = owe_refund(cancelled, order.payment.amount, now, "refunded: the goods were not there")
+                cancelled = owe_refund(
+                    cancelled, order.payment.amount, now, "refunded: the goods were not there", newly_received=False
+                )
                 events = [order.event(EventType.ORDER_CANCELLED, {"reason": reason.value, "refund": amount}, now)]
                 refund = {"paymentCode": order.payment.code, "amount": amount, "toldWith": "OrderCancelled"}
                 events.append(order.event(EventType.REFUND_OWED, refund, now))

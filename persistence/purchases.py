@@ -93,6 +93,7 @@ def order_document(order: Order) -> str:
                 "amount": str(order.payment.amount),
                 "expiresAt": order.payment.expires_at.isoformat(),
                 "status": order.payment.status.value,
+                "received": str(order.payment.received),
             },
             "idempotencyKey": order.idempotency_key,
             "correlationId": order.correlation_id,
@@ -158,11 +159,21 @@ def order_from_item(item: OrderModel) -> Order:
             amount=Money.parse(payment["amount"], allow_zero=True),
             expires_at=datetime.fromisoformat(payment["expiresAt"]),
             status=PaymentStatus(payment["status"]),
+            received=_received(payment),
         ),
         refund_owed=None if document["refundOwed"] is None else Money.parse(document["refundOwed"], allow_zero=True),
         invoice=None if invoice is None else _invoice(invoice),
         applied=frozenset(document.get("applied", [])),
     )
+
+
+def _received(payment: dict[str, Any]) -> Money:
+    if "received" in payment:
+        return Money.parse(payment["received"], allow_zero=True)
+    # Written before payments counted what arrived: a PAID one had received its amount.
+    if payment["status"] == PaymentStatus.PAID.value:
+        return Money.parse(payment["amount"], allow_zero=True)
+    return Money.zero()
 
 
 def _invoice(document: dict[str, Any]) -> Invoice:

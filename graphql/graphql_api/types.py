@@ -285,9 +285,17 @@ InvoiceStatus = strawberry.enum(order_status.InvoiceStatus, name="InvoiceStatus"
 @strawberry.type
 class Payment:
     code: str
-    amount: Decimal
+    amount: Decimal = strawberry.field(description="What the charge asks for.")
     expires_at: datetime
-    status: str = strawberry.field(description="PENDING, PAID, FAILED or EXPIRED.")
+    status: str = strawberry.field(
+        description="PENDING, PAID, FAILED, EXPIRED, CANCELLED (closed before any money arrived) or REFUND_OWED "
+        "(money arrived that the order did not keep: the wrong amount, after the cancellation or expiry, or for "
+        "goods that were not there; all of it is owed back). An order paid twice stays PAID, the extra owed back."
+    )
+    received: Decimal = strawberry.field(description="What actually arrived against the charge, every payment added.")
+    refund_owed: Decimal | None = strawberry.field(
+        description="What the dealership owes back to the client out of what was received; null when nothing."
+    )
 
 
 @strawberry.type(description="The nota fiscal of a paid order: PENDING when issued, then CONFIRMED or ERROR_STOCK.")
@@ -393,6 +401,8 @@ class Order:
                 amount=payment.amount.amount,
                 expires_at=payment.expires_at,
                 status=payment.status.value,
+                received=payment.received.amount,
+                refund_owed=None if order.refund_owed is None else order.refund_owed.amount,
             ),
             invoice=None if order.invoice is None else Invoice.from_domain(order.invoice),
             history=[

@@ -260,7 +260,8 @@ def test_a_refund_owed_is_recorded_without_changing_the_status() -> None:
     assert owed.cancellation_reason is R.CUSTOMER_CANCELLED
     assert owed.refund_owed == Money.parse("189900.00")
     assert owed.payment is not None
-    assert owed.payment.status is PaymentStatus.PAID
+    assert owed.payment.status is PaymentStatus.REFUND_OWED
+    assert owed.payment.received == Money.parse("189900.00")
     assert owed.history[-1] == HistoryEntry(
         S.CANCELLED, "RefundOwed", LATER, "payment of 189900.00 received after cancellation"
     )

@@ -633,7 +633,8 @@ def _assert_one_refund(saga: Saga, reason: CancellationReason) -> None:
     assert order.cancellation_reason is reason
     assert order.refund_owed == Money.parse(PRICE)
     assert order.payment is not None
-    assert order.payment.status is PaymentStatus.PAID
+    assert order.payment.status is PaymentStatus.REFUND_OWED
+    assert order.payment.received == Money.parse(PRICE)
     assert [event for event, _ in saga.history()].count("RefundOwed") == 1
     refund = saga.one(E.REFUND_OWED)
     assert dict(refund.payload) == {"paymentCode": order.payment.code, "amount": PRICE}

@@ -1,0 +1,101 @@
+"""What the SPA sees of a payment the dealership owes back: what arrived (`received`), what is owed (`refundOwed`)
+and a status that says so, never PAID for a cancelled order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.values import Money
+from graphql_api.wiring import Services
+from tests.api.conftest import GraphQLClient, Saga, register_customer
+
+ORDER = (
+    "query($id: ID!) { order(id: $id) { status cancellationReason refundOwed "
+    "payment { amount status received refundOwed } } }"
+)
+PLACE = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }"
+
+
+def _awaiting_payment(client: GraphQLClient, services: Services, saga: Saga) -> str:
+    vehicle = services.catalog.create_vehicle(brand="BYD", model="Song", year=2025, color="Preto", price="172500.00")
+    register_customer(services)
+    placed = client.execute(
+        PLACE, {"i": {"vehicleId": vehicle.id, "idempotencyKey": "key-refund-1"}}, token="customer-token"
+    )
+    order_id: str = placed["data"]["placeOrder"]["id"]
+    saga.run()
+    return order_id
+
+
+def _pay(services: Services, saga: Saga, order_id: str, amount: str, event: str = "provider-1") -> None:
+    order = services.orders.get_order(order_id)
+    assert order is not None
+    assert order.payment is not None
+    services.purchase.receive_payment_notification(
+        provider_event_id=event, code=order.payment.code, paid=True, amount=Money.parse(amount), detail=""
+    )
+    saga.run()
+
+
+def _order(client: GraphQLClient, order_id: str) -> dict[str, Any]:
+    result = client.execute(ORDER, {"id": order_id}, token="customer-token")
+    assert result["errors"] == [], result
+    order: dict[str, Any] = result["data"]["order"]
+    return order
+
+
+def test_an_underpaid_order_shows_the_money_received_and_owed_back(
+    client: GraphQLClient, services: Services, saga: Saga
+) -> None:
+    order_id = _awaiting_payment(client, services, saga)
+    assert _order(client, order_id)["payment"] == {
+        "amount": "172500.00",
+        "status": "PENDING",
+        "received": "0.00",
+        "refundOwed": None,
+    }
+
+    _pay(services, saga, order_id, "1.00")
+
+    order = _order(client, order_id)
+    assert (order["status"], order["cancellationReason"], order["refundOwed"]) == (
+        "CANCELLED",
+        "PAYMENT_FAILED",
+        "1.00",
+    )
+    assert order["payment"] == {
+        "amount": "172500.00",
+        "status": "REFUND_OWED",
+        "received": "1.00",
+        "refundOwed": "1.00",
+    }
+
+
+def test_a_paid_order_shows_it_received_its_amount(client: GraphQLClient, services: Services, saga: Saga) -> None:
+    order_id = _awaiting_payment(client, services, saga)
+
+    _pay(services, saga, order_id, "172500.00")
+
+    order = _order(client, order_id)
+    assert order["status"] == "COMPLETED"
+    assert order["payment"] == {"amount": "172500.00", "status": "PAID", "received": "172500.00", "refundOwed": None}
+
+
+def test_money_after_a_cancellation_shows_as_owed_back(client: GraphQLClient, services: Services, saga: Saga) -> None:
+    order_id = _awaiting_payment(client, services, saga)
+    cancel = client.execute(
+        "mutation($id: ID!) { cancelOrder(id: $id) { status } }", {"id": order_id}, token="customer-token"
+    )
+    assert cancel["errors"] == []
+    saga.run()
+
+    _pay(services, saga, order_id, "172500.00")
+
+    order = _order(client, order_id)
+    assert order["status"] == "CANCELLED"
+    assert order["payment"] == {
+        "amount": "172500.00",
+        "status": "REFUND_OWED",
+        "received": "172500.00",
+        "refundOwed": "172500.00",
+    }
