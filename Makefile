@@ -13,7 +13,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # jsii names the Node.js major it is told is known to be end-of-life (Node 20 is, since 2026-10).
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: dev test lint fmt typecheck pytest schema bench install clean synth
+.PHONY: dev test lint fmt typecheck pytest schema bench install clean synth web-check
 
 $(UV):
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed (python3.11 or python3 on PATH)"; exit 1; }
@@ -30,12 +30,25 @@ WS_CLIENT := tests/e2e/ws_client
 $(WS_CLIENT)/node_modules/.package-lock.json: $(WS_CLIENT)/package.json $(WS_CLIENT)/package-lock.json
 	cd $(WS_CLIENT) && npm ci --no-audit --no-fund --loglevel=error
 
-install: $(VENV)/.installed $(WS_CLIENT)/node_modules/.package-lock.json
+# The SPA (web/): npm ci from its lock file, then the production build that `vehicle-platform dev` serves.
+WEB := web
+WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) \
+	$(WEB)/index.html $(WEB)/vite.config.ts $(WEB)/tsconfig.json
+$(WEB)/node_modules/.package-lock.json: $(WEB)/package.json $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error
+$(WEB)/dist/index.html: $(WEB)/node_modules/.package-lock.json $(WEB_SOURCES)
+	cd $(WEB) && npm run build --silent
+
+install: $(VENV)/.installed $(WS_CLIENT)/node_modules/.package-lock.json $(WEB)/dist/index.html
 
 dev: install
 	$(BIN)/vehicle-platform dev
 
-test: install lint typecheck synth pytest
+test: install lint typecheck synth web-check pytest
+
+# The SPA's ESLint, tsc --noEmit (strict), Vitest, and the drift check of its generated operations (web/src/gql).
+web-check: install
+	cd $(WEB) && npm run check --silent
 
 lint: install
 	$(BIN)/ruff check .

@@ -35,9 +35,10 @@ def _banner(config: LocalConfig) -> str:
         [
             "",
             "Vehicle Platform local stack is up",
+            f"  Web app (storefront + back office)  {config.web_url}",
             f"  GraphQL API + GraphiQL  {config.api_url}/graphql",
             f"  Health                  {config.api_url}/health",
-            f"  WebSocket (graphql-transport-ws)  ws://{config.host}:{config.ws_port}",
+            f"  WebSocket (graphql-transport-ws)  {config.ws_url}",
             f"  AWS emulator (moto)     {config.emulator_url}",
             "",
             "  Demo logins (password for all: " + DEMO_PASSWORD + ")",
@@ -77,6 +78,7 @@ def dev(config: LocalConfig) -> int:
         from local_stack.demo_data import seed_catalog_and_clients, seed_users
         from local_stack.lambda_asgi import LambdaRoute
         from local_stack.platform import realtime_event_sources, saga_event_sources
+        from local_stack.web_server import WebServer, runtime_config
         from local_stack.ws_gateway import GatewayServer, WebSocketGateway
         from realtime import handlers as ws
         from runtime.settings import get_settings
@@ -108,7 +110,9 @@ def dev(config: LocalConfig) -> int:
             max_duration=config.ws_max_duration,
         )
         # Stopped in reverse: the pollers first, so that nothing in flight finds the gateway gone.
+        spa_config = runtime_config(config, provisioned.user_pool_id, provisioned.user_pool_client_id)
         with (
+            WebServer(config.host, config.web_port, spa_config),
             GatewayServer(gateway, host=config.host, port=config.ws_port),
             saga_event_sources(provisioned, expiry_interval=config.expiry_interval),
             realtime_event_sources(provisioned),

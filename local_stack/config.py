@@ -28,6 +28,8 @@ class LocalConfig:
     # API Gateway WebSocket's limits: 10 minutes idle, 2 hours in all.
     ws_idle_timeout: float
     ws_max_duration: float
+    # The SPA (web/dist) is served on its own origin, as CloudFront serves it on AWS: CORS is exercised locally.
+    web_port: int = 5173
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> LocalConfig:
@@ -41,11 +43,21 @@ class LocalConfig:
             expiry_interval=float(environ.get("EXPIRY_SWEEP_SECONDS", "5")),
             ws_idle_timeout=float(environ.get("WS_IDLE_TIMEOUT_SECONDS", "600")),
             ws_max_duration=float(environ.get("WS_MAX_DURATION_SECONDS", "7200")),
+            web_port=int(environ.get("WEB_PORT", "5173")),
         )
 
     @property
     def api_url(self) -> str:
         return f"http://{self.host}:{self.api_port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://{self.host}:{self.ws_port}"
+
+    @property
+    def web_url(self) -> str:
+        """The SPA's origin: the one the API's CORS allows (SPA_ORIGIN)."""
+        return f"http://{self.host}:{self.web_port}"
 
     @property
     def emulator_url(self) -> str:
@@ -60,4 +72,5 @@ class LocalConfig:
             "AWS_ENDPOINT_URL": self.emulator_url,
             "APP_ENV": "local",
             "TABLE_NAME": self.table_name,
+            "SPA_ORIGIN": self.web_url,
         }
