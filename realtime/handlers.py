@@ -19,11 +19,12 @@ from typing import Any
 import boto3
 import strawberry
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionClosedError
 from pynamodb.connection import Connection
 
 from domain.errors import StaleVersion, Unauthenticated
 from graphql_api.context import PushContext
+from graphql_api.limits import document_policy
 from graphql_api.schema import build_schema
 from graphql_api.wiring import Services, dynamo_services
 from persistence.connections import ConnectionRecord, DynamoConnectionStore
@@ -76,9 +77,10 @@ class ManagementApi:
     """API Gateway's @connections: what a handler says to a client, and how it ends a connection.
 
     No call waits long or is tried blindly again: botocore's retries are off, since a post that timed out may still
-    have been delivered (a retry would send it twice) and a stuck one would only be waited on again. A throttled post
-    gets one short backoff and one more try. A message that still cannot be delivered is logged and dropped: one
-    client's trouble never fails a whole push.
+    have been delivered (a retry would send it twice) and a stuck one would only be waited on again. A call gets one
+    more try, at most, when the answer says it was not done: throttled (429), after a short backoff; or its pooled
+    HTTP connection closed under it (the server had let it go idle), at once. A message that still cannot be
+    delivered is logged and dropped: one client's trouble never fails a whole push.
     """
 
     def __init__(
@@ -112,7 +114,7 @@ class ManagementApi:
         self._call("delete", connection_id, lambda: self._client.delete_connection(ConnectionId=connection_id))
 
     def _call(self, what: str, connection_id: str, call: Callable[[], object]) -> Delivery:
-        throttled = False
+        retried = False
         while True:
             try:
                 call()
@@ -123,15 +125,20 @@ class ManagementApi:
                 if code == "GoneException" or status == 410:
                     return Delivery.GONE
                 if code in _THROTTLED or status == 429:
-                    if not throttled:
-                        throttled = True
+                    if not retried:
+                        retried = True
                         # Jitter: the posts of one push throttled together do not all come back together.
                         time.sleep(self._throttle_backoff * (0.5 + random.random()))  # noqa: S311 - not for security
                         continue
-                    logger.warning("%s %s: throttled twice (%s); given up", what, connection_id, code or status)
+                    logger.warning("%s %s: throttled (%s); given up", what, connection_id, code or status)
                 else:
                     logger.error("%s %s: refused with %s %s; given up", what, connection_id, status, code)
-            except BotoCoreError as error:  # timed out, refused, reset: no answer to go by, and none to wait for
+            except ConnectionClosedError as error:  # a pooled connection the server had closed: nothing was done
+                if not retried:
+                    retried = True
+                    continue
+                logger.warning("%s %s: %s; given up", what, connection_id, error)
+            except BotoCoreError as error:  # timed out, refused: no answer to go by, and none to wait for
                 logger.warning("%s %s: %s; given up", what, connection_id, error)
             return Delivery.DROPPED
 
@@ -306,7 +313,7 @@ def _authorize(
 ) -> tuple[str, str | None]:
     """Check the document, and that the subscriber may see what it asks: the topic it listens to, and for an
     order's subscriptions the order whose current state is the subscriber's first `next`."""
-    subscription = plan(services.schema, request)
+    subscription = plan(services.schema, request, document_policy(services.settings))
     principal = record.principal
     if principal is None or (principal.expires_at is not None and principal.expires_at < time.time()):
         expired = "the token has expired: connect again"

@@ -13,7 +13,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 
 from realtime.handlers import READ_TIMEOUT_SECONDS, Delivery, ManagementApi
 
@@ -89,7 +95,22 @@ def test_a_post_throttled_twice_is_given_up_and_logged(caplog: pytest.LogCapture
     client = FakeClient(client_error(429, "LimitExceededException"), client_error(429, "LimitExceededException"))
     assert api(client).deliver(CONNECTION, MESSAGE) is Delivery.DROPPED
     assert len(client.calls) == 2
-    assert f"post {CONNECTION}: throttled twice (LimitExceededException); given up" in caplog.text
+    assert f"post {CONNECTION}: throttled (LimitExceededException); given up" in caplog.text
+
+
+def test_a_post_whose_pooled_connection_was_closed_is_tried_once_more_at_once() -> None:
+    # The server closed an idle keep-alive connection as the post went out on it: the post never reached it.
+    closed = ConnectionClosedError(endpoint_url="http://x")
+    client = FakeClient(closed, None)
+    assert api(client, backoff=5).deliver(CONNECTION, MESSAGE) is Delivery.DELIVERED
+    assert len(client.calls) == 2
+    client = FakeClient(closed, closed, None)
+    assert api(client).deliver(CONNECTION, MESSAGE) is Delivery.DROPPED
+    assert len(client.calls) == 2
+    # One more try in all, whatever made it: never a throttle's backoff and then a reconnection too.
+    client = FakeClient(client_error(429, "LimitExceededException"), closed, None)
+    assert api(client).deliver(CONNECTION, MESSAGE) is Delivery.DROPPED
+    assert len(client.calls) == 2
 
 
 @pytest.mark.parametrize(
