@@ -31,7 +31,8 @@ What a client and a handler observe, as on AWS:
 Where the local gateway differs, knowingly: header names arrive lower-cased (ASGI lower-cases them; AWS passes the
 client's spelling, so handlers should look headers up case-insensitively); `domainName` is the `Host` the client
 connected to, port included, so `http://{domainName}/{stage}` reaches the local management API; requests to the
-management API are not signed or checked; AWS's 32 KB frame limit is not enforced (only the 128 KB message limit).
+management API are not signed or checked; AWS's 32 KB frame limit is not enforced (only the 128 KB message limit);
+AWS does not document how much API Gateway holds for a client that does not read, so the 1 MiB bound is ours.
 """
 
 from __future__ import annotations
