@@ -25,6 +25,7 @@ CLI = str(Path(sys.executable).with_name("vehicle-platform"))
 class LocalStack:
     api_url: str
     emulator_url: str
+    web_url: str
     environment: dict[str, str]
     process: subprocess.Popen[str]
     log_path: Path
@@ -67,12 +68,13 @@ def _wait_until_healthy(stack: LocalStack) -> None:
 @contextmanager
 def running_local_stack(log_path: Path, **overrides: str) -> Iterator[LocalStack]:
     """`vehicle-platform dev` on free ports, its output in `log_path` (a pipe nobody reads would fill and block)."""
-    api_port, ws_port, emulator_port = free_port(), free_port(), free_port()
+    api_port, ws_port, emulator_port, web_port = free_port(), free_port(), free_port(), free_port()
     environment = {
         **os.environ,
         "API_PORT": str(api_port),
         "WS_PORT": str(ws_port),
         "AWS_EMULATOR_PORT": str(emulator_port),
+        "WEB_PORT": str(web_port),
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{emulator_port}",
         "TABLE_NAME": "vehicle-platform",
         "PYTHONUNBUFFERED": "1",
@@ -86,6 +88,7 @@ def running_local_stack(log_path: Path, **overrides: str) -> Iterator[LocalStack
     stack = LocalStack(
         api_url=f"http://127.0.0.1:{api_port}",
         emulator_url=f"http://127.0.0.1:{emulator_port}",
+        web_url=f"http://127.0.0.1:{web_port}",
         environment=environment,
         process=process,
         log_path=log_path,
