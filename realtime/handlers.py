@@ -24,6 +24,7 @@ from pynamodb.connection import Connection
 
 from domain.errors import StaleVersion, Unauthenticated
 from graphql_api.context import PushContext
+from graphql_api.limits import document_policy
 from graphql_api.schema import build_schema
 from graphql_api.wiring import Services, dynamo_services
 from persistence.connections import ConnectionRecord, DynamoConnectionStore
@@ -312,7 +313,7 @@ def _authorize(
 ) -> tuple[str, str | None]:
     """Check the document, and that the subscriber may see what it asks: the topic it listens to, and for an
     order's subscriptions the order whose current state is the subscriber's first `next`."""
-    subscription = plan(services.schema, request)
+    subscription = plan(services.schema, request, document_policy(services.settings))
     principal = record.principal
     if principal is None or (principal.expires_at is not None and principal.expires_at < time.time()):
         expired = "the token has expired: connect again"

@@ -15,16 +15,14 @@ from typing import Any
 import strawberry
 from graphql import (
     FieldNode,
-    GraphQLError,
     OperationDefinitionNode,
     OperationType,
     get_operation_ast,
-    parse,
-    validate,
 )
 from graphql.execution.values import get_argument_values, get_variable_values
 
 from graphql_api.context import PushContext
+from graphql_api.limits import DocumentPolicy, DocumentRefused
 from realtime.protocol import SubscribeRequest
 
 # Root field -> the topic its subscribers are stored under (and the argument naming it).
@@ -53,15 +51,14 @@ def _error(message: str, code: str) -> dict[str, Any]:
     return {"message": message, "extensions": {"code": code}}
 
 
-def plan(schema: strawberry.Schema, request: SubscribeRequest) -> Plan:
-    """Validate the document against the schema and find what it subscribes to; Refused when it cannot run."""
+def plan(schema: strawberry.Schema, request: SubscribeRequest, policy: DocumentPolicy) -> Plan:
+    """Check the document as the HTTP API does (`policy`: tokens, limits, every rule) and find what it subscribes
+    to; Refused when it cannot run. Checked here, when it starts, not at each push: a document too costly to
+    render would otherwise be accepted and slow every change's fan-out."""
     try:
-        document = parse(request.query, max_tokens=2000)
-    except GraphQLError as error:
-        raise Refused([_error(error.message, "VALIDATION")]) from error
-    errors = validate(schema._schema, document)
-    if errors:
-        raise Refused([_error(error.message, "VALIDATION") for error in errors])
+        document = policy.check(schema._schema, request.query)
+    except DocumentRefused as refused:
+        raise Refused([_error(error.message, "VALIDATION") for error in refused.errors]) from refused
     operation = get_operation_ast(document, request.operation_name)
     if not isinstance(operation, OperationDefinitionNode):
         raise Refused([_error("say which operation to run: operationName", "VALIDATION")])

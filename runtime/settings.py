@@ -22,6 +22,8 @@ class SettingsError(ValueError):
 class GraphQLLimits:
     max_depth: int = 10
     max_aliases: int = 15
+    # Fields in the document once every fragment spread is expanded: what execution and the rules really face.
+    max_fields: int = 500
     max_tokens: int = 2_000
     max_body_bytes: int = 64 * 1024
     max_page_size: int = 100
@@ -123,6 +125,7 @@ class Settings:
             limits=GraphQLLimits(
                 max_depth=int(environ.get("GRAPHQL_MAX_DEPTH", _DEFAULT_LIMITS.max_depth)),
                 max_aliases=int(environ.get("GRAPHQL_MAX_ALIASES", _DEFAULT_LIMITS.max_aliases)),
+                max_fields=int(environ.get("GRAPHQL_MAX_FIELDS", _DEFAULT_LIMITS.max_fields)),
                 max_tokens=int(environ.get("GRAPHQL_MAX_TOKENS", _DEFAULT_LIMITS.max_tokens)),
                 max_body_bytes=int(environ.get("GRAPHQL_MAX_BODY_BYTES", _DEFAULT_LIMITS.max_body_bytes)),
             ),

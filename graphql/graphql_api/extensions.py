@@ -12,17 +12,14 @@ from graphql import (
     DocumentNode,
     GraphQLError,
     Node,
-    NoSchemaIntrospectionCustomRule,
     ObjectFieldNode,
     Visitor,
     visit,
 )
-from graphql.validation import ASTValidationRule
 from strawberry.extensions import SchemaExtension
-from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
-from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 
 from domain.errors import DomainError
+from graphql_api.limits import document_policy
 from runtime.settings import Settings
 
 logger = logging.getLogger("vehicle_platform.graphql")
@@ -33,24 +30,22 @@ _VARIABLE = re.compile(r"Variable '\$(\w+)'")
 
 
 def request_limits(settings: Settings) -> type[SchemaExtension]:
-    """One extension for every limit: tokens (at parse time), depth, aliases and, on AWS, introspection.
+    """Parsing within the token budget, then validation as `document_policy` defines it (the limits, then the
+    standard rules, cached per document): the WebSocket gateway checks subscriptions with the same policy.
 
-    The rule classes are built once per process: the validation cache keys on them, so a rule built per
-    request would never hit. One extension rather than three also saves three hook calls per request.
+    It replaces Strawberry's ValidationCache, which would run every rule in one pass, the slow ones included.
     """
-    max_tokens = settings.limits.max_tokens
-    rules: tuple[type[ASTValidationRule], ...] = (
-        max_depth_rule(settings.limits.max_depth, should_ignore=None),
-        max_aliases_rule(settings.limits.max_aliases),
-    )
-    if not settings.local_mode:
-        rules += (NoSchemaIntrospectionCustomRule,)
+    policy = document_policy(settings)
 
     class RequestLimits(SchemaExtension):
         def on_operation(self) -> Iterator[None]:
+            self.execution_context.parse_options["max_tokens"] = policy.max_tokens
+            yield
+
+        def on_validate(self) -> Iterator[None]:
             context = self.execution_context
-            context.parse_options["max_tokens"] = max_tokens
-            context.validation_rules = context.validation_rules + rules
+            assert context.graphql_document is not None
+            context.pre_execution_errors = policy.validate(context.schema._schema, context.graphql_document)
             yield
 
     return RequestLimits

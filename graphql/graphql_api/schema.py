@@ -6,7 +6,7 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -251,6 +251,5 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         extensions=[
             request_limits(settings),
             ParserCache,
-            ValidationCache,
         ],
     )

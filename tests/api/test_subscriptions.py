@@ -8,12 +8,14 @@ from typing import Any
 import pytest
 
 from graphql_api.context import PushContext
+from graphql_api.limits import document_policy
 from graphql_api.schema import build_schema
 from graphql_api.wiring import Services
 from realtime.protocol import SubscribeRequest
-from realtime.subscriptions import Refused, plan, render, variables_key
+from realtime.subscriptions import Plan, Refused, plan, render, variables_key
 from runtime.settings import Settings
 from tests.api.conftest import CUSTOMER, Saga, register_customer
+from tests.api.generated_documents import doubling
 
 ORDER_SUBSCRIPTION = "subscription($id: ID!) { orderStatusChanged(orderId: $id) { id status total } }"
 
@@ -22,8 +24,12 @@ def request(query: str, variables: dict[str, Any] | None = None, operation_name:
     return SubscribeRequest(id="1", query=query, variables=variables, operation_name=operation_name)
 
 
+def planned(settings: Settings, subscribe: SubscribeRequest) -> Plan:
+    return plan(build_schema(settings), subscribe, document_policy(settings))
+
+
 def test_an_order_subscription_listens_to_that_order(settings: Settings) -> None:
-    subscription = plan(build_schema(settings), request(ORDER_SUBSCRIPTION, {"id": "order-7"}))
+    subscription = planned(settings, request(ORDER_SUBSCRIPTION, {"id": "order-7"}))
 
     assert (subscription.field, subscription.topic, subscription.order_id) == (
         "orderStatusChanged",
@@ -35,13 +41,13 @@ def test_an_order_subscription_listens_to_that_order(settings: Settings) -> None
 def test_an_invoice_subscription_listens_to_that_orders_invoice(settings: Settings) -> None:
     query = "subscription($id: ID!) { invoiceStatusChanged(orderId: $id) { status } }"
 
-    subscription = plan(build_schema(settings), request(query, {"id": "order-7"}))
+    subscription = planned(settings, request(query, {"id": "order-7"}))
 
     assert (subscription.topic, subscription.order_id) == ("invoice:order-7", "order-7")
 
 
 def test_vehicle_availability_listens_to_every_vehicle(settings: Settings) -> None:
-    subscription = plan(build_schema(settings), request("subscription { vehicleAvailabilityChanged { id status } }"))
+    subscription = planned(settings, request("subscription { vehicleAvailabilityChanged { id status } }"))
     assert (subscription.topic, subscription.order_id) == ("vehicles", None)
 
 
@@ -58,13 +64,21 @@ def test_vehicle_availability_listens_to_every_vehicle(settings: Settings) -> No
             None,
             "only one top level field",
         ),
+        # The HTTP API's limits apply when the subscription starts, not at each push.
+        (doubling(21, "subscription { vehicleAvailabilityChanged { ...F%d } }"), None, "fields with its fragments"),
+        (
+            "subscription { vehicleAvailabilityChanged { " + " ".join(f"a{n}: id" for n in range(600)) + " } }",
+            None,
+            "600 aliases found",
+        ),
+        ("subscription { vehicleAvailabilityChanged { " + "id " * 2100 + "} }", None, "more than 2000 tokens"),
     ],
 )
 def test_a_subscription_that_cannot_run_is_refused_with_its_errors(
     settings: Settings, query: str, variables: dict[str, Any] | None, fragment: str
 ) -> None:
     with pytest.raises(Refused) as refused:
-        plan(build_schema(settings), request(query, variables))
+        planned(settings, request(query, variables))
 
     assert fragment.lower() in " ".join(error["message"] for error in refused.value.errors).lower()
     assert all(error["extensions"]["code"] == "VALIDATION" for error in refused.value.errors)

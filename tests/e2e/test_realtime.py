@@ -28,6 +28,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Subprotocol
 
+from tests.api.generated_documents import doubling
 from tests.e2e.conftest import LocalStack
 
 pytestmark = pytest.mark.e2e
@@ -421,7 +422,12 @@ def test_an_invalid_document_is_an_error_and_the_connection_goes_on(
             await subscribe(ws, "unknown-field", "subscription { noSuchField }")
             await subscribe(ws, "syntax", "subscription {")
             await subscribe(ws, "query", "{ vehicles { edges { node { id } } } }")
-            errors = [await receive(ws) for _ in range(3)]
+            # The HTTP API's limits, checked when the subscription starts (not at each push, where it once cost
+            # every other subscriber seconds).
+            await subscribe(ws, "doubling", doubling(21, "subscription { vehicleAvailabilityChanged { ...F%d } }"))
+            aliases = " ".join(f"a{n}: id" for n in range(600))
+            await subscribe(ws, "aliases", f"subscription {{ vehicleAvailabilityChanged {{ {aliases} }} }}")
+            errors = [await receive(ws) for _ in range(5)]
             # The ids refused are free again: the same id may subscribe to something valid.
             await subscribe(ws, "unknown-field", VEHICLE_CHANGES)
             return errors, await ping_pong(ws)
@@ -432,6 +438,8 @@ def test_an_invalid_document_is_an_error_and_the_connection_goes_on(
         ("error", "unknown-field"),
         ("error", "syntax"),
         ("error", "query"),
+        ("error", "doubling"),
+        ("error", "aliases"),
     ]
     assert all(error["payload"][0]["extensions"]["code"] == "VALIDATION" for error in errors), errors
     assert after == []
