@@ -31,6 +31,8 @@ class CancellationReason(StrEnum):
     PAYMENT_EXPIRED = "PAYMENT_EXPIRED"
     PAYMENT_FAILED = "PAYMENT_FAILED"
     CUSTOMER_CANCELLED = "CUSTOMER_CANCELLED"
+    # Waited for stock longer than the hold lasts (PENDING_STOCK_TTL_HOURS): what it held goes to the next in line.
+    STOCK_HOLD_EXPIRED = "STOCK_HOLD_EXPIRED"
 
 
 class InvoiceStatus(StrEnum):
@@ -79,6 +81,8 @@ CANCELLATION_REASONS: Mapping[CancellationReason, frozenset[OrderStatus]] = Mapp
         # From PAID: the invoice could not take the goods (ERROR_STOCK); the payment is owed back.
         CancellationReason.VEHICLE_UNAVAILABLE: frozenset({OrderStatus.PLACED, OrderStatus.PAID}),
         CancellationReason.OUT_OF_STOCK: frozenset({OrderStatus.PLACED, OrderStatus.PENDING_STOCK, OrderStatus.PAID}),
+        # Only a waiting order's hold expires: once reserved in full, the payment's own deadline takes over.
+        CancellationReason.STOCK_HOLD_EXPIRED: frozenset({OrderStatus.PENDING_STOCK}),
     }
 )
 

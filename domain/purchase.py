@@ -220,6 +220,11 @@ class PurchaseStore(Protocol):
         """Pending payments whose expiry has passed, oldest first."""
         ...
 
+    def holds_due(self, waiting_since: datetime, limit: int) -> list[str]:
+        """Ids of orders in a stock line since before `waiting_since`, oldest first, each once (a sparse index of
+        the lines, never a scan)."""
+        ...
+
     def apply(self, change: Change) -> None:
         """All of the change or none of it.
 
@@ -241,10 +246,15 @@ class InvoiceArchive(Protocol):
         ...
 
 
+DEFAULT_PENDING_STOCK_TTL = timedelta(hours=72)
+
+
 @dataclass(frozen=True, slots=True)
 class SagaConfig:
     seller: Seller
     payment_ttl: timedelta = timedelta(minutes=30)
+    # How long an order may wait for stock (PENDING_STOCK), holding what it reserved, before it is cancelled.
+    pending_stock_ttl: timedelta = DEFAULT_PENDING_STOCK_TTL
 
 
 @dataclass
@@ -430,6 +440,39 @@ class Purchase:
                 self.store.apply(change)
             except (StaleVersion, PaymentChanged):
                 continue  # paid or cancelled meanwhile: that outcome stands
+            expired += 1
+        return expired
+
+    def expire_stock_holds(self, limit: int = 100, *, ttl: timedelta | None = None) -> int:
+        """Cancel each order that has waited for stock longer than `ttl` (the config's by default), run by the
+        payment expiry sweep's schedule: STOCK_HOLD_EXPIRED, what it reserved released (the restock flow hands it to
+        the next in line), its places in the stock lines given up, the customer told by the cancellation's email.
+
+        Written under the order's version: a restock that reserves the order's last item at the same moment wins
+        (the order goes on to payment) or this does (the order is cancelled), never both. Returns how many."""
+        now = self.clock.now()
+        hold = self.config.pending_stock_ttl if ttl is None else ttl
+        expired = 0
+        for order_id in self.store.holds_due(now - hold, limit):
+            order = self.store.get_order(order_id)
+            if order is None or not cancellation_allowed(order.status, CancellationReason.STOCK_HOLD_EXPIRED):
+                continue  # reserved or cancelled meanwhile; its lines were left in the same write
+            reason = CancellationReason.STOCK_HOLD_EXPIRED
+            waited = ", ".join(
+                f"{item.quantity} x {item.ref_id}" for item in order.items if item.status is ItemStatus.PENDING
+            )
+            detail = f"waited for {waited} longer than {_hours(hold)}"
+            released, moves, waits = _release_stock(cancel(order, reason, now, detail))
+            change = Change(
+                order=replace(released, applied=released.applied | {_COMPENSATED}),
+                stock=moves,
+                waits_removed=waits,
+                events=(order.event(EventType.ORDER_CANCELLED, {"reason": reason.value, "detail": detail}, now),),
+            )
+            try:
+                self.store.apply(change)
+            except StaleVersion:  # the order's version, or a product's stock (StockChanged)
+                continue  # the order moved meanwhile (a restock reserved it): that outcome stands; next sweep decides
             expired += 1
         return expired
 
@@ -888,6 +931,11 @@ def _release_stock(order: Order) -> tuple[Order, tuple[StockMove, ...], tuple[Wa
     if not moves and not waits:
         return order, (), ()
     return replace(order, items=tuple(items)), tuple(moves), tuple(waits)
+
+
+def _hours(span: timedelta) -> str:
+    hours = span.total_seconds() / 3600
+    return f"{hours:g} hours"
 
 
 def _marker(consumer: str, event: DomainEvent) -> str:

@@ -227,6 +227,12 @@ class MemoryPurchaseStore:
     def find_idempotency(self, scope: str, key: str) -> tuple[str, str] | None:
         return self._markers.get(f"{scope}#{key}")
 
+    def holds_due(self, waiting_since: datetime, limit: int) -> list[str]:
+        due = sorted(
+            (since, order_id) for line in self._waiting.values() for since, order_id in line if since < waiting_since
+        )
+        return list(dict.fromkeys(order_id for _, order_id in due))[:limit]
+
     def payments_due(self, now: datetime, limit: int) -> list[PaymentRecord]:
         due = [
             record

@@ -204,9 +204,19 @@ class SaleItem(TableItem):
 
 
 class WaitingItem(TableItem):
-    """An order in a product's line of orders waiting for stock: the sort key puts the oldest first."""
+    """An order in a product's line of orders waiting for stock: the sort key puts the oldest first.
+
+    Also listed in the sparse index of every line (GSI1PK=STOCK_HOLDS), by how long it has waited, for the sweep
+    that ends holds past PENDING_STOCK_TTL_HOURS. The item lives exactly as long as the wait: written and removed
+    in the same transactions as the order."""
+
+    gsi1pk = UnicodeAttribute(attr_name=schema.LIST_INDEX_PARTITION_KEY, null=True)
+    gsi1sk = UnicodeAttribute(attr_name=schema.LIST_INDEX_SORT_KEY, null=True)
+    by_list = ListIndex()
 
     order_id = UnicodeAttribute()
+
+    HOLDS_PARTITION = "STOCK_HOLDS"
 
     @staticmethod
     def key(sku: str, since: str, order_id: str) -> tuple[str, str]:

@@ -310,6 +310,20 @@ class DynamoPurchaseStore:
         line = WaitingItem.query(WaitingItem.line(sku), limit=limit, consistent_read=True)
         return [item.order_id for item in line]
 
+    def holds_due(self, waiting_since: datetime, limit: int) -> list[str]:
+        due = WaitingItem.by_list.query(
+            WaitingItem.HOLDS_PARTITION,
+            WaitingItem.gsi1sk < _sort_time(waiting_since),
+            # An order waiting for several products is in several lines: read a few more to find `limit` orders.
+            limit=limit * 4,
+        )
+        order_ids: dict[str, None] = {}
+        for item in due:
+            order_ids.setdefault(item.order_id)
+            if len(order_ids) == limit:
+                break
+        return list(order_ids)
+
     def last_invoice_number(self) -> int:
         try:
             return int(CounterItem.get(*CounterItem.key(INVOICE_SEQUENCE), consistent_read=True).value)
@@ -431,7 +445,13 @@ def _puts(change: Change) -> list[tuple[str, Any, Any]]:
 
 
 def _waiting(wait: Wait) -> WaitingItem:
-    return WaitingItem(*WaitingItem.key(wait.sku, _sort_time(wait.since), wait.order_id), order_id=wait.order_id)
+    since = _sort_time(wait.since)
+    return WaitingItem(
+        *WaitingItem.key(wait.sku, since, wait.order_id),
+        order_id=wait.order_id,
+        gsi1pk=WaitingItem.HOLDS_PARTITION,
+        gsi1sk=f"{since}#{wait.order_id}#{wait.sku}",
+    )
 
 
 def _stock_update(move: StockMove) -> tuple[str, ProductItem, list[Any], Any]:

@@ -19,6 +19,7 @@ Access patterns (every one a GetItem, a Query or a transaction; none is a Scan):
 | pending payments by expiry (sparse)       | GSI1PK=PAYMENTS_DUE        GSI1SK=<expires at>#<code>          |
 | sale of a vehicle                         | PK=SALE#<order id>         SK=SALE                             |
 | orders waiting for a product, oldest first| PK=WAITING#<sku>           SK=<placed at>#<order id>           |
+| stock holds by age, every line (sparse)   | GSI1PK=STOCK_HOLDS         GSI1SK=<placed at>#<order id>#<sku> |
 | the last invoice number issued            | PK=COUNTER#INVOICE         SK=COUNTER                          |
 | outbox event (read by the stream relay)   | PK=OUTBOX#<event id>       SK=OUTBOX, TTL 7 days               |
 | a consumer applied an event (marker)      | PK=CONSUMED#<consumer>:<event id> SK=MARKER, TTL 35 days       |

@@ -38,6 +38,8 @@ class SagaSettings:
     sales_queue_url: str = ""
     ses_sender: str = "vendas@concessionaria.example.com"
     payment_ttl_seconds: int = 30 * 60
+    # How long an order may wait for stock (PENDING_STOCK) holding what it reserved; then it is cancelled.
+    pending_stock_ttl_hours: float = 72.0
     webhook_secret: bytes = b""
     # Test configuration only: the probability that a saga step crashes before or after its commit, and
     # whether the relay publishes every event twice (at-least-once delivery, made visible).
@@ -134,6 +136,7 @@ class Settings:
                 sales_queue_url=environ.get("SALES_NOTIFICATIONS_QUEUE_URL", ""),
                 ses_sender=environ.get("SES_SENDER", _DEFAULT_SAGA.ses_sender),
                 payment_ttl_seconds=int(environ.get("PAYMENT_TTL_SECONDS", str(30 * 60))),
+                pending_stock_ttl_hours=_positive_hours(environ, "PENDING_STOCK_TTL_HOURS", _DEFAULT_SAGA),
                 # Only the webhook function needs it; it refuses to start without one (see sagas/webhook.py).
                 webhook_secret=(
                     environ.get("PAYMENT_WEBHOOK_SECRET")
@@ -159,6 +162,19 @@ class Settings:
                 intake_orders_queue_url=environ.get("INTAKE_ORDERS_QUEUE_URL", ""),
             ),
         )
+
+
+def _positive_hours(environ: Mapping[str, str], name: str, defaults: SagaSettings) -> float:
+    raw = environ.get(name)
+    if raw is None or not raw.strip():
+        return defaults.pending_stock_ttl_hours
+    try:
+        hours = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of hours, e.g. 72") from None
+    if not 0 < hours < float("inf"):
+        raise SettingsError(f"{name} must be more than 0 hours")
+    return hours
 
 
 @lru_cache(maxsize=1)

@@ -3,6 +3,10 @@
 DynamoDB TTL can delete an item up to days late, so it cannot decide when a payment has expired: this sweep reads
 the pending payments past their deadline from a sparse index and emits PaymentExpired for each; the saga's
 compensation cancels the order and releases the vehicle.
+
+The same schedule ends stock holds: an order waiting for stock (PENDING_STOCK) longer than PENDING_STOCK_TTL_HOURS
+is read from the stock lines' sparse index and cancelled (STOCK_HOLD_EXPIRED), what it held released to the next in
+line by the restock flow.
 """
 
 from __future__ import annotations
@@ -16,7 +20,11 @@ logger = service_logger("payment-expiry")
 
 
 def handler(_event: dict[str, Any], _context: Any) -> dict[str, int]:
-    expired = saga_services().purchase.expire_due_payments()
+    purchase = saga_services().purchase
+    expired = purchase.expire_due_payments()
     if expired:
         logger.info("expired %d payments", expired)
-    return {"expired": expired}
+    holds = purchase.expire_stock_holds()
+    if holds:
+        logger.info("ended %d stock holds", holds)
+    return {"expired": expired, "stockHoldsExpired": holds}

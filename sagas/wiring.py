@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from functools import lru_cache
 
 from pynamodb.connection import Connection
@@ -34,6 +35,7 @@ def build_saga_services(settings: Settings) -> SagaServices:
     )
     archive = S3InvoiceArchive(settings.orders.invoices_bucket, settings.orders.invoice_link_seconds)
     purchase = purchase_saga(store, settings, SystemClock(), archive)
+    purchase.config = replace(purchase.config, pending_stock_ttl=timedelta(hours=settings.saga.pending_stock_ttl_hours))
     notifications = Notifications(
         store,
         DynamoNotificationLedger(),

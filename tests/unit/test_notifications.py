@@ -23,6 +23,7 @@ _REASONS_PT = {
     CancellationReason.PAYMENT_EXPIRED: "o prazo de pagamento expirou",
     CancellationReason.PAYMENT_FAILED: "o pagamento não foi aprovado",
     CancellationReason.CUSTOMER_CANCELLED: "você cancelou o pedido",
+    CancellationReason.STOCK_HOLD_EXPIRED: "o prazo de espera pelo estoque de um dos produtos terminou",
 }
 
 

@@ -75,6 +75,8 @@ _CANCELLABLE: frozenset[tuple[OrderStatus, CancellationReason]] = frozenset(
         (S.PLACED, R.OUT_OF_STOCK),
         (S.PENDING_STOCK, R.OUT_OF_STOCK),
         (S.PAID, R.OUT_OF_STOCK),
+        # Only a waiting order's stock hold expires (PENDING_STOCK_TTL_HOURS).
+        (S.PENDING_STOCK, R.STOCK_HOLD_EXPIRED),
     }
 )
 _NOT_CANCELLABLE = sorted(set(product(OrderStatus, CancellationReason)) - _CANCELLABLE)

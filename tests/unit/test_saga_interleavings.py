@@ -1,7 +1,8 @@
 """The purchase saga under random interleavings (issue 7): a Hypothesis state machine over the memory `Saga` that
 places vehicle and product orders (fresh and reused idempotency keys), delivers the outbox's events in any order,
 twice, and again long after, pays (the right amount, the wrong one, a failure; the same provider event twice),
-cancels (as the buyer, as someone else, as staff), moves stock, lets payments expire and resumes waiting orders.
+cancels (as the buyer, as someone else, as staff), moves stock, lets payments expire, ends stock holds that waited
+too long (PENDING_STOCK_TTL_HOURS) and resumes waiting orders.
 
 After every step it checks what must always hold (stock, vehicles, status paths, invoice numbers, emails); at the
 end of every run it lets the saga finish (every event delivered, every payment expired) and checks that nothing is
@@ -30,6 +31,7 @@ from domain.errors import Conflict, NotFound, ValidationFailed
 from domain.events import DomainEvent, EventType
 from domain.order_status import ORDER_TRANSITIONS, InvoiceStatus, OrderStatus, VehicleStatus
 from domain.orders import HistoryEntry, ItemStatus, Order, PaymentStatus
+from domain.purchase import DEFAULT_PENDING_STOCK_TTL
 from domain.values import Money
 from sagas.routes import STEP_SUBSCRIPTIONS
 from tests.unit.factories import make_product, make_vehicle
@@ -297,6 +299,13 @@ class SagaInterleavings(RuleBasedStateMachine):
         self.saga.clock.advance(wait)
         self.saga.purchase.expire_due_payments()
 
+    @rule(wait=st.sampled_from((timedelta(0), timedelta(hours=1), DEFAULT_PENDING_STOCK_TTL + timedelta(seconds=1))))
+    @_step
+    def expire_stock_holds(self, wait: timedelta) -> None:
+        """The same sweep ends the holds of orders waiting for stock too long (PENDING_STOCK_TTL_HOURS)."""
+        self.saga.clock.advance(wait)
+        self.saga.purchase.expire_stock_holds()
+
     # --- the queues: any order, twice, late ------------------------------------------------------------------------
 
     @precondition(lambda self: bool(self.saga.pending()))
@@ -540,6 +549,12 @@ class SagaInterleavings(RuleBasedStateMachine):
             assert received.get(order.id, Money.zero()) == kept + owed, (
                 f"{order.id} {order.status.value}: received {received.get(order.id)}, kept {kept}, owed {owed}"
             )
+            # And the order's payment says so: what arrived, and a status that never claims PAID for money owed back.
+            shown = order.payment.received if order.payment is not None else Money.zero()
+            assert shown == received.get(order.id, Money.zero()), (order.id, order.payment)
+            if order.status is OrderStatus.CANCELLED and order.refund_owed is not None:
+                assert order.payment is not None
+                assert order.payment.status is PaymentStatus.REFUND_OWED, (order.id, order.payment)
 
 
 SagaInterleavings.TestCase.settings = settings(
