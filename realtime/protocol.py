@@ -11,11 +11,12 @@ connection is deleted: a client sees the same reason, in a message instead of a 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from typing import Any
+
+from runtime import untrusted_json
 
 SUBPROTOCOL = "graphql-transport-ws"
 MAX_MESSAGE_BYTES = 64 * 1024
@@ -79,8 +80,8 @@ def _close(state: ConnectionState, code: CloseCode, reason: str) -> Outcome:
 
 def _parse(raw: str) -> dict[str, Any] | None:
     try:
-        message = json.loads(raw)
-    except (json.JSONDecodeError, RecursionError):
+        message = untrusted_json.loads(raw)
+    except untrusted_json.UnacceptableJson:
         return None
     return message if isinstance(message, dict) and isinstance(message.get("type"), str) else None
 

@@ -18,6 +18,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from domain.errors import NotFound, ValidationFailed
 from domain.values import Money
+from runtime import untrusted_json
 from runtime.logs import service_logger
 from runtime.settings import SettingsError
 from runtime.webhook_signature import HEADER, InvalidSignature, verify
@@ -65,13 +66,13 @@ def payment_webhook() -> Response[str]:
         return _json(401, {"error": "invalid signature"})
     try:
         # Amounts as exact decimals: a float would turn 189900.10 into 189900.1000000000058...
-        notification = json.loads(body or b"null", parse_float=Decimal)
+        notification = untrusted_json.loads(body or b"null", parse_float=Decimal)
         provider_event_id, code, paid, amount, reason = _notification(notification)
         new = services.purchase.receive_payment_notification(
             provider_event_id=provider_event_id, code=code, paid=paid, amount=amount, detail=reason
         )
-    except json.JSONDecodeError:
-        return _json(400, {"error": "the body is not JSON"})
+    except untrusted_json.UnacceptableJson as error:
+        return _json(400, {"error": str(error), "field": "body"})
     except ValidationFailed as error:
         return _json(400, {"error": error.message, "field": error.field})
     except NotFound:

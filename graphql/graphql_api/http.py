@@ -20,6 +20,7 @@ from strawberry.types.graphql import OperationType
 
 from graphql_api.context import RequestContext
 from graphql_api.wiring import Services
+from runtime import untrusted_json
 from runtime.settings import Settings
 
 Headers = Sequence[tuple[bytes, bytes]]
@@ -124,9 +125,9 @@ class GraphQLOverHTTP:
     async def _read_request(receive: Receive) -> tuple[str, dict[str, Any] | None, str | None]:
         """(query, variables, operationName) from the JSON body."""
         try:
-            body = json.loads(await read_body(receive))
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise _Refused(400, "the body is not valid JSON", field="body") from error
+            body = untrusted_json.loads(await read_body(receive))
+        except untrusted_json.UnacceptableJson as error:
+            raise _Refused(400, str(error), field="body") from error
         if not isinstance(body, dict):
             raise _Refused(400, "the body must be a JSON object with a query", field="body")
         query, variables, operation_name = body.get("query"), body.get("variables"), body.get("operationName")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import httpx
@@ -11,6 +12,11 @@ import pytest
 from graphql_api.app import create_app
 from graphql_api.wiring import Services
 from runtime.settings import Settings
+
+# 40 levels of lists: valid JSON, deeper than anything the API reads.
+DEEP: object = []
+for _ in range(40):
+    DEEP = [DEEP]
 
 
 def post(settings: Settings, services: Services, path: str = "/graphql", **kwargs: Any) -> httpx.Response:
@@ -45,15 +51,45 @@ def test_the_request_id_the_client_sent_is_kept(settings: Settings, services: Se
         ({"json": {"query": "{ __typename }", "variables": [1]}}, 400, "variables"),
         ({"json": {"query": "{ __typename }", "operationName": 7}}, 400, "operationName"),
         ({"json": {"query": "query A { __typename }", "operationName": "B"}}, 400, "operationName"),
+        # Deeper than json.loads can recurse (a RecursionError once escaped as a 500), or deep enough to reach
+        # the variables' coercion, which recurses too.
+        ({"content": b"[" * 1000 + b"]" * 1000, "headers": {"content-type": "application/json"}}, 400, "body"),
+        ({"json": {"query": "{ __typename }", "variables": {"v": DEEP}}}, 400, "body"),
+        (
+            {"content": b'{"query": "{ __typename }", "x": NaN}', "headers": {"content-type": "application/json"}},
+            400,
+            "body",
+        ),
+        ({"content": b"\xff\xfe{}", "headers": {"content-type": "application/json"}}, 400, "body"),
+    ],
+    ids=[
+        "not-json",
+        "a-list",
+        "no-query",
+        "list-variables",
+        "numeric-operation",
+        "unknown-operation",
+        "nested-1000-deep",
+        "deep-variables",
+        "nan",
+        "not-utf8",
     ],
 )
 def test_a_malformed_request_names_what_is_wrong(
-    settings: Settings, services: Services, kwargs: dict[str, Any], status: int, field: str
+    settings: Settings,
+    services: Services,
+    *,
+    caplog: pytest.LogCaptureFixture,
+    kwargs: dict[str, Any],
+    status: int,
+    field: str,
 ) -> None:
-    response = post(settings, services, **kwargs)
+    with caplog.at_level(logging.WARNING):
+        response = post(settings, services, **kwargs)
 
     assert response.status_code == status
     assert response.json()["errors"][0]["extensions"] == {"code": "VALIDATION", "field": field}
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
 
 
 def test_a_body_that_is_not_json_is_unsupported(settings: Settings, services: Services) -> None:

@@ -165,10 +165,21 @@ def test_an_unknown_payment_code_is_not_found(harness: SagaHarness, order: Order
     assert_nothing_recorded(harness, order)
 
 
-def test_a_body_that_is_not_json_is_a_bad_request(harness: SagaHarness, order: Order) -> None:
-    answer = call_webhook('{"id": "evt_1", "type": "payment.confirmed", "data": {')
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"id": "evt_1", "type": "payment.confirmed", "data": {',
+        # Correctly signed, and deeper than json.loads can recurse: it was a 500.
+        "[" * 1000 + "]" * 1000,
+        '{"id": "evt_1", "type": "payment.confirmed", "data": {"code": "PAY-1", "amount": NaN}}',
+    ],
+    ids=["truncated", "nested-1000-deep", "nan"],
+)
+def test_a_body_that_is_not_json_is_a_bad_request_naming_it(harness: SagaHarness, order: Order, body: str) -> None:
+    answer = call_webhook(body)
 
-    assert answer == WebhookAnswer(400, {"error": "the body is not JSON"})
+    assert answer.status == 400
+    assert answer.body["field"] == "body"
     assert_nothing_recorded(harness, order)
 
 
