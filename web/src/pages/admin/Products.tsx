@@ -15,7 +15,6 @@ const EMPTY: ProductForm = { sku: '', description: '', unitPrice: '', initialSto
 
 export function AdminProducts() {
   const { t, locale } = useI18n();
-  const announce = useAnnounce();
   const [result] = useQuery({ query: ProductsQuery, variables: { first: 100 }, requestPolicy: 'cache-and-network' });
   const [creating, create] = useMutation(CreateProductMutation);
   const [form, setForm] = useState<ProductForm>(EMPTY);
@@ -47,7 +46,6 @@ export function AdminProducts() {
     if (answer.data?.createProduct) {
       const message = t('admin.products.created', { sku: answer.data.createProduct.sku });
       setCreated(message);
-      announce(message);
       setForm(EMPTY);
     }
   }

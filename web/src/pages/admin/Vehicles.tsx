@@ -1,6 +1,5 @@
 import { useState, type SyntheticEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
-import { useAnnounce } from '../../app-context';
 import { ErrorNotice, Field, Notice, VehicleStatusBadge } from '../../components/ui';
 import { formErrors } from '../../errors';
 import { formatMoney, parseMoneyInput } from '../../format';
@@ -54,7 +53,6 @@ function VehicleFormFields({
 
 export function AdminVehicles() {
   const { t, locale } = useI18n();
-  const announce = useAnnounce();
   const [status, setStatus] = useState<VehicleStatus>('AVAILABLE');
   const [result] = useQuery({ query: VehiclesPageQuery, variables: { status, first: 100 }, requestPolicy: 'cache-and-network' });
   const [creating, create] = useMutation(CreateVehicleMutation);
@@ -82,8 +80,8 @@ export function AdminVehicles() {
     const vehicle = answer.data?.createVehicle;
     if (vehicle) {
       const name = `${vehicle.brand} ${vehicle.model} ${vehicle.year}`;
+      // Shown in a role=status notice, which assistive technology reads out: no second announcement.
       setCreated(t('admin.vehicles.created', { vehicle: name }));
-      announce(t('admin.vehicles.created', { vehicle: name }));
       setForm(EMPTY);
     }
   }
