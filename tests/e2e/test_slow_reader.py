@@ -43,6 +43,8 @@ CREATE = "mutation($input: CreateVehicleInput!) { createVehicle(input: $input) {
 USUAL = 2.0
 LATE = 10.0
 CHANGES = 3
+# How long the attacker's client waits for the stack to answer it (sign-in, subscriptions) on a loaded machine.
+ANSWER = 30.0
 
 
 def create_vehicle(stack: LocalStack, admin: str) -> str:
@@ -69,14 +71,14 @@ async def served_after(stack: LocalStack, admin: str, watcher: ClientConnection)
 
 def attacker(stack: LocalStack, token: str) -> SilentClient:
     """The attacker's client, signed in and subscribed 20 times (a connection's most) to every vehicle change."""
-    client = SilentClient(ws_url(stack), receive_buffer=4096, subprotocols=(SUBPROTOCOL,))
+    client = SilentClient(ws_url(stack), receive_buffer=4096, subprotocols=(SUBPROTOCOL,), timeout=ANSWER)
     client.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
-    assert json.loads(client.recv()) == {"type": "connection_ack"}
+    assert json.loads(client.recv(ANSWER)) == {"type": "connection_ack"}
     for number in range(20):
         client.send(json.dumps({"id": f"s{number}", "type": "subscribe", "payload": {"query": VEHICLE_CHANGES}}))
     # `$default` takes a connection's messages one at a time, in order: at the pong, the 20 subscriptions are stored.
     client.send(json.dumps({"type": "ping"}))
-    while (message := json.loads(client.recv()))["type"] != "pong":
+    while (message := json.loads(client.recv(ANSWER)))["type"] != "pong":
         assert message["type"] == "next", message  # other tests' vehicle changes, already pushed to it
     return client
 

@@ -545,14 +545,16 @@ class SilentClient:
     through a small receive buffer, so it can stop reading altogether (a stalled tab, or an attacker). Nothing reads
     its socket behind its back, pongs included, as the library's own clients' background readers would."""
 
-    def __init__(self, url: str, *, receive_buffer: int = 4096, subprotocols: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, url: str, *, receive_buffer: int = 4096, subprotocols: tuple[str, ...] = (), timeout: float = WAIT
+    ) -> None:
         uri = parse_uri(url)
         offered = [Subprotocol(name) for name in subprotocols] or None
         self.protocol = ClientProtocol(uri, subprotocols=offered, max_size=None)
         self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         # Before connecting, so that the window it advertises is small from the start.
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
-        self.socket.settimeout(WAIT)
+        self.socket.settimeout(timeout)
         self.socket.connect((uri.host, uri.port))
         self.frames: list[Frame] = []
         self.protocol.send_request(self.protocol.connect())
