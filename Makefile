@@ -79,6 +79,7 @@ bench: install
 	$(BIN)/python -m bench.realtime
 	$(BIN)/python -m bench.intake
 	$(BIN)/python -m bench.package_size
+	$(BIN)/python -m bench.browser
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache

@@ -73,6 +73,23 @@ def test_an_admin_adds_a_vehicle_and_a_product_and_new_stock_releases_a_waiting_
     expect(admin.get_by_test_id("order-list")).not_to_contain_text(order_id)
 
 
+def test_the_api_explorer_is_graphiql_bundled_with_the_app_and_loaded_only_when_opened(
+    web: Web, new_page: Callable[..., Page]
+) -> None:
+    admin = new_page()
+    scripts: list[str] = []
+    admin.on("request", lambda request: scripts.append(request.url) if request.resource_type == "script" else None)
+    sign_in(admin, "admin@example.com", next_path="/admin/veiculos")
+    assert not [url for url in scripts if "Explorer" in url]
+    admin.get_by_role("link", name="Explorador da API").click()
+    expect(admin.locator(".graphiql-container")).to_be_visible()
+    assert [url for url in scripts if "Explorer" in url]
+    assert all(url.startswith(web.url) for url in scripts), "every script comes from the app's own origin"
+    # It runs queries against the API with the admin's token.
+    admin.locator(".graphiql-execute-button").click()
+    expect(admin.locator(".graphiql-response")).to_contain_text('"vehicles"')
+
+
 def test_a_refused_token_is_refreshed_and_a_refused_refresh_asks_to_sign_in_again(
     web: Web, new_page: Callable[..., Page]
 ) -> None:
