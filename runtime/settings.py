@@ -88,6 +88,8 @@ class Settings:
     cognito_issuer: str
     cognito_jwks_url: str
     cursor_secret: bytes
+    # The SPA's origin: API Gateway answers CORS for it on AWS; the local API does it itself (runtime/cors.py).
+    spa_origin: str
     limits: GraphQLLimits
     saga: SagaSettings
     realtime: RealtimeSettings
@@ -124,6 +126,7 @@ class Settings:
             cognito_issuer=issuer,
             cognito_jwks_url=jwks_url,
             cursor_secret=secret("CURSOR_SECRET", "it signs pagination cursors"),
+            spa_origin=environ.get("SPA_ORIGIN", "http://127.0.0.1:5173"),
             limits=GraphQLLimits(
                 max_depth=int(environ.get("GRAPHQL_MAX_DEPTH", _DEFAULT_LIMITS.max_depth)),
                 max_aliases=int(environ.get("GRAPHQL_MAX_ALIASES", _DEFAULT_LIMITS.max_aliases)),

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from graphql_api.http import GraphQLOverHTTP, json_error, send_json
 from graphql_api.schema import build_schema
 from graphql_api.wiring import Services
+from runtime import cors
 from runtime.settings import Settings
 
 access_log = logging.getLogger("vehicle_platform.http")
@@ -115,6 +116,55 @@ class RequestGuard:
         await send_json(send, 413, error)
 
 
+class LocalCors:
+    """CORS as API Gateway's HTTP API answers it for the CDK app's settings (runtime/cors.py): a preflight from the
+    allowed origin asking for allowed methods and headers gets them, anything else gets no CORS headers at all
+    (the browser then refuses), and responses to the allowed origin say so. On AWS the gateway does this itself
+    and ignores what the function says, so only the local stack wraps the API with it."""
+
+    def __init__(self, app: ASGIApp, *, origin: str) -> None:
+        self.app = app
+        self.origin = origin
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+        allowed = headers.get("origin") == self.origin
+        if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
+            await self._preflight(send, headers, allowed=allowed)
+            return
+
+        async def send_with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start" and allowed:
+                message.setdefault("headers", []).extend(
+                    [
+                        (b"access-control-allow-origin", self.origin.encode()),
+                        (b"access-control-expose-headers", ",".join(cors.EXPOSE_HEADERS).encode()),
+                        (b"vary", b"origin"),
+                    ]
+                )
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)
+
+    async def _preflight(self, send: Send, headers: Mapping[str, str], *, allowed: bool) -> None:
+        method = headers["access-control-request-method"].upper()
+        asked = {name.strip().lower() for name in headers.get("access-control-request-headers", "").split(",")}
+        answer: list[tuple[bytes, bytes]] = []
+        if allowed and method in cors.ALLOW_METHODS and asked - {""} <= set(cors.ALLOW_HEADERS):
+            answer = [
+                (b"access-control-allow-origin", self.origin.encode()),
+                (b"access-control-allow-methods", ",".join(cors.ALLOW_METHODS).encode()),
+                (b"access-control-allow-headers", ",".join(cors.ALLOW_HEADERS).encode()),
+                (b"access-control-max-age", str(cors.MAX_AGE_SECONDS).encode()),
+                (b"vary", b"origin"),
+            ]
+        await send({"type": "http.response.start", "status": 204, "headers": answer})
+        await send({"type": "http.response.body", "body": b""})
+
+
 class HealthCheck:
     """GET /health: each backing service checked, with its latency; 503 when any is down."""
 
@@ -151,7 +201,7 @@ class Router:
 
 def create_app(
     settings: Settings, services: Services, extra_routes: Mapping[str, ASGIApp] | None = None
-) -> RequestGuard:
+) -> RequestGuard | LocalCors:
     """The API. `extra_routes` mounts other functions of the same HTTP API (locally: the payment webhook)."""
     router = Router(
         {
@@ -160,4 +210,5 @@ def create_app(
             **(extra_routes or {}),
         }
     )
-    return RequestGuard(router, max_body_bytes=settings.limits.max_body_bytes)
+    guarded = RequestGuard(router, max_body_bytes=settings.limits.max_body_bytes)
+    return LocalCors(guarded, origin=settings.spa_origin) if settings.local_mode else guarded

@@ -14,11 +14,12 @@ from graphql import (
     Node,
     ObjectFieldNode,
     Visitor,
+    get_operation_ast,
     visit,
 )
 from strawberry.extensions import SchemaExtension
 
-from domain.errors import DomainError
+from domain.errors import DomainError, ValidationFailed
 from graphql_api.limits import document_policy
 from runtime.settings import Settings
 
@@ -44,8 +45,15 @@ def request_limits(settings: Settings) -> type[SchemaExtension]:
 
         def on_validate(self) -> Iterator[None]:
             context = self.execution_context
-            assert context.graphql_document is not None
-            context.pre_execution_errors = policy.validate(context.schema._schema, context.graphql_document)
+            document = context.graphql_document
+            assert document is not None
+            errors = policy.validate(context.schema._schema, document)
+            if not errors and get_operation_ast(document, context._provided_operation_name) is None:
+                # Strawberry would run the first of several operations; the GraphQL spec asks for an error. (Its
+                # `operation_name` falls back to the first operation's: the name the client sent is kept apart.)
+                which = ValidationFailed("operationName", "the document has several operations: name one")
+                errors = [GraphQLError(which.message, original_error=which)]
+            context.pre_execution_errors = errors
             yield
 
     return RequestLimits

@@ -11,6 +11,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import parse_qsl
 
 import strawberry
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -53,10 +54,19 @@ async def read_body(receive: Receive) -> bytes:
 class _Refused(Exception):
     """A request the endpoint will not run: it answers `status` with a GraphQL-shaped error."""
 
-    def __init__(self, status: int, message: str, *, field: str | None = None, headers: Headers = ()) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str = "VALIDATION",
+        field: str | None = None,
+        headers: Headers = (),
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.code = code
         self.field = field
         self.headers = headers
 
@@ -66,6 +76,19 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return str(value.decode("latin-1"))
     return None
+
+
+def _authorization(scope: Scope) -> str | None:
+    """The one Authorization header. Two of them (or, as API Gateway delivers repeated headers, one joined with a
+    comma, which no bearer token contains) leave it unclear who is asking: no credential is picked over another."""
+    values = [value for key, value in scope["headers"] if key == b"authorization"]
+    if len(values) > 1 or (values and b"," in values[0]):
+        raise _Refused(401, "send one Authorization header", code="UNAUTHENTICATED")
+    return values[0].decode("latin-1") if values else None
+
+
+def _asks_for_a_query(scope: Scope) -> bool:
+    return any(name == "query" for name, _ in parse_qsl(scope.get("query_string", b"").decode("latin-1")))
 
 
 class GraphQLOverHTTP:
@@ -80,13 +103,16 @@ class GraphQLOverHTTP:
             self._graphiql = GraphQL[None, None](schema, graphql_ide="graphiql")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["method"] == "GET" and self._graphiql is not None:
+        # A GET that asks for a query is answered like any other method but POST: 405 (so it is on AWS, where the
+        # route is POST only).
+        if scope["method"] == "GET" and self._graphiql is not None and not _asks_for_a_query(scope):
             await self._graphiql(scope, receive, send)
             return
         try:
             payload = await self._execute(scope, receive)
         except _Refused as refusal:
-            await send_json(send, refusal.status, json_error(refusal.message, field=refusal.field), refusal.headers)
+            error = json_error(refusal.message, code=refusal.code, field=refusal.field)
+            await send_json(send, refusal.status, error, refusal.headers)
             return
         await send_json(send, 200, payload)
 
@@ -100,7 +126,7 @@ class GraphQLOverHTTP:
         context = RequestContext(
             request_id=scope.get("state", {}).get("request_id") or str(uuid.uuid4()),
             services=self._services,
-            authorization=_header(scope, b"authorization"),
+            authorization=_authorization(scope),
         )
         try:
             result = await self._schema.execute(

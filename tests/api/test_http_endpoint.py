@@ -19,13 +19,19 @@ for _ in range(40):
     DEEP = [DEEP]
 
 
-def post(settings: Settings, services: Services, path: str = "/graphql", **kwargs: Any) -> httpx.Response:
+def request(
+    settings: Settings, services: Services, method: str, path: str = "/graphql", **kwargs: Any
+) -> httpx.Response:
     async def send() -> httpx.Response:
         transport = httpx.ASGITransport(app=create_app(settings, services))
         async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
-            return await client.post(path, **kwargs)
+            return await client.request(method, path, **kwargs)
 
     return asyncio.run(send())
+
+
+def post(settings: Settings, services: Services, path: str = "/graphql", **kwargs: Any) -> httpx.Response:
+    return request(settings, services, "POST", path, **kwargs)
 
 
 def test_a_query_is_answered_with_json(settings: Settings, services: Services) -> None:
@@ -107,3 +113,54 @@ def test_an_unknown_path_is_not_found(settings: Settings, services: Services) ->
     response = post(settings, services, path="/nope", json={})
     assert response.status_code == 404
     assert response.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+def test_several_operations_without_an_operation_name_run_none(settings: Settings, services: Services) -> None:
+    document = "query Read { __typename } mutation Write { adjustStock(productId: \"PRD-1001\", delta: 1) { id } }"
+
+    response = post(settings, services, json={"query": document})
+
+    assert response.json()["data"] is None
+    assert response.json()["errors"][0]["extensions"] == {"code": "VALIDATION", "field": "operationName"}
+
+
+def test_the_named_operation_of_several_is_the_one_run(settings: Settings, services: Services) -> None:
+    document = "query Read { __typename } query Other { vehicles { edges { cursor } } }"
+    response = post(settings, services, json={"query": document, "operationName": "Read"})
+    assert response.json() == {"data": {"__typename": "Query"}}
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [("authorization", "Bearer customer-token"), ("authorization", "Bearer admin-token")],
+        # How API Gateway hands repeated headers to the function: joined with a comma.
+        [("authorization", "Bearer customer-token,Bearer admin-token")],
+    ],
+    ids=["two-headers", "joined-by-the-gateway"],
+)
+def test_two_credentials_are_refused_as_unauthenticated(
+    settings: Settings, services: Services, headers: list[tuple[str, str]]
+) -> None:
+    response = post(settings, services, json={"query": "{ me { name } }"}, headers=headers)
+
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED"}
+
+
+@pytest.mark.parametrize("app_env", ["aws", "local"])
+def test_a_get_query_is_refused_as_the_wrong_method(services: Services, app_env: str) -> None:
+    settings = Settings.from_env({"APP_ENV": app_env, "CURSOR_SECRET": "x"})
+
+    response = request(settings, services, "GET", params={"query": "{ me { name } }"})
+
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert response.json()["errors"][0]["extensions"] == {"code": "VALIDATION"}
+
+
+def test_graphiql_is_served_locally_for_a_get_without_a_query(services: Services) -> None:
+    local = Settings.from_env({"APP_ENV": "local"})
+    response = request(local, services, "GET", headers={"accept": "text/html"})
+    assert response.status_code == 200
+    assert "graphiql" in response.text.lower()

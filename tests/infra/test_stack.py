@@ -43,6 +43,7 @@ from vehicle_platform_infra.functions import (
     RELAY_FILTERS,
     SAGA_STEPS,
     WS_CONNECT,
+    WS_DEFAULT,
     WS_INIT_TIMEOUT,
     logical_id,
 )
@@ -361,6 +362,12 @@ def test_functions_run_on_arm64_python_with_tracing_and_json_logs_kept_a_month(s
         assert properties["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == name
     roles = [function_properties(synthesized, name)["Role"] for name in FUNCTIONS]
     assert len({json.dumps(role) for role in roles}) == len(FUNCTIONS), "each function has a role of its own"
+
+
+def test_request_functions_time_out_after_what_a_request_needs(synthesized: Synthesized) -> None:
+    # A last line behind the document limits: a request that runs away burns seconds, not the 29 s maximum.
+    for name in (GRAPHQL_API, WS_DEFAULT):
+        assert function_properties(synthesized, name)["Timeout"] == 5, name
 
 
 def test_queue_consumers_time_out_well_within_their_queues_visibility(synthesized: Synthesized) -> None:

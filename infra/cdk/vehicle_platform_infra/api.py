@@ -23,6 +23,8 @@ from aws_cdk import aws_logs as logs
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct, IConstruct
 
+from runtime import cors
+
 # Seed 001's limits for the API: 100 requests/s sustained, bursts of 200.
 RATE_LIMIT = 100
 BURST_LIMIT = 200
@@ -89,15 +91,10 @@ class HttpApi(Construct):
             description="Vehicle Platform: GraphQL, health and the payment webhook",
             cors_preflight=apigwv2.CorsPreflightOptions(
                 allow_origins=[spa_origin],
-                allow_methods=[
-                    apigwv2.CorsHttpMethod.POST,
-                    apigwv2.CorsHttpMethod.GET,
-                    apigwv2.CorsHttpMethod.OPTIONS,
-                ],
-                allow_headers=["authorization", "content-type"],
-                # The SPA reads the request id to quote it in support requests.
-                expose_headers=["x-request-id"],
-                max_age=Duration.hours(1),
+                allow_methods=[apigwv2.CorsHttpMethod(method) for method in cors.ALLOW_METHODS],
+                allow_headers=list(cors.ALLOW_HEADERS),
+                expose_headers=list(cors.EXPOSE_HEADERS),
+                max_age=Duration.seconds(cors.MAX_AGE_SECONDS),
             ),
             # The default stage is declared below: the one HttpApi makes takes neither throttling nor access logs.
             create_default_stage=False,

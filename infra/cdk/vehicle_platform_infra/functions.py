@@ -150,8 +150,13 @@ class FunctionSpec:
     timeout: Duration
 
 
+# What an API request needs, as a last line behind the document limits: a cold start (about 1 s) and the
+# slowest request (a 100-item page, three DynamoDB round trips) with room for a throttled retry. A request that
+# still runs past it is one a client should not have been able to send; the maximum would let it burn 29 s.
+API_REQUEST_TIMEOUT = Duration.seconds(5)
+
 FUNCTIONS: Mapping[str, FunctionSpec] = {
-    GRAPHQL_API: FunctionSpec("graphql_api.handler.handler", "GraphQL over HTTP (Mangum)", 1769, Duration.seconds(10)),
+    GRAPHQL_API: FunctionSpec("graphql_api.handler.handler", "GraphQL over HTTP (Mangum)", 1769, API_REQUEST_TIMEOUT),
     PAYMENT_WEBHOOK: FunctionSpec("sagas.webhook.handler", "Payment provider webhook", 1024, Duration.seconds(10)),
     # sagas/consumers.py names each step's handler after its queue (HANDLERS).
     **{
@@ -164,7 +169,7 @@ FUNCTIONS: Mapping[str, FunctionSpec] = {
     # Under the schedule's minute, so that two sweeps rarely overlap (they may: each expiry is conditional).
     PAYMENT_EXPIRY: FunctionSpec("sagas.expiry.handler", "Payment expiry sweep", 512, Duration.seconds(50)),
     WS_CONNECT: FunctionSpec("realtime.handlers.connect", "WebSocket $connect", 1024, Duration.seconds(10)),
-    WS_DEFAULT: FunctionSpec("realtime.handlers.default", "WebSocket messages", 1769, Duration.seconds(10)),
+    WS_DEFAULT: FunctionSpec("realtime.handlers.default", "WebSocket messages", 1769, API_REQUEST_TIMEOUT),
     WS_DISCONNECT: FunctionSpec("realtime.handlers.disconnect", "WebSocket $disconnect", 1024, Duration.seconds(10)),
     WS_INIT_TIMEOUT: FunctionSpec(
         "realtime.handlers.init_timeout", "connection_init deadline", 1024, sqs_timeout(WS_INIT_TIMEOUT_QUEUE)
