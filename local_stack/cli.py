@@ -78,7 +78,7 @@ def dev(config: LocalConfig) -> int:
         from local_stack.demo_data import seed_catalog_and_clients, seed_users
         from local_stack.lambda_asgi import LambdaRoute
         from local_stack.platform import realtime_event_sources, saga_event_sources
-        from local_stack.web_server import WebServer, runtime_config, spa_client_reads_email
+        from local_stack.web_server import WebServer, runtime_config
         from local_stack.ws_gateway import GatewayServer, WebSocketGateway
         from realtime import handlers as ws
         from runtime.settings import get_settings
@@ -87,7 +87,6 @@ def dev(config: LocalConfig) -> int:
         settings = get_settings()
         services = dynamo_services(settings)
         cognito = boto3.client("cognito-idp")
-        spa_client_reads_email(cognito, provisioned.user_pool_id, provisioned.user_pool_client_id)
         subjects = seed_users(cognito, provisioned.user_pool_id, DEMO_PASSWORD)
         seed_catalog_and_clients(services, subjects)
 

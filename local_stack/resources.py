@@ -162,6 +162,10 @@ def _user_pool(cognito: Any) -> tuple[str, str]:
             UserPoolId=pool_id,
             ClientName=USER_POOL_CLIENT_NAME,
             ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            # The deployed client may read every attribute (the CDK's default). Without it moto puts the username
+            # in the ID token's `email`, and the SPA's SRP sign-in (by the user's id, as Cognito asks) got tokens
+            # whose email was that id, which registerClient refused.
+            ReadAttributes=["email", "email_verified"],
         )["UserPoolClient"]["ClientId"]
     return str(pool_id), str(client_id)
 

@@ -36,23 +36,6 @@ MISSING_BUILD = (
 )
 
 
-def spa_client_reads_email(cognito: Any, user_pool_id: str, client_id: str) -> None:
-    """Let the SPA's app client read the email attribute, as the deployed client does (the CDK's default: every
-    attribute readable). moto otherwise writes the *username* as the ID token's `email`, and the SPA's SRP sign-in
-    answers with the user's id (USER_ID_FOR_SRP, as real Cognito asks), so its tokens carried the user's id as their
-    email and registerClient refused them. Its auth flows are kept as provisioned."""
-    client = cognito.describe_user_pool_client(UserPoolId=user_pool_id, ClientId=client_id)["UserPoolClient"]
-    if "email" in client.get("ReadAttributes", []):
-        return
-    cognito.update_user_pool_client(
-        UserPoolId=user_pool_id,
-        ClientId=client_id,
-        ClientName=client["ClientName"],
-        ExplicitAuthFlows=client.get("ExplicitAuthFlows", []),
-        ReadAttributes=["email", "email_verified"],
-    )
-
-
 def runtime_config(config: LocalConfig, user_pool_id: str, user_pool_client_id: str) -> dict[str, Any]:
     """What the SPA reads at start (web/src/config.ts): the API, the WebSocket, the user pool on the emulator."""
     return {
