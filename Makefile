@@ -75,6 +75,7 @@ schema: install
 bench: install
 	$(BIN)/python -m bench.cold_start
 	$(BIN)/python -m bench.graphql_latency
+	$(BIN)/python -m bench.validation
 	$(BIN)/python -m bench.saga
 	$(BIN)/python -m bench.realtime
 	$(BIN)/python -m bench.intake
