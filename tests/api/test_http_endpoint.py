@@ -116,7 +116,7 @@ def test_an_unknown_path_is_not_found(settings: Settings, services: Services) ->
 
 
 def test_several_operations_without_an_operation_name_run_none(settings: Settings, services: Services) -> None:
-    document = "query Read { __typename } mutation Write { adjustStock(productId: \"PRD-1001\", delta: 1) { id } }"
+    document = 'query Read { __typename } mutation Write { adjustStock(productId: "PRD-1001", delta: 1) { id } }'
 
     response = post(settings, services, json={"query": document})
 
