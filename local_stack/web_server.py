@@ -47,8 +47,9 @@ def runtime_config(config: LocalConfig, user_pool_id: str, user_pool_client_id: 
             "clientId": user_pool_client_id,
             "endpoint": config.emulator_url,
         },
-        # Requests by persisted-document hash only when the API refuses any other document.
-        "trustedDocuments": os.environ.get("TRUSTED_DOCUMENTS_ONLY", "").lower() in {"1", "true", "yes"},
+        # The app sends its documents by id, as deployed: the API serves them whether or not TRUSTED_DOCUMENTS_ONLY
+        # refuses other text.
+        "trustedDocuments": True,
         "environment": "local",
     }
 

@@ -22,10 +22,11 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionClosedError
 from pynamodb.connection import Connection
 
-from domain.errors import StaleVersion, Unauthenticated
+from domain.errors import DomainError, StaleVersion, Unauthenticated
 from graphql_api.context import PushContext
 from graphql_api.limits import document_policy
 from graphql_api.schema import build_schema
+from graphql_api.trusted_documents import trusted_documents
 from graphql_api.wiring import Services, dynamo_services
 from persistence.connections import ConnectionRecord, DynamoConnectionStore
 from realtime.protocol import (
@@ -284,6 +285,7 @@ def _decide(services: RealtimeServices, record: ConnectionRecord, body: str) -> 
     if outcome.subscribe is not None:
         request = outcome.subscribe
         try:
+            request = _with_trusted_text(services, record, request)
             topic, first_push = _authorize(services, record, request)
         except Refused as refusal:
             # A subscription that cannot start is an error message; the connection goes on.
@@ -291,6 +293,25 @@ def _decide(services: RealtimeServices, record: ConnectionRecord, body: str) -> 
             return Decision(state=state, replies=(error_message(request.id, refusal.errors),))
         return Decision(state=outcome.state, subscribe=(topic, request), first_push=first_push)
     return Decision(state=outcome.state, replies=outcome.replies, unsubscribe=outcome.complete)
+
+
+def _with_trusted_text(
+    services: RealtimeServices, record: ConnectionRecord, request: SubscribeRequest
+) -> SubscribeRequest:
+    """The subscription with the text it runs: a trusted document's, named by id, or its own where the HTTP API
+    would accept it too (TRUSTED_DOCUMENTS_ONLY: the app's documents, or staff)."""
+    principal = record.principal
+    try:
+        text, _ = trusted_documents().resolve(
+            request.query or None,
+            request.document_id,
+            trusted_only=services.settings.trusted_documents_only,
+            is_staff=lambda: principal is not None and principal.is_admin,
+        )
+    except DomainError as error:
+        extensions = {"code": error.code} | ({"field": field} if (field := getattr(error, "field", None)) else {})
+        raise Refused([{"message": error.message, "extensions": extensions}]) from error
+    return replace(request, query=text, document_id=None)
 
 
 def _authenticate(services: RealtimeServices, outcome: Outcome) -> Decision:

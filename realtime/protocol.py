@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from typing import Any
 
+from domain.errors import ValidationFailed
+from graphql_api.trusted_documents import requested_id
 from runtime import untrusted_json
 
 SUBPROTOCOL = "graphql-transport-ws"
@@ -47,9 +49,12 @@ class Closing:
 @dataclass(frozen=True, slots=True)
 class SubscribeRequest:
     id: str
+    # Empty when the request names a trusted document by id instead.
     query: str
     variables: Mapping[str, Any] | None
     operation_name: str | None
+    # One of the web app's trusted documents, by id (`documentId`, or APQ's extensions.persistedQuery.sha256Hash).
+    document_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,13 +124,19 @@ def receive(state: ConnectionState, raw: str) -> Outcome:  # noqa: PLR0911 - one
     return _close(state, CloseCode.BAD_REQUEST, "Invalid message received")
 
 
-def _subscribe(state: ConnectionState, message: dict[str, Any]) -> Outcome:
+def _subscribe(state: ConnectionState, message: dict[str, Any]) -> Outcome:  # noqa: PLR0911 - one answer per rule
     if not state.acknowledged:
         return _close(state, CloseCode.UNAUTHORIZED, "Unauthorized")
     operation_id, payload = message.get("id"), message.get("payload")
     if not isinstance(operation_id, str) or not operation_id or not isinstance(payload, dict):
         return _close(state, CloseCode.BAD_REQUEST, "Invalid message received")
     query, variables, operation_name = payload.get("query"), payload.get("variables"), payload.get("operationName")
+    try:
+        document_id = requested_id(payload)
+    except ValidationFailed:
+        return _close(state, CloseCode.BAD_REQUEST, "Invalid message received")
+    if document_id is not None and query is None:
+        query = ""
     if (
         not isinstance(query, str)
         or (variables is not None and not isinstance(variables, dict))
@@ -140,7 +151,7 @@ def _subscribe(state: ConnectionState, message: dict[str, Any]) -> Outcome:
             "extensions": {"code": "RATE_LIMITED"},
         }
         return Outcome(state=state, replies=({"id": operation_id, "type": "error", "payload": [error]},))
-    request = SubscribeRequest(operation_id, query, variables, operation_name)
+    request = SubscribeRequest(operation_id, query, variables, operation_name, document_id)
     return Outcome(state=replace(state, subscriptions=state.subscriptions | {operation_id}), subscribe=request)
 
 

@@ -90,6 +90,8 @@ class Settings:
     cursor_secret: bytes
     # The SPA's origin: API Gateway answers CORS for it on AWS; the local API does it itself (runtime/cors.py).
     spa_origin: str
+    # Only the web app's documents (by id, or their exact text) are served, except to staff.
+    trusted_documents_only: bool
     limits: GraphQLLimits
     saga: SagaSettings
     realtime: RealtimeSettings
@@ -127,6 +129,7 @@ class Settings:
             cognito_jwks_url=jwks_url,
             cursor_secret=secret("CURSOR_SECRET", "it signs pagination cursors"),
             spa_origin=environ.get("SPA_ORIGIN", "http://127.0.0.1:5173"),
+            trusted_documents_only=environ.get("TRUSTED_DOCUMENTS_ONLY", "").lower() in {"1", "true", "yes"},
             limits=GraphQLLimits(
                 max_depth=int(environ.get("GRAPHQL_MAX_DEPTH", _DEFAULT_LIMITS.max_depth)),
                 max_aliases=int(environ.get("GRAPHQL_MAX_ALIASES", _DEFAULT_LIMITS.max_aliases)),

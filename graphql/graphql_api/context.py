@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from graphql import DocumentNode
 from strawberry.dataloader import DataLoader
 
 from domain.clients import Client
@@ -54,6 +55,8 @@ class RequestContext:
     request_id: str
     services: Services
     authorization: str | None
+    # The request names one of the web app's trusted documents: parsed once per process, never validated again.
+    trusted_document: DocumentNode | None = field(default=None, init=False)
     _principal: Principal | None = field(default=None, init=False)
     _auth_error: DomainError | None = field(default=None, init=False)
     _verified: bool = field(default=False, init=False)

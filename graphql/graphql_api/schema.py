@@ -6,7 +6,6 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -248,8 +247,5 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         config=StrawberryConfig(disable_field_suggestions=not settings.local_mode, scalar_map=SCALAR_MAP),
-        extensions=[
-            request_limits(settings),
-            ParserCache,
-        ],
+        extensions=[request_limits(settings)],
     )

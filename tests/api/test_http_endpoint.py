@@ -120,7 +120,7 @@ def test_several_operations_without_an_operation_name_run_none(settings: Setting
 
     response = post(settings, services, json={"query": document})
 
-    assert response.json()["data"] is None
+    assert "data" not in response.json()  # refused before execution: the GraphQL spec leaves data out
     assert response.json()["errors"][0]["extensions"] == {"code": "VALIDATION", "field": "operationName"}
 
 
@@ -164,3 +164,38 @@ def test_graphiql_is_served_locally_for_a_get_without_a_query(services: Services
     response = request(local, services, "GET", headers={"accept": "text/html"})
     assert response.status_code == 200
     assert "graphiql" in response.text.lower()
+
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+def test_a_client_accepting_graphql_response_json_learns_a_refusal_from_the_status(
+    settings: Settings, services: Services
+) -> None:
+    response = post(settings, services, json={"query": "{ nope }"}, headers={"accept": GRAPHQL_RESPONSE})
+
+    assert response.status_code == 400
+    assert response.headers["content-type"] == GRAPHQL_RESPONSE
+    assert "data" not in response.json()
+    assert response.json()["errors"][0]["extensions"]["code"] == "VALIDATION"
+
+
+def test_a_client_accepting_graphql_response_json_gets_200_once_execution_began(
+    settings: Settings, services: Services
+) -> None:
+    # A resolver's error (here: who is asking) is part of the response, not a refusal of the request.
+    response = post(settings, services, json={"query": "{ me { name } }"}, headers={"accept": GRAPHQL_RESPONSE})
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == GRAPHQL_RESPONSE
+    assert response.json()["errors"][0]["path"] == ["me"]
+
+
+def test_a_client_that_only_knows_application_json_gets_200_and_no_data_for_a_refusal(
+    settings: Settings, services: Services
+) -> None:
+    response = post(settings, services, json={"query": "{ nope }"}, headers={"accept": "application/json"})
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert "data" not in response.json()

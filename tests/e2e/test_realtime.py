@@ -28,6 +28,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Subprotocol
 
+from graphql_api.trusted_documents import MANIFEST, document_id
 from tests.api.generated_documents import doubling
 from tests.e2e.conftest import LocalStack
 
@@ -443,6 +444,46 @@ def test_an_invalid_document_is_an_error_and_the_connection_goes_on(
     ]
     assert all(error["payload"][0]["extensions"]["code"] == "VALIDATION" for error in errors), errors
     assert after == []
+
+
+def test_a_subscription_may_name_one_of_the_web_apps_trusted_documents_by_its_hash(
+    local_stack: LocalStack, token: Callable[[str], str]
+) -> None:
+    manifest: dict[str, str] = json.loads(MANIFEST.read_text())
+    text = next(text for text in manifest.values() if "vehicleAvailabilityChanged" in text)
+    digest = document_id(text).removeprefix("sha256:")
+
+    async def scenario() -> tuple[dict[str, Any], dict[str, Any]]:
+        async with socket(local_stack) as ws:
+            await initialise(ws, token("customer@example.com"))
+            persisted = {"version": 1, "sha256Hash": digest}
+            await send(
+                ws,
+                {
+                    "id": "known",
+                    "type": "subscribe",
+                    "payload": {"query": "", "extensions": {"persistedQuery": persisted}},
+                },
+            )
+            unknown = {"version": 1, "sha256Hash": "0" * 64}
+            await send(
+                ws,
+                {
+                    "id": "unknown",
+                    "type": "subscribe",
+                    "payload": {"query": "", "extensions": {"persistedQuery": unknown}},
+                },
+            )
+            refused = await receive(ws)
+            await asyncio.to_thread(place_order, local_stack, token("customer2@example.com"))
+            return refused, await receive(ws)
+
+    refused, pushed = run(scenario())
+
+    assert (refused["id"], refused["type"]) == ("unknown", "error")
+    assert refused["payload"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+    assert (pushed["id"], pushed["type"]) == ("known", "next")
+    assert set(pushed["payload"]["data"]["vehicleAvailabilityChanged"]) == {"__typename", "id", "status"}
 
 
 def test_ping_gets_pong_with_its_payload(local_stack: LocalStack, token: Callable[[str], str]) -> None:

@@ -58,6 +58,22 @@ def test_a_subscribe_is_handed_over_and_remembered() -> None:
     assert outcome.state.subscriptions == {"1"}
 
 
+@pytest.mark.parametrize(
+    "payload",
+    [
+        # What the SPA's graphql-ws client sends for a trusted document: an empty query beside the hash.
+        {"query": "", "extensions": {"persistedQuery": {"version": 1, "sha256Hash": "ab" * 32}}},
+        {"documentId": "sha256:" + "ab" * 32},
+    ],
+    ids=["apq-hash", "documentId"],
+)
+def test_a_subscribe_may_name_a_trusted_document_instead_of_sending_its_text(payload: dict[str, object]) -> None:
+    outcome = receive(acked(), json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+
+    assert outcome.subscribe is not None
+    assert (outcome.subscribe.query, outcome.subscribe.document_id) == ("", "sha256:" + "ab" * 32)
+
+
 def test_a_duplicate_subscription_id_is_4409() -> None:
     state = receive(acked(), json.dumps(SUBSCRIBE)).state
     outcome = receive(state, json.dumps(SUBSCRIBE))
@@ -93,6 +109,7 @@ def test_ping_is_answered_with_pong_carrying_its_payload() -> None:
         json.dumps({"type": "subscribe", "id": "1"}),
         json.dumps({"type": "subscribe", "id": "1", "payload": {"query": 1}}),
         json.dumps({"type": "subscribe", "id": "1", "payload": {"query": "{ a }", "variables": []}}),
+        json.dumps({"type": "subscribe", "id": "1", "payload": {"documentId": "sha256:nothex"}}),
         json.dumps({"type": "complete"}),
         json.dumps({"type": "connection_init", "payload": "token"}),
         "[" * 100_000,
