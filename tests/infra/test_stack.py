@@ -598,6 +598,7 @@ def test_outputs_tell_the_deployer_where_everything_is(synthesized: Synthesized)
         "GraphQLUrl",
         "WebhookUrl",
         "WebSocketUrl",
+        "WebUrl",
         "UserPoolId",
         "UserPoolClientId",
         "TableName",
@@ -616,6 +617,7 @@ def test_outputs_tell_the_deployer_where_everything_is(synthesized: Synthesized)
         ("removalPolicy", "snapshot"),
         ("sellerCnpj", "11.222.333/0001-00"),
         ("invoiceVersioning", "maybe"),
+        ("trustedDocuments", "sometimes"),
         ("logLevel", "LOUD"),
     ],
 )

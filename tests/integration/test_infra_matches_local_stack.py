@@ -4,12 +4,14 @@ the synthesized template declares. Both are built from local_stack/resources.py 
 catches the day one of them stops being.
 
 AWS-only additions are left out on purpose, each named below: encryption, alarms, logs, the dead-letter queue of
-the SNS subscriptions (a delivery-failure net that the emulator has no deliveries to fail), the access-log bucket.
+the SNS subscriptions (a delivery-failure net that the emulator has no deliveries to fail), and the buckets in
+AWS_ONLY_BUCKETS (access logs, and the web app's hosting: locally `vehicle-platform dev` serves web/dist itself).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,16 @@ from runtime.settings import Settings
 cdk = pytest.importorskip("aws_cdk")
 
 from tests.infra.conftest import Synthesized, synthesize  # noqa: E402
+
+# The template's buckets that have no local counterpart, and why.
+AWS_ONLY_BUCKETS: dict[str, Callable[[Any], Any]] = {
+    # S3 server access logs of the invoices, intake and web buckets: the emulator writes none.
+    "access logs": lambda stack: stack.data.access_logs,
+    # The web app's files behind CloudFront: locally local_stack/web_server.py serves web/dist and its config.json.
+    "web app": lambda stack: stack.web.bucket,
+    # CloudFront's standard logs: there is no CloudFront locally.
+    "web app's CDN logs": lambda stack: stack.web.logs,
+}
 
 
 @pytest.fixture(scope="module")
@@ -251,3 +263,12 @@ def test_the_buckets_their_versioning_and_notifications_are_the_same(
     declared = _declared_buckets(synthesized)
     assert declared == _held_buckets(provisioned, settings)
     assert declared[INTAKE_BUCKET]["notifications"], "the intake bucket must tell the intake-files queue"
+
+
+def test_every_bucket_of_the_template_is_a_local_one_or_named_aws_only(synthesized: Synthesized) -> None:
+    stack = synthesized.stack
+    local = {_logical_id(synthesized, bucket) for bucket in stack.data.buckets.values()}
+    aws_only = {_logical_id(synthesized, bucket_of(stack)) for bucket_of in AWS_ONLY_BUCKETS.values()}
+    assert set(stack.data.buckets) == set(BUCKETS)
+    assert local.isdisjoint(aws_only)
+    assert set(synthesized.of_type("AWS::S3::Bucket")) == local | aws_only

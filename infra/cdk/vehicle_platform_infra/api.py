@@ -156,5 +156,7 @@ class HttpApi(Construct):
         )
 
         base = self.api.api_endpoint
+        # https://<id>.execute-api.<region>.amazonaws.com
+        self.origin: str = base
         self.graphql_url: str = f"{base}/graphql"
         self.webhook_url: str = f"{base}/webhooks/payments"

@@ -48,6 +48,22 @@ def _key_schema(
     return keys["HASH"], keys["RANGE"]
 
 
+def private_bucket(scope: Construct, id: str, *, removal_policy: RemovalPolicy, **properties: Any) -> s3.Bucket:
+    """Every bucket of the platform: SSE-S3 (server access logs can only be delivered to such a bucket, and a
+    presigned GET then needs only s3:GetObject, no KMS call per download), TLS only, never public, owned by us
+    (`object_ownership` may be overridden where a service still writes with ACLs: CloudFront's standard logs).
+    Emptied and deleted with the stack only when the stack is a throw-away one (`removal_policy` DESTROY)."""
+    settings: dict[str, Any] = {
+        "encryption": s3.BucketEncryption.S3_MANAGED,
+        "enforce_ssl": True,
+        "block_public_access": s3.BlockPublicAccess.BLOCK_ALL,
+        "object_ownership": s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        "removal_policy": removal_policy,
+        "auto_delete_objects": removal_policy != RemovalPolicy.RETAIN,
+    }
+    return s3.Bucket(scope, id, **{**settings, **properties})
+
+
 class Data(Construct):
     def __init__(
         self,
@@ -91,24 +107,10 @@ class Data(Construct):
                 projection_type=dynamodb.ProjectionType(index["Projection"]["ProjectionType"]),
             )
 
-        # Buckets that may be emptied and deleted with the stack only when the stack is a throw-away one.
-        bucket_lifecycle: dict[str, Any] = {"removal_policy": removal_policy, "auto_delete_objects": not retain}
+        def bucket(id: str, **properties: Any) -> s3.Bucket:
+            return private_bucket(self, id, removal_policy=removal_policy, **properties)
 
-        def private_bucket(id: str, **properties: Any) -> s3.Bucket:
-            # Every bucket here: SSE-S3 (server access logs can only be delivered to such a bucket, and a presigned
-            # GET then needs only s3:GetObject, no KMS call per download), TLS only, never public, owned by us.
-            return s3.Bucket(
-                self,
-                id,
-                encryption=s3.BucketEncryption.S3_MANAGED,
-                enforce_ssl=True,
-                block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-                object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-                **bucket_lifecycle,
-                **properties,
-            )
-
-        self.access_logs = private_bucket(
+        self.access_logs = bucket(
             "AccessLogs", lifecycle_rules=[s3.LifecycleRule(id="expire-logs", expiration=ACCESS_LOG_EXPIRY)]
         )
         suppress(
@@ -119,7 +121,7 @@ class Data(Construct):
         )
 
         # Invoice documents (notas fiscais: the buyer's CPF, the items, the totals), read through presigned links.
-        self.invoices = private_bucket(
+        self.invoices = bucket(
             "Invoices",
             # An invoice is a fiscal document: versions keep it recoverable for a month after an overwrite or a
             # deletion (a retried sale step rewrites the same bytes, so that adds little).
@@ -134,7 +136,7 @@ class Data(Construct):
         )
 
         # Batch order files dropped by the staff, and the reports written next to them.
-        self.intake = private_bucket(
+        self.intake = bucket(
             "Intake",
             # Versioned as locally: a notification names the version it speaks of, so a file replaced before it is
             # read is still read as it was dropped (sagas/intake_adapters.py).

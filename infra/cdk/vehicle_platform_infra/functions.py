@@ -70,6 +70,9 @@ REALTIME_FANOUT = "realtime-fanout"
 INTAKE_FILES = INTAKE_FILES_QUEUE.name
 INTAKE_ORDERS = INTAKE_ORDERS_QUEUE.name
 SAGA_STEPS = tuple(spec.name for spec in SAGA_QUEUES)
+# The functions that run clients' GraphQL documents: HTTP requests, and the WebSocket's `subscribe` messages.
+TRUSTED_DOCUMENTS_FUNCTIONS = (GRAPHQL_API, WS_DEFAULT)
+TRUSTED_DOCUMENTS_ONLY = "TRUSTED_DOCUMENTS_ONLY"
 # The two steps that touch more than the table (sagas/routes.py names them).
 COMPLETE_SALE = "complete-sale"
 NOTIFY = "notify"
@@ -191,6 +194,9 @@ class FunctionSettings:
     seller_name: str
     seller_cnpj: str
     seller_address: str
+    # Refuse any GraphQL document that is not in the SPA's persisted-documents manifest (issue 15's trusted
+    # documents): the API and the WebSocket's subscribe are told with TRUSTED_DOCUMENTS_ONLY=1.
+    trusted_documents_only: bool = True
 
 
 def logical_id(construct: IConstruct) -> str:
@@ -264,6 +270,9 @@ class Functions(Construct):
             name: self._function(name, spec, code, settings.log_level, removal_policy)
             for name, spec in FUNCTIONS.items()
         }
+        if settings.trusted_documents_only:
+            for name in TRUSTED_DOCUMENTS_FUNCTIONS:
+                self.functions[name].add_environment(TRUSTED_DOCUMENTS_ONLY, "1")
         # The provider's shared secret: created by the deployer (the provider gives it), named by the context.
         self.functions[PAYMENT_WEBHOOK].add_environment(
             "PAYMENT_WEBHOOK_SECRET",

@@ -98,6 +98,8 @@ class WebSocketApi(Construct):
         self.stage.node.add_dependency(logging_role)
 
         self.url: str = self.stage.url
+        # wss://<id>.execute-api.<region>.amazonaws.com: what the web app's CSP admits (web.py).
+        self.origin: str = self.api.api_endpoint
         self.management_url: str = self.stage.callback_url
 
     def grant_manage_connections(self, grantee: iam.IGrantable) -> None:

@@ -3,7 +3,11 @@
 The deployment's choices come from CDK context (`-c name=value`, or cdk.json's "context"), checked here so that a
 typo fails the synthesis rather than the deployment:
 
-- `spaOrigin` (default `http://localhost:5173`): the SPA's origin, the one the HTTP API's CORS allows.
+- `spaOrigin` (default: the stack's CloudFront distribution, `https://<id>.cloudfront.net`): the SPA's origin, the
+  one the HTTP API's CORS allows. Give it when the app is served from elsewhere (`http://localhost:5173` for a
+  local build against the deployed API).
+- `trustedDocuments` (default `true`): the API and the WebSocket accept only the SPA's persisted documents
+  (TRUSTED_DOCUMENTS_ONLY=1), and the deployed config.json tells the app to send their ids.
 - `sesSender` (default local_stack.resources.SES_SENDER): the address customers' emails come from.
 - `staffEmail` (none): subscribed to the order-errors and pending-stock topics.
 - `alarmEmail` (none): subscribed to the alarms.
@@ -52,10 +56,13 @@ from vehicle_platform_infra.functions import (
 from vehicle_platform_infra.messaging import Messaging
 from vehicle_platform_infra.observability import Observability
 from vehicle_platform_infra.realtime import WebSocketApi
+from vehicle_platform_infra.web import WebHosting
 
 STACK_NAME = "VehiclePlatform"
 CDK_JSON = Path(__file__).resolve().parents[1] / "cdk.json"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Every HTTP API of the region: what the CSP admits when the API's exact origin would make a cycle (see below).
+EXECUTE_API_HOSTS = "https://*.execute-api.{region}.amazonaws.com"
 _REMOVAL_POLICIES = {"retain": cdk.RemovalPolicy.RETAIN, "destroy": cdk.RemovalPolicy.DESTROY}
 
 
@@ -112,13 +119,15 @@ def _origin(value: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class PlatformConfig:
-    spa_origin: str
+    # None: the distribution that hosts the SPA (its domain is known at deployment only).
+    spa_origin: str | None
     ses_sender: str
     staff_email: str | None
     alarm_email: str | None
     removal_policy: cdk.RemovalPolicy
     invoice_versioning: bool
     cognito_threat_protection: bool
+    trusted_documents: bool
     functions: FunctionSettings
 
     @classmethod
@@ -136,14 +145,17 @@ class PlatformConfig:
             Cnpj.parse(seller_cnpj)
         except ValidationFailed as error:
             raise ConfigurationError(f"context sellerCnpj={seller_cnpj!r}: {error.message}") from error
+        spa_origin = _text(node, "spaOrigin", None)
+        trusted_documents = _flag(node, "trustedDocuments", default=True)
         return cls(
-            spa_origin=_origin(_text(node, "spaOrigin", "http://localhost:5173") or ""),
+            spa_origin=None if spa_origin is None else _origin(spa_origin),
             ses_sender=_email("sesSender", _text(node, "sesSender", SES_SENDER)) or SES_SENDER,
             staff_email=_email("staffEmail", _text(node, "staffEmail", None)),
             alarm_email=_email("alarmEmail", _text(node, "alarmEmail", None)),
             removal_policy=_REMOVAL_POLICIES[removal],
             invoice_versioning=_flag(node, "invoiceVersioning", default=True),
             cognito_threat_protection=_flag(node, "cognitoThreatProtection", default=False),
+            trusted_documents=trusted_documents,
             functions=FunctionSettings(
                 log_level=log_level,
                 payment_webhook_secret_name=(
@@ -155,6 +167,7 @@ class PlatformConfig:
                 seller_name=_text(node, "sellerName", orders.seller_name) or orders.seller_name,
                 seller_cnpj=seller_cnpj,
                 seller_address=_text(node, "sellerAddress", orders.seller_address) or orders.seller_address,
+                trusted_documents_only=trusted_documents,
             ),
         )
 
@@ -195,15 +208,6 @@ class VehiclePlatformStack(cdk.Stack):
             removal_policy=config.removal_policy,
         )
 
-        self.http_api = HttpApi(
-            self,
-            "HttpApi",
-            graphql_function=self.functions[GRAPHQL_API],
-            webhook_function=self.functions[PAYMENT_WEBHOOK],
-            user_pool=self.auth.user_pool,
-            user_pool_client=self.auth.client,
-            spa_origin=config.spa_origin,
-        )
         self.websocket = WebSocketApi(
             self,
             "WebSocketApi",
@@ -212,6 +216,31 @@ class VehiclePlatformStack(cdk.Stack):
             disconnect=self.functions[WS_DISCONNECT],
         )
         self.functions.attach_websocket(self.websocket)
+
+        # The SPA's hosting. Its CSP names the HTTP API's origin, and by default the API's CORS names the
+        # distribution's: with both exact, the template would hold a cycle (API -> distribution -> headers policy ->
+        # API). So by default the CSP admits the region's execute-api hosts; with spaOrigin given, the API comes
+        # first and the CSP names it exactly.
+        if config.spa_origin is None:
+            self.web = self._web_hosting(api_origin=EXECUTE_API_HOSTS.format(region=self.region))
+            self.http_api = self._http_api(cors_origin=self.web.url)
+        else:
+            self.http_api = self._http_api(cors_origin=config.spa_origin)
+            self.web = self._web_hosting(api_origin=self.http_api.origin)
+        # What web/src/config.ts reads; the region's Cognito endpoint, so no `endpoint`.
+        self.web.deploy_app(
+            {
+                "apiUrl": self.http_api.graphql_url,
+                "wsUrl": self.websocket.url,
+                "cognito": {
+                    "region": self.region,
+                    "userPoolId": self.auth.user_pool.user_pool_id,
+                    "clientId": self.auth.client.user_pool_client_id,
+                },
+                "trustedDocuments": config.trusted_documents,
+                "environment": "aws",
+            }
+        )
 
         self.observability = Observability(
             self,
@@ -228,6 +257,7 @@ class VehiclePlatformStack(cdk.Stack):
             "GraphQLUrl": (self.http_api.graphql_url, "POST GraphQL queries and mutations here"),
             "WebhookUrl": (self.http_api.webhook_url, "Give this to the payment provider"),
             "WebSocketUrl": (self.websocket.url, "graphql-transport-ws subscriptions"),
+            "WebUrl": (self.web.url, "The web app (storefront and back office)"),
             "UserPoolId": (self.auth.user_pool.user_pool_id, "Cognito user pool"),
             "UserPoolClientId": (self.auth.client.user_pool_client_id, "The SPA's Cognito app client"),
             "TableName": (self.data.table.table_name, "The single DynamoDB table"),
@@ -237,3 +267,24 @@ class VehiclePlatformStack(cdk.Stack):
         }
         for name, (value, description) in outputs.items():
             cdk.CfnOutput(self, name, value=value, description=description)
+
+    def _web_hosting(self, *, api_origin: str) -> WebHosting:
+        return WebHosting(
+            self,
+            "Web",
+            access_logs=self.data.access_logs,
+            api_origin=api_origin,
+            websocket_origin=self.websocket.origin,
+            removal_policy=self.config.removal_policy,
+        )
+
+    def _http_api(self, *, cors_origin: str) -> HttpApi:
+        return HttpApi(
+            self,
+            "HttpApi",
+            graphql_function=self.functions[GRAPHQL_API],
+            webhook_function=self.functions[PAYMENT_WEBHOOK],
+            user_pool=self.auth.user_pool,
+            user_pool_client=self.auth.client,
+            spa_origin=cors_origin,
+        )
