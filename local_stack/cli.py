@@ -36,7 +36,7 @@ def _banner(config: LocalConfig) -> str:
             "",
             "Vehicle Platform local stack is up",
             f"  Web app (storefront + back office)  {config.web_url}",
-            f"  GraphQL API + GraphiQL  {config.api_url}/graphql",
+            f"  GraphQL API             {config.api_url}/graphql  (explorer: {config.web_url}/admin/explorador)",
             f"  Health                  {config.api_url}/health",
             f"  WebSocket (graphql-transport-ws)  {config.ws_url}",
             f"  AWS emulator (moto)     {config.emulator_url}",

@@ -1,4 +1,4 @@
-"""The ASGI app: /graphql (GraphiQL in local mode), /health, with request ids, a body size limit and access logs.
+"""The ASGI app: /graphql, /health, with request ids, a body size limit and access logs.
 
 uvicorn serves it locally; Mangum serves the very same app on Lambda (see handler.py).
 """

@@ -1,12 +1,13 @@
 """GraphQL over HTTP: a JSON POST goes straight to `schema.execute`.
 
 Strawberry's ASGI view does much more (GET queries, multipart uploads, batching, content negotiation) and costs
-a tenth of a request's time doing it; the SPA and GraphiQL only POST JSON. Locally, GET still reaches
-Strawberry's view, which serves GraphiQL.
+a tenth of a request's time doing it; the SPA and its API explorer only POST JSON. Locally, a browser opening the
+endpoint is sent to that explorer.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import uuid
 from collections.abc import Sequence
@@ -15,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import strawberry
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from strawberry.exceptions import MissingQueryError
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
@@ -118,18 +119,16 @@ class GraphQLOverHTTP:
         self._services = services
         self._trusted = trusted if trusted is not None else trusted_documents()
         self._trusted_only = settings.trusted_documents_only
-        # GraphiQL in local mode only: on AWS a GET is not served, and Lambda never imports Starlette for it.
-        self._graphiql: ASGIApp | None = None
-        if settings.local_mode:
-            from strawberry.asgi import GraphQL
-
-            self._graphiql = GraphQL[None, None](schema, graphql_ide="graphiql")
+        # Locally a browser opening the endpoint is sent to the API explorer, GraphiQL bundled with the web app:
+        # Strawberry's page loaded GraphiQL from a CDN and showed only "Loading..." on a machine without internet.
+        self._explorer_page = _explorer_page(f"{settings.spa_origin}/admin/explorador") if settings.local_mode else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # A GET that asks for a query is answered like any other method but POST: 405 (so it is on AWS, where the
         # route is POST only).
-        if scope["method"] == "GET" and self._graphiql is not None and not _asks_for_a_query(scope):
-            await self._graphiql(scope, receive, send)
+        if scope["method"] == "GET" and self._explorer_page is not None and not _asks_for_a_query(scope):
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html")]})
+            await send({"type": "http.response.body", "body": self._explorer_page})
             return
         # GraphQL over HTTP: a client that accepts application/graphql-response+json learns from the status
         # whether the request was refused before execution; one that only knows application/json gets 200.
@@ -208,6 +207,16 @@ class GraphQLOverHTTP:
         if operation_name is not None and not isinstance(operation_name, str):
             raise _Refused(400, "operationName must be a string", field="operationName")
         return _Request(query, variables, operation_name, document_id)
+
+
+def _explorer_page(url: str) -> bytes:
+    link = html.escape(url, quote=True)
+    return (
+        "<!doctype html><meta charset=utf-8><title>Vehicle Platform API</title>"
+        f'<meta http-equiv="refresh" content="0; url={link}">'
+        "<p>This is the GraphQL endpoint: POST queries to it. The API explorer (GraphiQL, with the schema's docs) "
+        f'is part of the web app: <a href="{link}">{link}</a> (staff sign-in).</p>'
+    ).encode()
 
 
 def _accepts_graphql_response(scope: Scope) -> bool:

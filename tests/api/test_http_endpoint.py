@@ -159,11 +159,15 @@ def test_a_get_query_is_refused_as_the_wrong_method(services: Services, app_env:
     assert response.json()["errors"][0]["extensions"] == {"code": "VALIDATION"}
 
 
-def test_graphiql_is_served_locally_for_a_get_without_a_query(services: Services) -> None:
-    local = Settings.from_env({"APP_ENV": "local"})
+def test_a_browser_opening_the_endpoint_locally_is_sent_to_the_bundled_explorer(services: Services) -> None:
+    local = Settings.from_env({"APP_ENV": "local", "SPA_ORIGIN": "http://127.0.0.1:5173"})
+
     response = request(local, services, "GET", headers={"accept": "text/html"})
+
     assert response.status_code == 200
-    assert "graphiql" in response.text.lower()
+    assert 'url=http://127.0.0.1:5173/admin/explorador"' in response.text
+    # Nothing is loaded from elsewhere (Strawberry's page took GraphiQL from a CDN).
+    assert "<script" not in response.text
 
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"

@@ -57,10 +57,13 @@ def test_health_reports_the_backing_services(local_stack: LocalStack) -> None:
     assert {name for name, entry in health["services"].items() if entry["status"] == "ok"} == {"dynamodb", "cognito"}
 
 
-def test_graphiql_is_served_locally(local_stack: LocalStack) -> None:
+def test_a_browser_opening_the_api_is_sent_to_the_explorer_the_web_app_serves(local_stack: LocalStack) -> None:
     page = httpx.get(f"{local_stack.api_url}/graphql", headers={"accept": "text/html"})
     assert page.status_code == 200
-    assert "graphiql" in page.text.lower()
+    explorer = f"{local_stack.web_url}/admin/explorador"
+    assert f"url={explorer}" in page.text
+    # The web app answers its own routes with the app (the SPA fallback), GraphiQL included in its build.
+    assert httpx.get(explorer).status_code == 200
 
 
 def test_a_visitor_browses_the_demo_vehicles_cheapest_first(local_stack: LocalStack) -> None:
