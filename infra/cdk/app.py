@@ -4,7 +4,7 @@
 To deploy, run the CDK CLI pinned in package.json from this folder with the project's virtualenv active, so that
 cdk.json's `python3 app.py` finds aws-cdk-lib and the project's packages:
 
-    source ../../.venv/bin/activate && npm ci && npx cdk deploy -c spaOrigin=https://shop.example.com ...
+    source ../../.venv/bin/activate && npm ci && npx cdk deploy -c sesSender=vendas@your-dealership.com.br ...
 
 (stack.py lists the context values.) The account and region are the CLI's (CDK_DEFAULT_ACCOUNT/REGION); without
 them, as offline, the template is environment-agnostic.
