@@ -5,7 +5,7 @@
   and the bucket policy admits the CloudFront service principal for this distribution only.
 - Viewers are redirected to HTTPS; every response carries the security headers (HSTS, nosniff, DENY framing, a
   referrer policy and a Content-Security-Policy naming the API, the WebSocket and Cognito).
-- Client-side routes (`/orders/ORD-1`) are not objects: S3 answers 403 (CloudFront may not list the bucket), and
+- Client-side routes (`/pedidos/ORD-1`) are not objects: S3 answers 403 (CloudFront may not list the bucket), and
   the distribution answers `/index.html` with 200 in its place, so a deep link or a reload opens the app.
 - Caching: `assets/` holds Vite's content-hashed files, cached a year and immutable; `index.html` and `config.json`
   are `no-cache` (the browser revalidates, a 304 most of the time), and each deployment invalidates the distribution.
