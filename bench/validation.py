@@ -5,7 +5,7 @@
 2. Generated documents within the token limit (tests/api/generated_documents.py: named spreads, inline fragments,
    aliases, nested and mixed; derandomized, so each run sees the same documents): the worst, p99 and median.
 
-Times are this process's CPU time (time.process_time), the validation cache cleared before each document.
+Times are this process's CPU time (time.process_time), never cached (DocumentPolicy.check does not cache).
 Run: `.venv/bin/python -m bench.validation`.
 """
 
@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from strawberry.extensions.max_aliases import create_validator as strawberry_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as strawberry_depth_rule
 
-from graphql_api.limits import DocumentRefused, _validated, document_policy
+from graphql_api.limits import DocumentRefused, document_policy
 from graphql_api.schema import build_schema
 from runtime.settings import Settings
 from tests.api.generated_documents import documents, doubling
@@ -39,7 +39,6 @@ def cpu_seconds(call: Callable[[], object]) -> float:
 
 
 def ours(text: str) -> None:
-    _validated.cache_clear()
     with contextlib.suppress(DocumentRefused):
         POLICY.check(SCHEMA, text)
 
@@ -76,7 +75,6 @@ def generated() -> None:
     @given(text=documents())
     def measure(text: str) -> None:
         nonlocal accepted
-        _validated.cache_clear()
         started = time.process_time()
         try:
             POLICY.check(SCHEMA, text)

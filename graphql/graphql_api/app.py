@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graphql_api.http import GraphQLOverHTTP, json_error, send_json
 from graphql_api.schema import build_schema
+from graphql_api.trusted_documents import TrustedDocuments
 from graphql_api.wiring import Services
 from runtime import cors
 from runtime.settings import Settings
@@ -200,12 +201,16 @@ class Router:
 
 
 def create_app(
-    settings: Settings, services: Services, extra_routes: Mapping[str, ASGIApp] | None = None
+    settings: Settings,
+    services: Services,
+    extra_routes: Mapping[str, ASGIApp] | None = None,
+    trusted: TrustedDocuments | None = None,
 ) -> RequestGuard | LocalCors:
-    """The API. `extra_routes` mounts other functions of the same HTTP API (locally: the payment webhook)."""
+    """The API. `extra_routes` mounts other functions of the same HTTP API (locally: the payment webhook);
+    `trusted` replaces the web app's manifest (benchmarks and tests)."""
     router = Router(
         {
-            "/graphql": GraphQLOverHTTP(build_schema(settings), settings, services),
+            "/graphql": GraphQLOverHTTP(build_schema(settings), settings, services, trusted),
             "/health": HealthCheck(services),
             **(extra_routes or {}),
         }

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
-from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -33,34 +32,31 @@ _VARIABLE = re.compile(r"Variable '\$(\w+)'")
 
 def request_limits(settings: Settings) -> type[SchemaExtension]:
     """Parsing and validation as `document_policy` defines them (tokens; the limits, then the standard rules),
-    each cached per document; the WebSocket gateway checks subscriptions with the same policy. A trusted document
-    (see trusted_documents.py) arrives parsed and is not validated again.
+    cached by the text; the WebSocket gateway checks subscriptions with the same policy. A trusted document (see
+    trusted_documents.py) arrives parsed and is not validated again.
 
     It replaces Strawberry's ParserCache and ValidationCache: the latter would run every rule in one pass, the
     slow ones included, and the former's LRU could evict the app's own documents under a flood of others.
     """
     policy = document_policy(settings)
-    parse = lru_cache(maxsize=256)(policy.parse)
 
     class RequestLimits(SchemaExtension):
+        errors: list[GraphQLError]
+
         def on_parse(self) -> Iterator[None]:
             context = self.execution_context
             trusted = getattr(context.context, "trusted_document", None)
             if trusted is not None:
-                context.graphql_document = trusted
+                context.graphql_document, self.errors = trusted, []
             elif context.query:
-                context.graphql_document = parse(context.query)
+                context.graphql_document, self.errors = policy.checked(context.schema._schema, context.query)
             yield
 
         def on_validate(self) -> Iterator[None]:
             context = self.execution_context
             document = context.graphql_document
             assert document is not None
-            if getattr(context.context, "trusted_document", None) is document:
-                context.pre_execution_errors = []
-                yield
-                return
-            errors = policy.validate(context.schema._schema, document)
+            errors = self.errors
             if not errors and get_operation_ast(document, context._provided_operation_name) is None:
                 # Strawberry would run the first of several operations; the GraphQL spec asks for an error. (Its
                 # `operation_name` falls back to the first operation's: the name the client sent is kept apart.)
