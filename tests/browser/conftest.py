@@ -53,7 +53,7 @@ class Web:
         return self.stack.token(email)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
     if not (WEB_DIST / "index.html").is_file():
         pytest.fail(f"{WEB_DIST} is not built: run `make install` (npm ci && npm run build in web/)")
@@ -63,13 +63,13 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
         yield Web(stack=stack, url=f"http://127.0.0.1:{web_port}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright_driver() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright_driver: Playwright) -> Iterator[Browser]:
     executable = chromium_executable()
     if executable is None:

@@ -107,11 +107,19 @@ def test_bad_input_gets_a_precise_error_and_changes_nothing(
 ) -> None:
     before = all_pages(local_stack, "AVAILABLE", first=50)
     create = "mutation($i: CreateVehicleInput!) { createVehicle(input: $i) { id } }"
-    bad = {"brand": "Fiat", "model": "147", "year": 1700, "color": "Bege", "price": "9999.999"}
+    admin = token("admin@example.com")
+    bad_year = {"brand": "Fiat", "model": "147", "year": 1700, "color": "Bege", "price": "9999.99"}
+    # An amount is read when the variables are (the Decimal scalar), before the domain sees the rest.
+    bad_price = {**bad_year, "year": 1980, "price": "9999.999"}
 
-    error = first_error(local_stack.graphql(create, {"i": bad}, token("admin@example.com")))
-
-    assert error["extensions"] == {"code": "VALIDATION", "field": "year"}
+    assert first_error(local_stack.graphql(create, {"i": bad_year}, admin))["extensions"] == {
+        "code": "VALIDATION",
+        "field": "year",
+    }
+    assert first_error(local_stack.graphql(create, {"i": bad_price}, admin))["extensions"] == {
+        "code": "VALIDATION",
+        "field": "price",
+    }
     assert all_pages(local_stack, "AVAILABLE", first=50) == before
 
 
