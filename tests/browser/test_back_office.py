@@ -81,7 +81,9 @@ def test_the_api_explorer_is_graphiql_bundled_with_the_app_and_loaded_only_when_
     admin.on("request", lambda request: scripts.append(request.url) if request.resource_type == "script" else None)
     sign_in(admin, "admin@example.com", next_path="/admin/veiculos")
     assert not [url for url in scripts if "Explorer" in url]
-    admin.get_by_role("link", name="Explorador da API").click()
+    # GraphiQL ignores the run button until its schema has loaded: wait for the introspection to be answered.
+    with admin.expect_response(lambda response: "__schema" in (response.request.post_data or "")):
+        admin.get_by_role("link", name="Explorador da API").click()
     expect(admin.locator(".graphiql-container")).to_be_visible()
     assert [url for url in scripts if "Explorer" in url]
     assert all(url.startswith(web.url) for url in scripts), "every script comes from the app's own origin"
