@@ -11,6 +11,7 @@ from typing import Any
 from domain.clients import Client, register_client
 from domain.events import PAYLOAD_SCHEMAS, DomainEvent, EventType
 from domain.notifications import Claim, Email, Notifications
+from domain.order_status import OrderStatus
 from domain.orders import Order
 from domain.products import Product
 from domain.purchase import Change, Purchase, SagaConfig
@@ -363,3 +364,14 @@ class Saga:
         for event in list(self.store.outbox):
             self.deliver(event)
         self.run()
+
+
+def awaiting_payment(saga: Saga, order_id: str = "order-1", **place: str) -> Order:
+    """An order placed and taken by the saga to AWAITING_PAYMENT, nothing received yet."""
+    saga.place(order_id=order_id, **place)
+    saga.run()
+    order = saga.order(order_id)
+    assert order.status is OrderStatus.AWAITING_PAYMENT
+    assert order.payment is not None
+    assert order.payment.received == Money.zero()
+    return order

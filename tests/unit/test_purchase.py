@@ -17,7 +17,7 @@ from domain.orders import Order, PaymentStatus, place_vehicle_order
 from domain.purchase import Change
 from domain.values import Money
 from tests.unit.factories import NOW, make_vehicle
-from tests.unit.saga_fakes import ADMIN, ANA, BRUNO, KEY, PAYMENT_TTL, PRICE, VEHICLE, Saga
+from tests.unit.saga_fakes import ADMIN, ANA, BRUNO, KEY, PAYMENT_TTL, PRICE, VEHICLE, Saga, awaiting_payment
 
 E = EventType
 S = OrderStatus
@@ -51,16 +51,8 @@ class Crash(RuntimeError):
     """A Lambda dying between two commits of a step."""
 
 
-def _awaiting_payment(saga: Saga, order_id: str = "order-1", **place: str) -> Order:
-    saga.place(order_id=order_id, **place)
-    saga.run()
-    order = saga.order(order_id)
-    assert order.status is S.AWAITING_PAYMENT
-    return order
-
-
 def _completed(saga: Saga) -> Order:
-    _awaiting_payment(saga)
+    awaiting_payment(saga)
     assert saga.pay()
     saga.run()
     order = saga.order()
@@ -155,7 +147,7 @@ def test_the_same_key_for_the_same_vehicle_returns_the_first_order_without_a_sec
 def test_the_same_key_returns_the_order_as_it_is_now() -> None:
     # Given an order that the saga has moved on to awaiting payment
     saga = Saga.build()
-    _awaiting_payment(saga)
+    awaiting_payment(saga)
     written = len(saga.store.outbox)
     # When the client retries the request that placed it
     again = saga.place(order_id="order-2")
@@ -345,7 +337,7 @@ def test_every_step_re_run_after_its_change_changes_nothing() -> None:
 def test_a_crash_between_paid_and_the_sale_is_completed_by_the_redelivery() -> None:
     # Given an order awaiting payment, paid, and a complete-sale run that dies after writing PAID
     saga = Saga.build()
-    _awaiting_payment(saga)
+    awaiting_payment(saga)
     saga.pay()
     confirmed = saga.take(E.PAYMENT_CONFIRMED)
     _crash_before_the_sale(saga)
@@ -368,7 +360,7 @@ def test_a_crash_between_paid_and_the_sale_is_completed_by_the_redelivery() -> N
 def test_a_payment_of_the_wrong_amount_cancels_the_order_and_owes_the_money_back() -> None:
     # Given an order awaiting 189900.00, and the provider saying 100.00 was paid
     saga = Saga.build()
-    _awaiting_payment(saga)
+    awaiting_payment(saga)
     saga.pay(amount="100.00")
     # When the saga runs, each message twice
     saga.run(times=2)
@@ -483,7 +475,7 @@ def test_a_buyer_who_reserves_between_the_others_read_and_write_wins() -> None:
 
 def test_an_order_for_a_reserved_vehicle_is_accepted_then_cancelled_by_the_saga() -> None:
     saga = Saga.build()
-    _awaiting_payment(saga, "order-1")
+    awaiting_payment(saga, "order-1")
     # The vehicle is RESERVED, not SOLD: the order is accepted, its reservation may yet be released
     assert saga.place(order_id="order-2", client_id=BRUNO).status is S.PLACED
     saga.run()
@@ -497,7 +489,7 @@ def test_an_order_for_a_reserved_vehicle_is_accepted_then_cancelled_by_the_saga(
 def test_a_failed_payment_cancels_the_order_and_frees_the_vehicle() -> None:
     # Given an order awaiting payment
     saga = Saga.build()
-    order = _awaiting_payment(saga)
+    order = awaiting_payment(saga)
     assert order.payment is not None
     # When the provider says the payment failed, and the saga runs
     assert saga.pay(paid=False, detail="saldo insuficiente") is True
@@ -526,7 +518,7 @@ def test_a_failed_payment_cancels_the_order_and_frees_the_vehicle() -> None:
     assert "o pagamento não foi aprovado" in email.body
     assert saga.feed.notices == []
     # And another buyer can now have the vehicle
-    _awaiting_payment(saga, "order-2", client_id=BRUNO, key="key-0002-bbbb")
+    awaiting_payment(saga, "order-2", client_id=BRUNO, key="key-0002-bbbb")
     assert saga.vehicle().reserved_by == "order-2"
 
 
@@ -536,7 +528,7 @@ def test_a_failed_payment_cancels_the_order_and_frees_the_vehicle() -> None:
 def test_an_unpaid_order_expires_and_frees_the_vehicle() -> None:
     # Given an order awaiting payment
     saga = Saga.build()
-    order = _awaiting_payment(saga)
+    order = awaiting_payment(saga)
     assert order.payment is not None
     # When the sweep runs one second before the expiry: nothing is due
     saga.clock.advance(PAYMENT_TTL - timedelta(seconds=1))
@@ -568,9 +560,9 @@ def test_an_unpaid_order_expires_and_frees_the_vehicle() -> None:
 def test_only_payments_past_their_expiry_are_expired() -> None:
     # Given two orders awaiting payment, the second requested 20 minutes after the first
     saga = Saga.build(vehicles=[make_vehicle(vehicle_id=VEHICLE), make_vehicle(vehicle_id="vehicle-2")])
-    _awaiting_payment(saga, "order-1")
+    awaiting_payment(saga, "order-1")
     saga.clock.advance(timedelta(minutes=20))
-    _awaiting_payment(saga, "order-2", client_id=BRUNO, vehicle_id="vehicle-2")
+    awaiting_payment(saga, "order-2", client_id=BRUNO, vehicle_id="vehicle-2")
     # When the sweep runs after the first one's expiry, before the second's
     saga.clock.advance(timedelta(minutes=15))
     assert saga.purchase.expire_due_payments() == 1
@@ -586,7 +578,7 @@ def test_only_payments_past_their_expiry_are_expired() -> None:
 
 def test_a_paid_payment_is_not_expired() -> None:
     saga = Saga.build()
-    _awaiting_payment(saga)
+    awaiting_payment(saga)
     saga.pay()
     saga.clock.advance(PAYMENT_TTL * 2)
     assert saga.purchase.expire_due_payments() == 0
@@ -599,12 +591,12 @@ def test_cancelled_orders_do_not_stop_the_sweep_from_expiring_others() -> None:
     vehicles = [make_vehicle(vehicle_id=f"vehicle-{n}") for n in range(101)]
     saga = Saga.build(vehicles=vehicles)
     for n in range(100):
-        _awaiting_payment(saga, f"order-{n}", vehicle_id=f"vehicle-{n}", key=f"key-{n:04d}-aaaa")
+        awaiting_payment(saga, f"order-{n}", vehicle_id=f"vehicle-{n}", key=f"key-{n:04d}-aaaa")
         saga.purchase.cancel_by_customer(f"order-{n}", requested_by=ANA, is_admin=False)
     saga.run()
     # And one more order, awaiting payment, requested a minute later
     saga.clock.advance(timedelta(minutes=1))
-    _awaiting_payment(saga, "order-late", client_id=BRUNO, vehicle_id="vehicle-100")
+    awaiting_payment(saga, "order-late", client_id=BRUNO, vehicle_id="vehicle-100")
     # When the sweep runs every minute for a while after every expiry
     saga.clock.advance(PAYMENT_TTL * 2)
     expired = 0
@@ -620,7 +612,7 @@ def test_cancelled_orders_do_not_stop_the_sweep_from_expiring_others() -> None:
 
 
 def _expired_and_cancelled(saga: Saga) -> None:
-    _awaiting_payment(saga)
+    awaiting_payment(saga)
     saga.clock.advance(PAYMENT_TTL + timedelta(seconds=1))
     assert saga.purchase.expire_due_payments() == 1
     saga.run()
@@ -663,7 +655,7 @@ def test_a_payment_after_expiry_leaves_the_order_cancelled_and_owes_a_refund() -
 
 def test_a_payment_after_the_customer_cancelled_owes_a_refund() -> None:
     saga = Saga.build()
-    _awaiting_payment(saga)
+    awaiting_payment(saga)
     saga.purchase.cancel_by_customer("order-1", requested_by=ANA, is_admin=False)
     saga.run()
     saga.pay()
@@ -674,7 +666,7 @@ def test_a_payment_after_the_customer_cancelled_owes_a_refund() -> None:
 def test_a_payment_between_the_expiry_and_its_compensation_owes_a_refund() -> None:
     # Given a payment expired by the sweep, whose PaymentExpired has not reached the saga yet
     saga = Saga.build()
-    _awaiting_payment(saga)
+    awaiting_payment(saga)
     saga.clock.advance(PAYMENT_TTL + timedelta(seconds=1))
     assert saga.purchase.expire_due_payments() == 1
     # When the money arrives and is handled first
@@ -688,7 +680,7 @@ def test_a_payment_between_the_expiry_and_its_compensation_owes_a_refund() -> No
 def test_a_payment_confirmed_twice_between_the_expiry_and_its_compensation_owes_one_refund() -> None:
     # Given a payment expired by the sweep, whose PaymentExpired has not reached the saga yet
     saga = Saga.build()
-    _awaiting_payment(saga)
+    awaiting_payment(saga)
     saga.clock.advance(PAYMENT_TTL + timedelta(seconds=1))
     assert saga.purchase.expire_due_payments() == 1
     # When the late payment's PaymentConfirmed is delivered twice before PaymentExpired
@@ -748,7 +740,7 @@ def test_the_customer_cancels_at_each_stage_before_payment(stage: str) -> None:
 
 def test_staff_may_cancel_a_customers_order() -> None:
     saga = Saga.build()
-    _awaiting_payment(saga)
+    awaiting_payment(saga)
     cancelled = saga.purchase.cancel_by_customer("order-1", requested_by=ADMIN, is_admin=True)
     assert cancelled.status is S.CANCELLED
     assert cancelled.cancellation_reason is CancellationReason.CUSTOMER_CANCELLED
@@ -759,7 +751,7 @@ def test_staff_may_cancel_a_customers_order() -> None:
 
 def test_someone_elses_order_is_not_found() -> None:
     saga = Saga.build()
-    _awaiting_payment(saga)
+    awaiting_payment(saga)
     before = saga.order()
     with pytest.raises(NotFound) as caught:
         saga.purchase.cancel_by_customer("order-1", requested_by=BRUNO, is_admin=False)
@@ -772,7 +764,7 @@ def test_someone_elses_order_is_not_found() -> None:
 
 def test_cancelling_twice_returns_the_cancelled_order() -> None:
     saga = Saga.build()
-    _awaiting_payment(saga)
+    awaiting_payment(saga)
     first = saga.purchase.cancel_by_customer("order-1", requested_by=ANA, is_admin=False)
     saga.run()
     second = saga.purchase.cancel_by_customer("order-1", requested_by=ANA, is_admin=False)
@@ -784,7 +776,7 @@ def test_cancelling_twice_returns_the_cancelled_order() -> None:
 
 def test_an_order_cancelled_by_the_saga_is_returned_as_it_is() -> None:
     saga = Saga.build()
-    _awaiting_payment(saga)
+    awaiting_payment(saga)
     saga.pay(paid=False)
     saga.run()
     answer = saga.purchase.cancel_by_customer("order-1", requested_by=ANA, is_admin=False)
@@ -795,7 +787,7 @@ def test_an_order_cancelled_by_the_saga_is_returned_as_it_is() -> None:
 def test_a_paid_order_can_no_longer_be_cancelled() -> None:
     # Given an order whose payment was taken (PAID, the sale not yet recorded)
     saga = Saga.build()
-    _awaiting_payment(saga)
+    awaiting_payment(saga)
     saga.pay()
     confirmed = saga.take(E.PAYMENT_CONFIRMED)
     _crash_before_the_sale(saga)
@@ -827,7 +819,7 @@ def test_a_completed_order_can_no_longer_be_cancelled_even_by_staff() -> None:
 def test_a_cancel_after_the_money_arrived_is_refused_and_the_sale_completes() -> None:
     # Given an order awaiting payment; the money arrives and its message waits in the queue
     saga = Saga.build()
-    _awaiting_payment(saga)
+    awaiting_payment(saga)
     saga.pay()
     # When the customer cancels before the saga has handled the payment
     with pytest.raises(Conflict, match="already been received"):
@@ -841,7 +833,7 @@ def test_a_cancel_after_the_money_arrived_is_refused_and_the_sale_completes() ->
 def test_money_arriving_after_the_cancel_is_owed_back() -> None:
     # Given an order the customer cancelled while its payment was pending
     saga = Saga.build()
-    _awaiting_payment(saga)
+    awaiting_payment(saga)
     saga.purchase.cancel_by_customer("order-1", requested_by=ANA, is_admin=False)
     saga.run()
     # When the provider says the (cancelled) code was paid after all
@@ -853,7 +845,7 @@ def test_money_arriving_after_the_cancel_is_owed_back() -> None:
 
 def test_payment_confirmed_first_then_cancel_is_a_conflict() -> None:
     saga = Saga.build()
-    _awaiting_payment(saga)
+    awaiting_payment(saga)
     saga.pay()
     saga.run()
     with pytest.raises(Conflict):
@@ -866,7 +858,7 @@ def test_payment_confirmed_first_then_cancel_is_a_conflict() -> None:
 def test_payment_landing_between_the_cancels_read_and_write_wins() -> None:
     # Given an order awaiting payment, paid, with its PaymentConfirmed about to be handled
     saga = Saga.build()
-    _awaiting_payment(saga)
+    awaiting_payment(saga)
     saga.pay()
     confirmed = saga.take(E.PAYMENT_CONFIRMED)
     # When the sale completes after the cancellation read the order, before it writes
@@ -886,7 +878,7 @@ def test_payment_landing_between_the_cancels_read_and_write_wins() -> None:
 def test_a_cancel_landing_between_the_payments_read_and_write_is_refused() -> None:
     # Given an order awaiting payment, paid, with its PaymentConfirmed about to be handled
     saga = Saga.build()
-    _awaiting_payment(saga)
+    awaiting_payment(saga)
     saga.pay()
     confirmed = saga.take(E.PAYMENT_CONFIRMED)
     refusals: list[Conflict] = []
@@ -912,7 +904,7 @@ def test_a_cancel_landing_between_the_payments_read_and_write_is_refused() -> No
 
 def test_an_unknown_payment_code_is_not_found() -> None:
     saga = Saga.build()
-    _awaiting_payment(saga)
+    awaiting_payment(saga)
     with pytest.raises(NotFound) as caught:
         saga.purchase.receive_payment_notification(
             provider_event_id="provider-evt-1", code="PAY-UNKNOWN", paid=True, amount=Money.parse(PRICE), detail=""
@@ -924,7 +916,7 @@ def test_an_unknown_payment_code_is_not_found() -> None:
 @pytest.mark.parametrize("paid", [True, False])
 def test_the_same_provider_event_twice_has_one_effect(paid: bool) -> None:
     saga = Saga.build()
-    _awaiting_payment(saga)
+    awaiting_payment(saga)
     assert saga.pay(provider_event_id="provider-evt-1", paid=paid) is True
     assert saga.pay(provider_event_id="provider-evt-1", paid=paid) is False
     kind = E.PAYMENT_CONFIRMED if paid else E.PAYMENT_FAILED

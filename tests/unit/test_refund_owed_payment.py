@@ -13,19 +13,9 @@ from domain.order_status import CancellationReason
 from domain.order_status import OrderStatus as S
 from domain.orders import Order, PaymentStatus
 from domain.values import Money
-from tests.unit.saga_fakes import ANA, PAYMENT_TTL, PRICE, Saga
+from tests.unit.saga_fakes import ANA, PAYMENT_TTL, PRICE, Saga, awaiting_payment
 
 ZERO = Money.zero()
-
-
-def _awaiting_payment(saga: Saga) -> Order:
-    saga.place()
-    saga.run()
-    order = saga.order()
-    assert order.status is S.AWAITING_PAYMENT
-    assert order.payment is not None
-    assert order.payment.received == ZERO
-    return order
 
 
 def _payment_of(order: Order) -> tuple[PaymentStatus, Money, Money, Money | None]:
@@ -35,7 +25,7 @@ def _payment_of(order: Order) -> tuple[PaymentStatus, Money, Money, Money | None
 
 def test_an_underpaid_order_shows_what_arrived_and_that_it_is_owed_back() -> None:
     saga = Saga.build()
-    _awaiting_payment(saga)
+    awaiting_payment(saga)
 
     saga.pay(amount="1.00")
     saga.run(times=2)
@@ -52,7 +42,7 @@ def test_an_underpaid_order_shows_what_arrived_and_that_it_is_owed_back() -> Non
 
 def test_an_overpaid_order_shows_the_same() -> None:
     saga = Saga.build()
-    _awaiting_payment(saga)
+    awaiting_payment(saga)
 
     saga.pay(amount="999999.00")
     saga.run()
@@ -68,7 +58,7 @@ def test_an_overpaid_order_shows_the_same() -> None:
 
 def test_money_after_the_customer_cancelled_is_owed_back() -> None:
     saga = Saga.build()
-    _awaiting_payment(saga)
+    awaiting_payment(saga)
     saga.purchase.cancel_by_customer("order-1", requested_by=ANA, is_admin=False)
     saga.run()
 
@@ -82,7 +72,7 @@ def test_money_after_the_customer_cancelled_is_owed_back() -> None:
 
 def test_money_after_the_payment_expired_is_owed_back() -> None:
     saga = Saga.build()
-    _awaiting_payment(saga)
+    awaiting_payment(saga)
     saga.clock.advance(PAYMENT_TTL + timedelta(seconds=1))
     assert saga.purchase.expire_due_payments() == 1
     saga.run()
@@ -101,7 +91,7 @@ def test_money_after_the_payment_expired_is_owed_back() -> None:
 
 def test_money_between_the_expiry_and_its_compensation_is_owed_back() -> None:
     saga = Saga.build()
-    _awaiting_payment(saga)
+    awaiting_payment(saga)
     saga.clock.advance(PAYMENT_TTL + timedelta(seconds=1))
     assert saga.purchase.expire_due_payments() == 1
     saga.pay()
@@ -115,7 +105,7 @@ def test_money_between_the_expiry_and_its_compensation_is_owed_back() -> None:
 
 def test_a_completed_order_paid_twice_stays_paid_and_owes_the_second_payment() -> None:
     saga = Saga.build()
-    _awaiting_payment(saga)
+    awaiting_payment(saga)
     assert saga.pay()
     saga.run()
     assert _payment_of(saga.order()) == (PaymentStatus.PAID, Money.parse(PRICE), Money.parse(PRICE), None)
@@ -135,7 +125,7 @@ def test_a_completed_order_paid_twice_stays_paid_and_owes_the_second_payment() -
 
 def test_a_paid_order_whose_goods_were_not_there_owes_back_what_it_received_once() -> None:
     saga = Saga.build()
-    _awaiting_payment(saga)
+    awaiting_payment(saga)
     # The reservation was lost behind the application's back: the sale cannot be committed.
     saga.vehicles.save(replace(saga.vehicle(), reserved_by="someone-else"))
 
@@ -150,7 +140,7 @@ def test_a_paid_order_whose_goods_were_not_there_owes_back_what_it_received_once
 def test_a_failed_payment_after_money_arrived_still_shows_the_refund() -> None:
     # Money arrives for a payment the sweep expired; then the provider also reports a failure of the code.
     saga = Saga.build()
-    _awaiting_payment(saga)
+    awaiting_payment(saga)
     saga.pay(amount="1.00")
     saga.pay(provider_event_id="provider-evt-2", paid=False, detail="declined")
     saga.run(times=2)
