@@ -228,7 +228,7 @@ def _ok_connect(response: Any) -> None:
 
 
 def _ok_expiry(response: Any) -> None:
-    assert response == {"expired": 0}, response
+    assert response == {"expired": 0, "stockHoldsExpired": 0}, response
 
 
 def handlers(stack: Any) -> list[Handler]:  # noqa: PLR0915 - every handler's data, prepared in one place
