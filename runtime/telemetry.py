@@ -1,0 +1,125 @@
+"""What operators see of the platform beyond its logs: business metrics (CloudWatch EMF, written to the function's
+log, so no API call and no latency) and X-Ray traces (Powertools Tracer, boto3 patched).
+
+The metrics a sale produces come from its domain events, as the relay publishes them: one place sees every event
+exactly when it becomes visible to the rest of the platform, whichever step or API call committed it. The relay
+delivers at least once, so a redelivered batch counts its events again: these are rates to watch, not a ledger.
+
+The tracer costs an import of the X-Ray SDK at cold start (about 60 ms in Lambda, where its sampler needs no AWS
+client; over 200 ms outside Lambda, where it builds one): it is only created where tracing is on, which is on AWS,
+never locally.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
+from typing import TYPE_CHECKING
+
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+from domain.events import DomainEvent, EventType
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Tracer
+
+NAMESPACE = "VehiclePlatform"
+
+
+class BusinessMetric(StrEnum):
+    ORDERS_PLACED = "OrdersPlaced"
+    SALES_COMPLETED = "SalesCompleted"
+    ORDERS_CANCELLED = "OrdersCancelled"
+    PAYMENTS_EXPIRED = "PaymentsExpired"
+    REFUNDS_OWED = "RefundsOwed"
+    SAGA_STEP_LATENCY = "SagaStepLatency"
+    INTAKE_ORDERS_ACCEPTED = "IntakeOrdersAccepted"
+    INTAKE_ORDERS_REJECTED = "IntakeOrdersRejected"
+    PUSHES = "WebSocketPushes"
+    CONNECTIONS_GONE = "WebSocketConnectionsGone"
+
+
+# The dimension each metric is split by, if any: the dashboard and the alarms name the same ones.
+REASON = "Reason"
+STEP = "Step"
+
+
+@dataclass(frozen=True, slots=True)
+class MetricPoint:
+    metric: BusinessMetric
+    value: float = 1
+    unit: MetricUnit = MetricUnit.Count
+    dimension: tuple[str, str] | None = None
+
+
+_EVENT_METRICS = {
+    EventType.ORDER_PLACED: BusinessMetric.ORDERS_PLACED,
+    EventType.SALE_COMPLETED: BusinessMetric.SALES_COMPLETED,
+    EventType.PAYMENT_EXPIRED: BusinessMetric.PAYMENTS_EXPIRED,
+    EventType.REFUND_OWED: BusinessMetric.REFUNDS_OWED,
+}
+
+
+def event_metrics(event: DomainEvent) -> tuple[MetricPoint, ...]:
+    """The business metrics one published domain event counts towards (most events count towards none)."""
+    if event.event_type is EventType.ORDER_CANCELLED:
+        return (MetricPoint(BusinessMetric.ORDERS_CANCELLED, dimension=(REASON, str(event.payload["reason"]))),)
+    metric = _EVENT_METRICS.get(event.event_type)
+    return (MetricPoint(metric),) if metric else ()
+
+
+def step_latency(step: str, milliseconds: float) -> MetricPoint:
+    return MetricPoint(BusinessMetric.SAGA_STEP_LATENCY, milliseconds, MetricUnit.Milliseconds, (STEP, step))
+
+
+def publish_metrics(points: Iterable[MetricPoint], service: str) -> None:
+    """Writes each point as one EMF line on stdout, which the function's log group turns into a metric."""
+    for point in points:
+        if not point.value and point.unit is MetricUnit.Count:
+            continue  # a zero count says nothing a missing datapoint does not, and costs a log line
+        dimensions = {"service": service}
+        if point.dimension:
+            dimensions[point.dimension[0]] = point.dimension[1]
+        with single_metric(
+            name=point.metric.value,
+            unit=point.unit,
+            value=point.value,
+            namespace=NAMESPACE,
+            default_dimensions=dimensions,
+        ):
+            pass
+
+
+def tracing_enabled() -> bool:
+    """On in Lambda unless POWERTOOLS_TRACE_DISABLED says otherwise; off anywhere else (the local stack, tests)."""
+    in_lambda = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
+    disabled = os.environ.get("POWERTOOLS_TRACE_DISABLED", "").lower() in {"1", "true"}
+    return in_lambda and not disabled
+
+
+@cache
+def tracer() -> Tracer | None:
+    """The process's one tracer, boto3 patched, or None where tracing is off (the X-Ray SDK is not even imported)."""
+    if not tracing_enabled():
+        return None
+    from aws_lambda_powertools import Tracer
+
+    return Tracer(patch_modules=["botocore"])
+
+
+@contextmanager
+def traced(name: str, *, order_id: str, event_type: str | None = None) -> Iterator[None]:
+    """A subsegment for one unit of work, annotated so X-Ray finds every segment of a sale by its order id."""
+    current = tracer()
+    if current is None:
+        yield
+        return
+    with current.provider.in_subsegment(name=name) as subsegment:
+        subsegment.put_annotation("order_id", order_id)
+        if event_type:
+            subsegment.put_annotation("event_type", event_type)
+        yield
