@@ -76,20 +76,18 @@ def step_latency(step: str, milliseconds: float) -> MetricPoint:
     return MetricPoint(BusinessMetric.SAGA_STEP_LATENCY, milliseconds, MetricUnit.Milliseconds, (STEP, step))
 
 
-def publish_metrics(points: Iterable[MetricPoint], service: str) -> None:
-    """Writes each point as one EMF line on stdout, which the function's log group turns into a metric."""
+def publish_metrics(points: Iterable[MetricPoint]) -> None:
+    """Writes each point as one EMF line on stdout, which the function's log group turns into a metric. The metrics
+    are the platform's, not a function's: no service dimension, so an alarm reads one series whoever emits it."""
     for point in points:
         if not point.value and point.unit is MetricUnit.Count:
             continue  # a zero count says nothing a missing datapoint does not, and costs a log line
-        dimensions = {"service": service}
-        if point.dimension:
-            dimensions[point.dimension[0]] = point.dimension[1]
         with single_metric(
             name=point.metric.value,
             unit=point.unit,
             value=point.value,
             namespace=NAMESPACE,
-            default_dimensions=dimensions,
+            default_dimensions=dict([point.dimension]) if point.dimension else None,
         ):
             pass
 

@@ -356,11 +356,31 @@ def test_websocket_and_table_alarms_sum_their_error_metrics(synthesized: Synthes
         assert any(all(f'"MetricName": "{name}"' in alarm for name in metric_names) for alarm in math_alarms)
 
 
+def test_an_alarm_fires_when_orders_keep_arriving_and_no_sale_completes(synthesized: Synthesized) -> None:
+    (alarm,) = [
+        value["Properties"]
+        for key, value in synthesized.of_type("AWS::CloudWatch::Alarm").items()
+        if key.startswith("ObservabilitySalesStopped")
+    ]
+    metrics = {query["Id"]: query for query in alarm["Metrics"]}
+    expression = next(query["Expression"] for query in alarm["Metrics"] if "Expression" in query)
+    stats = {
+        query["MetricStat"]["Metric"]["MetricName"]: query["MetricStat"]
+        for query in metrics.values()
+        if "MetricStat" in query
+    }
+    assert set(stats) == {"OrdersPlaced", "SalesCompleted"}
+    for stat in stats.values():
+        assert (stat["Metric"]["Namespace"], stat["Period"], stat["Stat"]) == ("VehiclePlatform", 3600, "Sum")
+    assert "FILL(placed, 0) >= 5 AND FILL(completed, 0) == 0" in expression
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+
+
 def test_every_alarm_notifies_the_alarm_topic_and_ignores_missing_data(synthesized: Synthesized) -> None:
     (topic,) = synthesized.of_type("AWS::SNS::Topic")
     alarms = synthesized.of_type("AWS::CloudWatch::Alarm").values()
-    # 3 DLQs, 2 per function, HTTP 5xx and latency, WebSocket errors, table throttles and system errors.
-    assert len(alarms) == 3 + 2 * len(FUNCTIONS) + 5
+    # 3 DLQs, 2 per function, HTTP 5xx and latency, WebSocket errors, table throttles and system errors, sales stopped.
+    assert len(alarms) == 3 + 2 * len(FUNCTIONS) + 6
     for alarm in alarms:
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic}]
         assert alarm["Properties"]["TreatMissingData"] == "notBreaching"
@@ -397,8 +417,15 @@ def test_the_dashboard_shows_api_functions_queues_and_table(synthesized: Synthes
         "Dead letters waiting",
         "DynamoDB consumed capacity",
         "DynamoDB throttles",
+        "Sales",
+        "Cancellations by reason",
+        "Saga step latency",
+        "Order files (intake)",
+        "WebSocket pushes and connections gone",
     ):
         assert title in body
+    for metric in ("OrdersPlaced", "SalesCompleted", "PaymentsExpired", "RefundsOwed", "IntakeOrdersRejected"):
+        assert metric in body
     for function in synthesized.functions.values():
         assert function in body
 

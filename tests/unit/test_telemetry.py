@@ -48,21 +48,19 @@ def test_the_events_an_operator_watches_count_and_the_intermediate_ones_do_not()
 
 
 def test_points_are_written_as_one_emf_line_each_with_their_dimension(capsys: pytest.CaptureFixture[str]) -> None:
-    publish_metrics(
-        [MetricPoint(BusinessMetric.ORDERS_PLACED), step_latency("complete-sale", 42.5)], service="saga.complete-sale"
-    )
+    publish_metrics([MetricPoint(BusinessMetric.ORDERS_PLACED), step_latency("complete-sale", 42.5)])
     placed, latency = _emf_lines(capsys.readouterr().out)
     assert placed["OrdersPlaced"] == [1.0]
     assert placed["_aws"]["CloudWatchMetrics"][0]["Namespace"] == NAMESPACE  # type: ignore[index]
     assert latency["Step"] == "complete-sale"
-    assert latency["service"] == "saga.complete-sale"
+    assert placed["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [[]]  # type: ignore[index]
     assert latency["_aws"]["CloudWatchMetrics"][0]["Metrics"] == [  # type: ignore[index]
         {"Name": "SagaStepLatency", "Unit": "Milliseconds"}
     ]
 
 
 def test_a_zero_count_writes_nothing(capsys: pytest.CaptureFixture[str]) -> None:
-    publish_metrics([MetricPoint(BusinessMetric.CONNECTIONS_GONE, 0)], service="realtime-fanout")
+    publish_metrics([MetricPoint(BusinessMetric.CONNECTIONS_GONE, 0)])
     assert _emf_lines(capsys.readouterr().out) == []
 
 

@@ -20,10 +20,16 @@ from aws_cdk import aws_sqs as sqs
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct, IConstruct
 
+from runtime.telemetry import NAMESPACE, REASON, STEP, BusinessMetric
+
 from .api import cfn_resource
 
 ONE_MINUTE = Duration.minutes(1)
 FIVE_MINUTES = Duration.minutes(5)
+ONE_HOUR = Duration.hours(1)
+# Sales stopped: this many orders in an hour and not one sale. A showroom's quiet hour has fewer orders than this, and
+# an hour is longer than the payment deadline, so at least one of them would have been paid by now.
+ORDERS_WITHOUT_SALES = 5
 # A p99 the SPA's users notice. A cold start (about 1 s measured locally, README) stays under it: the alarm is for
 # sustained slowness, not for a scale-out.
 LATENCY_P99_THRESHOLD = Duration.seconds(2)
@@ -155,6 +161,23 @@ class Observability(Construct):
             description="DynamoDB answered 5xx to the table's requests (SDK retries may have hidden it from users).",
         )
 
+        self._alarm(
+            "SalesStopped",
+            cloudwatch.MathExpression(
+                expression=f"IF(FILL(placed, 0) >= {ORDERS_WITHOUT_SALES} AND FILL(completed, 0) == 0, 1, 0)",
+                using_metrics={
+                    "placed": _business(BusinessMetric.ORDERS_PLACED, ONE_HOUR),
+                    "completed": _business(BusinessMetric.SALES_COMPLETED, ONE_HOUR),
+                },
+                label="orders kept arriving and no sale completed",
+                period=ONE_HOUR,
+            ),
+            description=(
+                f"{ORDERS_WITHOUT_SALES} or more orders were placed in the last hour and no sale completed: payments "
+                "are not arriving or a saga step is failing (see the dead letters and the saga step latency)."
+            ),
+        )
+
         self.dashboard = cloudwatch.Dashboard(
             self,
             "Dashboard",
@@ -163,6 +186,38 @@ class Observability(Construct):
         )
         self.dashboard.add_widgets(
             cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms), width=24),
+        )
+        self.dashboard.add_widgets(
+            _graph(
+                "Sales",
+                [
+                    _business(metric, FIVE_MINUTES)
+                    for metric in (
+                        BusinessMetric.ORDERS_PLACED,
+                        BusinessMetric.SALES_COMPLETED,
+                        BusinessMetric.PAYMENTS_EXPIRED,
+                        BusinessMetric.REFUNDS_OWED,
+                    )
+                ],
+            ),
+            _search_graph("Cancellations by reason", BusinessMetric.ORDERS_CANCELLED, REASON, "Sum"),
+            _search_graph("Saga step latency p99 (ms)", BusinessMetric.SAGA_STEP_LATENCY, STEP, "p99"),
+        )
+        self.dashboard.add_widgets(
+            _graph(
+                "Order files (intake)",
+                [
+                    _business(BusinessMetric.INTAKE_ORDERS_ACCEPTED, FIVE_MINUTES),
+                    _business(BusinessMetric.INTAKE_ORDERS_REJECTED, FIVE_MINUTES),
+                ],
+            ),
+            _graph(
+                "WebSocket pushes and connections gone (410)",
+                [
+                    _business(BusinessMetric.PUSHES, ONE_MINUTE),
+                    _business(BusinessMetric.CONNECTIONS_GONE, ONE_MINUTE),
+                ],
+            ),
         )
         self.dashboard.add_widgets(
             _graph(
@@ -257,6 +312,22 @@ def _name(construct: IConstruct) -> str:
     stack_path = Stack.of(construct).node.path
     relative = construct.node.path.removeprefix(f"{stack_path}/")
     return "".join(part[:1].upper() + part[1:] for part in relative.split("/"))
+
+
+def _business(metric: BusinessMetric, period: Duration) -> cloudwatch.Metric:
+    """A platform-wide business metric (runtime/telemetry.py writes them as EMF, with no dimension)."""
+    return cloudwatch.Metric(namespace=NAMESPACE, metric_name=metric.value, period=period, statistic="Sum")
+
+
+def _search_graph(title: str, metric: BusinessMetric, dimension: str, statistic: str) -> cloudwatch.GraphWidget:
+    """One line per value of the metric's dimension (a reason, a step), whichever values have been seen."""
+    search = cloudwatch.MathExpression(
+        expression=(f"SEARCH('{{{NAMESPACE},{dimension}}} MetricName=\"{metric.value}\"', '{statistic}', 300)"),
+        using_metrics={},
+        label=title,
+        period=FIVE_MINUTES,
+    )
+    return _graph(title, [search])
 
 
 def _graph(title: str, metrics: Sequence[cloudwatch.IMetric]) -> cloudwatch.GraphWidget:
