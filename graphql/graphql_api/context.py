@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+import strawberry
 from graphql import DocumentNode
 from strawberry.dataloader import DataLoader
 
@@ -108,3 +109,7 @@ class PushContext(RequestContext):
             return self.state[(kind, key)]
         except KeyError as error:
             raise NothingPushed(f"no {kind} {key or ''} in this push") from error
+
+
+# What every resolver and rule of the schema is given: the request (or push) context, no root value.
+Info = strawberry.Info[RequestContext, None]

@@ -4,8 +4,8 @@ A rule runs before the resolver (after the id arguments are checked), over HTTP 
 subscription alike, so a resolver that forgets to check its caller cannot open a field. A field without a rule
 fails `tests/api/test_field_rules.py`.
 
-A refusal raises the domain's error itself (UNAUTHENTICATED or FORBIDDEN, with the message a client has always
-seen) instead of Strawberry's generic permission error: one rule can refuse for two reasons, and the error policy
+A refusal raises the domain's error itself (UNAUTHENTICATED, FORBIDDEN or NOT_FOUND, with the message a client has
+always seen) instead of Strawberry's generic permission error: one rule can refuse for two reasons, and the error policy
 already presents domain errors.
 """
 
@@ -14,16 +14,13 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import Any, ClassVar
 
-import strawberry
 from strawberry.extensions import FieldExtension
 from strawberry.extensions.field_extension import SyncExtensionResolver
 from strawberry.permission import BasePermission
 
 from domain.errors import Forbidden, NotFound
 from domain.orders import Order as DomainOrder
-from graphql_api.context import RequestContext
-
-Info = strawberry.Info[RequestContext, None]
+from graphql_api.context import Info, RequestContext
 
 
 class AccessRule(BasePermission):

@@ -16,7 +16,7 @@ from domain.errors import ValidationFailed
 from domain.orders import Order as DomainOrder
 from domain.registration import RegistrationInput, register
 from domain.vehicles import VehicleChanges
-from graphql_api.context import NothingPushed, RequestContext
+from graphql_api.context import Info, NothingPushed
 from graphql_api.extensions import present_errors, request_limits
 from graphql_api.permissions import (
     Admin,
@@ -45,8 +45,6 @@ from graphql_api.types import (
 )
 from graphql_api.wiring import new_id
 from runtime.settings import GraphQLLimits, Settings
-
-Info = strawberry.Info[RequestContext, None]
 
 DEFAULT_PAGE_SIZE = 20
 
