@@ -21,6 +21,7 @@ from strawberry.permission import BasePermission
 from domain.errors import Forbidden, NotFound
 from domain.orders import Order as DomainOrder
 from graphql_api.context import Info, RequestContext
+from runtime.auth import Principal
 
 
 class AccessRule(BasePermission):
@@ -57,6 +58,10 @@ class Admin(AccessRule):
             raise Forbidden("only the dealership's staff (group admin) may do this")
 
 
+def _owner_or_staff(principal: Principal, client_id: str) -> bool:
+    return client_id == principal.subject or principal.is_admin
+
+
 class _PushedOrderOwnerOrAdmin(AccessRule):
     """A subscription about one order (`orderId`): the pushed order is the subscriber's, or the subscriber is
     staff. Someone else's order is as absent as a missing one, as when the subscription starts (realtime)."""
@@ -65,10 +70,10 @@ class _PushedOrderOwnerOrAdmin(AccessRule):
     kind: ClassVar[str]
 
     def check(self, context: RequestContext, arguments: dict[str, Any]) -> None:
-        principal = context.caller()
+        principal = context.caller()  # first: a push without a subscriber is UNAUTHENTICATED, not NOT_FOUND
         order_id = str(arguments["order_id"])
         order: DomainOrder = context.pushed(self.kind, order_id)
-        if order.client_id != principal.subject and not principal.is_admin:
+        if not _owner_or_staff(principal, order.client_id):
             raise NotFound("order", order_id)
 
 
@@ -86,7 +91,4 @@ class OnlyOwnOrders(FieldExtension):
 
     def resolve(self, next_: SyncExtensionResolver, source: Any, info: Info, **kwargs: Any) -> Any:
         order = next_(source, info, **kwargs)
-        if order is None:
-            return None
-        principal = info.context.caller()
-        return order if order.client_id == principal.subject or principal.is_admin else None
+        return order if order is not None and _owner_or_staff(info.context.caller(), order.client_id) else None
