@@ -1,4 +1,5 @@
-"""Query and Mutation of the contract. Resolvers parse arguments, check the caller, call the domain."""
+"""Query, Mutation and Subscription of the contract. Each field declares who may call it (graphql_api.permissions);
+its resolver parses the arguments and calls the domain."""
 
 from __future__ import annotations
 
