@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+import strawberry
 from graphql import DocumentNode
 from strawberry.dataloader import DataLoader
 
 from domain.clients import Client
-from domain.errors import DomainError, Forbidden, Unauthenticated
+from domain.errors import DomainError, Unauthenticated
 from domain.products import Product
 from domain.vehicles import Vehicle
 from graphql_api.wiring import Services
@@ -82,16 +83,12 @@ class RequestContext:
             raise self._auth_error
         return self._principal
 
-    def require_user(self) -> Principal:
+    def caller(self) -> Principal:
+        """The signed-in caller, for the rules (graphql_api.permissions) and the resolvers behind them: read
+        without a signed-in caller, it refuses rather than answering anonymously."""
         principal = self.viewer()
         if principal is None:
             raise Unauthenticated("sign in first: send 'Authorization: Bearer <token>'")
-        return principal
-
-    def require_admin(self) -> Principal:
-        principal = self.require_user()
-        if not principal.is_admin:
-            raise Forbidden("only the dealership's staff (group admin) may do this")
         return principal
 
 
@@ -112,3 +109,7 @@ class PushContext(RequestContext):
             return self.state[(kind, key)]
         except KeyError as error:
             raise NothingPushed(f"no {kind} {key or ''} in this push") from error
+
+
+# What every resolver and rule of the schema is given: the request (or push) context, no root value.
+Info = strawberry.Info[RequestContext, None]

@@ -1,8 +1,10 @@
-"""Query and Mutation of the contract. Resolvers parse arguments, check the caller, call the domain."""
+"""Query, Mutation and Subscription of the contract. Each field declares who may call it (graphql_api.permissions);
+its resolver parses the arguments and calls the domain."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -15,8 +17,16 @@ from domain.errors import ValidationFailed
 from domain.orders import Order as DomainOrder
 from domain.registration import RegistrationInput, register
 from domain.vehicles import VehicleChanges
-from graphql_api.context import NothingPushed, RequestContext
+from graphql_api.context import Info, NothingPushed
 from graphql_api.extensions import present_errors, request_limits
+from graphql_api.permissions import (
+    Admin,
+    InvoiceOwnerOrAdmin,
+    OnlyOwnOrders,
+    OrderOwnerOrAdmin,
+    Public,
+    SignedIn,
+)
 from graphql_api.types import (
     SCALAR_MAP,
     Client,
@@ -35,25 +45,27 @@ from graphql_api.types import (
     with_checked_ids,
 )
 from graphql_api.wiring import new_id
-from runtime.settings import Settings
-
-Info = strawberry.Info[RequestContext, None]
+from runtime.settings import GraphQLLimits, Settings
 
 DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
 
 
-def _page_size(first: int | None) -> int:
+def _page_size(info: Info, first: int | None) -> int:
     if first is None:
         return DEFAULT_PAGE_SIZE
-    if not 1 <= first <= MAX_PAGE_SIZE:
-        raise ValidationFailed("first", f"first must be between 1 and {MAX_PAGE_SIZE}")
+    schema = info.schema
+    assert isinstance(schema, Schema)  # build_schema makes every schema these resolvers run in
+    largest = schema.limits.max_page_size
+    if not 1 <= first <= largest:
+        raise ValidationFailed("first", f"first must be between 1 and {largest}")
     return first
 
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Vehicles in one status, cheapest first. Open to everyone.")
+    @strawberry.field(
+        description="Vehicles in one status, cheapest first. Open to everyone.", permission_classes=[Public]
+    )
     def vehicles(
         self,
         info: Info,
@@ -61,74 +73,75 @@ class Query:
         first: int | None = DEFAULT_PAGE_SIZE,
         after: str | None = None,
     ) -> Connection[Vehicle]:
-        info.context.viewer()
-        page = info.context.services.vehicles.list_by_status(status, _page_size(first), after)
+        page = info.context.services.vehicles.list_by_status(status, _page_size(info, first), after)
         return to_connection(page.map(Vehicle.from_domain))
 
-    @strawberry.field
+    @strawberry.field(permission_classes=[Public])
     async def vehicle(self, info: Info, id: strawberry.ID) -> Vehicle | None:
-        info.context.viewer()
         vehicle = await info.context.loaders.vehicles.load(str(id))
         return None if vehicle is None else Vehicle.from_domain(vehicle)
 
-    @strawberry.field(description="The signed-in user's client record; null until they register.")
+    @strawberry.field(
+        description="The signed-in user's client record; null until they register.", permission_classes=[SignedIn]
+    )
     def me(self, info: Info) -> Client | None:
-        principal = info.context.require_user()
+        principal = info.context.caller()
         client = info.context.services.clients.get(principal.subject)
         return None if client is None else Client.from_domain(client)
 
-    @strawberry.field
+    @strawberry.field(permission_classes=[SignedIn])
     def products(
         self, info: Info, first: int | None = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> Connection[Product]:
-        info.context.require_user()
-        page = info.context.services.products.list(_page_size(first), after)
+        page = info.context.services.products.list(_page_size(info, first), after)
         return to_connection(page.map(Product.from_domain))
 
-    @strawberry.field(description="An order of the caller's (any order, for staff); null if there is none.")
+    @strawberry.field(
+        description="An order of the caller's (any order, for staff); null if there is none.",
+        permission_classes=[SignedIn],
+        extensions=[OnlyOwnOrders()],
+    )
     def order(self, info: Info, id: strawberry.ID) -> Order | None:
-        principal = info.context.require_user()
         order = info.context.services.orders.get_order(str(id))
-        # Someone else's order is as absent as a missing one: its existence is not the caller's business.
-        if order is None or (order.client_id != principal.subject and not principal.is_admin):
-            return None
-        return Order.from_domain(order)
+        return None if order is None else Order.from_domain(order)
 
-    @strawberry.field(description="The caller's orders, newest first; every order for staff.")
+    @strawberry.field(
+        description="The caller's orders, newest first; every order for staff.", permission_classes=[SignedIn]
+    )
     def orders(self, info: Info, first: int | None = DEFAULT_PAGE_SIZE, after: str | None = None) -> Connection[Order]:
-        principal = info.context.require_user()
+        principal = info.context.caller()
+        # Which orders are the caller's is the query itself, not a check of its result.
         owner = None if principal.is_admin else principal.subject
-        page = info.context.services.orders.list_orders(owner, _page_size(first), after)
+        page = info.context.services.orders.list_orders(owner, _page_size(info, first), after)
         return to_connection(page.map(Order.from_domain))
 
-    @strawberry.field
+    @strawberry.field(permission_classes=[SignedIn])
     async def product(self, info: Info, id: strawberry.ID) -> Product | None:
-        info.context.require_user()
         product = await info.context.loaders.products.load(str(id).strip().upper())
         return None if product is None else Product.from_domain(product)
 
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Admin only.")
+    @strawberry.mutation(description="Admin only.", permission_classes=[Admin])
     def create_vehicle(self, info: Info, input: CreateVehicleInput) -> Vehicle:
-        info.context.require_admin()
         vehicle = info.context.services.catalog.create_vehicle(
             brand=input.brand, model=input.model, year=input.year, color=input.color, price=input.price
         )
         return Vehicle.from_domain(vehicle)
 
-    @strawberry.mutation(description="Admin only. A sold vehicle cannot be edited.")
+    @strawberry.mutation(description="Admin only. A sold vehicle cannot be edited.", permission_classes=[Admin])
     def update_vehicle(self, info: Info, id: strawberry.ID, input: UpdateVehicleInput) -> Vehicle:
-        info.context.require_admin()
         changes = VehicleChanges(
             brand=input.brand, model=input.model, year=input.year, color=input.color, price=input.price
         )
         return Vehicle.from_domain(info.context.services.catalog.update_vehicle(str(id), changes))
 
-    @strawberry.mutation(description="The signed-in user becomes a client, which every purchase requires.")
+    @strawberry.mutation(
+        description="The signed-in user becomes a client, which every purchase requires.", permission_classes=[SignedIn]
+    )
     def register_client(self, info: Info, input: RegisterClientInput) -> Client:
-        principal = info.context.require_user()
+        principal = info.context.caller()
         address = input.address
         client = register(
             info.context.services.clients,
@@ -156,10 +169,11 @@ class Mutation:
     @strawberry.mutation(
         description="Buy a vehicle (vehicleId) or products (items: [{productId, quantity}]), one or the other. "
         "Answers at once with the order PLACED; the saga takes it on from there. "
-        "The same idempotencyKey with the same input returns the same order."
+        "The same idempotencyKey with the same input returns the same order.",
+        permission_classes=[SignedIn],
     )
     def place_order(self, info: Info, input: PlaceOrderInput) -> Order:
-        principal = info.context.require_user()
+        principal = info.context.caller()
         purchase = info.context.services.purchase
         if input.vehicle_id is None and input.items is None:
             raise ValidationFailed("vehicleId", "give vehicleId to buy a vehicle, or items to order products")
@@ -183,17 +197,19 @@ class Mutation:
             )
         return Order.from_domain(order)
 
-    @strawberry.mutation(description="Cancel an order while its payment is pending. Cancelling twice is harmless.")
+    @strawberry.mutation(
+        description="Cancel an order while its payment is pending. Cancelling twice is harmless.",
+        permission_classes=[SignedIn],
+    )
     def cancel_order(self, info: Info, id: strawberry.ID) -> Order:
-        principal = info.context.require_user()
+        principal = info.context.caller()
         order = info.context.services.purchase.cancel_by_customer(
             str(id), requested_by=principal.subject, is_admin=principal.is_admin
         )
         return Order.from_domain(order)
 
-    @strawberry.mutation(description="Admin only.")
+    @strawberry.mutation(description="Admin only.", permission_classes=[Admin])
     def create_product(self, info: Info, input: CreateProductInput) -> Product:
-        info.context.require_admin()
         product = info.context.services.catalog.create_product(
             sku=input.sku,
             description=input.description,
@@ -202,13 +218,21 @@ class Mutation:
         )
         return Product.from_domain(product)
 
-    @strawberry.mutation(description="Admin only. Positive for a delivery, negative for a loss or a recount.")
+    @strawberry.mutation(
+        description="Admin only. Positive for a delivery, negative for a loss or a recount.", permission_classes=[Admin]
+    )
     def adjust_stock(self, info: Info, product_id: strawberry.ID, delta: int) -> Product:
-        info.context.require_admin()
         return Product.from_domain(info.context.services.catalog.adjust_stock(str(product_id), delta))
 
 
 class Schema(strawberry.Schema):
+    """The API's schema, carrying the limits the resolvers apply (the page size) next to the ones its extensions
+    and the document policy apply, all from the one `GraphQLLimits` of the settings."""
+
+    def __init__(self, *args: Any, limits: GraphQLLimits, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.limits = limits
+
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """Codes and masking instead of Strawberry's default, which logs every refused request as an error."""
         request_id = getattr(execution_context.context, "request_id", None) if execution_context else None
@@ -218,13 +242,17 @@ class Schema(strawberry.Schema):
 
 @strawberry.type(description="Over the WebSocket (graphql-transport-ws): each change, as it happens.")
 class Subscription:
-    @strawberry.subscription(description="The order's every status change. The order's owner or staff only.")
+    @strawberry.subscription(
+        description="The order's every status change. The order's owner or staff only.",
+        permission_classes=[OrderOwnerOrAdmin],
+    )
     async def order_status_changed(self, info: Info, order_id: strawberry.ID) -> AsyncGenerator[Order, None]:
         yield Order.from_domain(info.context.pushed("order", str(order_id)))
 
     @strawberry.subscription(
         description="The order's invoice at each status change: issued (PENDING), then CONFIRMED or ERROR_STOCK. "
-        "The order's owner or staff only."
+        "The order's owner or staff only.",
+        permission_classes=[InvoiceOwnerOrAdmin],
     )
     async def invoice_status_changed(self, info: Info, order_id: strawberry.ID) -> AsyncGenerator[Invoice, None]:
         order: DomainOrder = info.context.pushed("invoice", str(order_id))
@@ -232,7 +260,9 @@ class Subscription:
             raise NothingPushed(f"order {order.id} has no invoice yet")
         yield Invoice.from_domain(order.invoice)
 
-    @strawberry.subscription(description="A vehicle reserved, released or sold. Anyone signed in.")
+    @strawberry.subscription(
+        description="A vehicle reserved, released or sold. Anyone signed in.", permission_classes=[SignedIn]
+    )
     async def vehicle_availability_changed(self, info: Info) -> AsyncGenerator[Vehicle, None]:
         yield Vehicle.from_domain(info.context.pushed("vehicle", None))
 
@@ -248,4 +278,5 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         subscription=Subscription,
         config=StrawberryConfig(disable_field_suggestions=not settings.local_mode, scalar_map=SCALAR_MAP),
         extensions=[request_limits(settings)],
+        limits=settings.limits,
     )

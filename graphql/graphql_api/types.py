@@ -22,7 +22,7 @@ from domain.pages import Page
 from domain.products import Product as DomainProduct
 from domain.values import parse_decimal
 from domain.vehicles import Vehicle as DomainVehicle
-from graphql_api.context import RequestContext
+from graphql_api.context import Info
 
 VehicleStatus = strawberry.enum(order_status.VehicleStatus, name="VehicleStatus")
 
@@ -306,7 +306,7 @@ class Invoice:
     document_key: strawberry.Private[str | None]
 
     @strawberry.field(description="A short-lived link to the invoice document once CONFIRMED; null before.")
-    def url(self, info: strawberry.Info[RequestContext, None]) -> str | None:
+    def url(self, info: Info) -> str | None:
         # Signed only when asked for: a presigned link costs a signature, and most reads of an order skip it.
         if self.status is not order_status.InvoiceStatus.CONFIRMED or self.document_key is None:
             return None

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from domain.order_status import VehicleStatus
+from graphql_api.schema import build_schema
 from graphql_api.wiring import Services
+from runtime.settings import Settings
 from tests.api.conftest import GraphQLClient
 
 LIST = """
@@ -83,6 +85,22 @@ def test_sold_vehicles_are_listed_apart(client: GraphQLClient, services: Service
 def test_page_size_out_of_range_is_refused(client: GraphQLClient, first: int) -> None:
     error = error_of(client.execute(LIST, {"status": "AVAILABLE", "first": first}))
     assert error["extensions"] == {"code": "VALIDATION", "field": "first"}
+
+
+def test_the_largest_page_is_the_settings_limit(settings: Settings, services: Services) -> None:
+    limits = replace(settings.limits, max_page_size=2)
+    client = GraphQLClient(schema=build_schema(replace(settings, limits=limits)), services=services)
+    for _ in range(3):
+        create(client)
+
+    largest = client.execute(LIST, {"status": "AVAILABLE", "first": 2})["data"]["vehicles"]["edges"]
+    error = error_of(client.execute(LIST, {"status": "AVAILABLE", "first": 3}))
+
+    assert len(largest) == 2
+    assert (error["message"], error["extensions"]) == (
+        "first must be between 1 and 2",
+        {"code": "VALIDATION", "field": "first"},
+    )
 
 
 def test_a_tampered_cursor_is_refused(client: GraphQLClient) -> None:
