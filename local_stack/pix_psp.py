@@ -36,6 +36,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from domain.errors import ValidationFailed
 from domain.values import Money
@@ -626,9 +627,18 @@ class PspTls:
 
 class PspServer:
     """The local PSP served by uvicorn from a daemon thread (a context manager, or `start`/`stop`). Port 0 picks a
-    free port, read back from `port` once started."""
+    free port, known from `port` at once (the socket is bound here). `app` replaces `create_app(psp)`, e.g. wrapped
+    in a middleware that records the exchanges."""
 
-    def __init__(self, psp: LocalPsp, host: str = "127.0.0.1", port: int = 8010, *, tls: PspTls | None = None):
+    def __init__(
+        self,
+        psp: LocalPsp,
+        host: str = "127.0.0.1",
+        port: int = 8010,
+        *,
+        tls: PspTls | None = None,
+        app: ASGIApp | None = None,
+    ) -> None:
         self.psp = psp
         self.host = host
         self.tls = tls
@@ -641,7 +651,7 @@ class PspServer:
             options |= {"ssl_certfile": tls.certfile, "ssl_keyfile": tls.keyfile}
             if tls.client_ca_file is not None:
                 options |= {"ssl_ca_certs": tls.client_ca_file, "ssl_cert_reqs": ssl.CERT_REQUIRED}
-        self._server = uvicorn.Server(uvicorn.Config(create_app(psp), **options))
+        self._server = uvicorn.Server(uvicorn.Config(app or create_app(psp), **options))
         self._thread: threading.Thread | None = None
 
     @property

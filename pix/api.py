@@ -32,8 +32,8 @@ from runtime.untrusted_json import UnacceptableJson, loads
 
 CONNECT_TIMEOUT_SECONDS = 3.0
 READ_TIMEOUT_SECONDS = 10.0
-# A token is renewed this long before the PSP says it expires (or at half its life, if that is shorter), so that
-# one sent at the last moment does not expire on the way.
+# A token is renewed this long before the PSP says it expires, so that one sent at the last moment does not expire
+# on the way; a token living less than twice that is renewed at half its life.
 TOKEN_RENEWAL_MARGIN_SECONDS = 60.0
 PAGE_SIZE = 100
 # The spec's own limit on pages of a list, far above any window the reconciliation reads.
@@ -282,7 +282,7 @@ class PixApiClient:
             requested_at = self._monotonic()
             token, lifetime = self._fetch_token()
             self._token = token
-            self._token_renew_at = requested_at + max(0.0, min(lifetime - TOKEN_RENEWAL_MARGIN_SECONDS, lifetime / 2))
+            self._token_renew_at = requested_at + lifetime - min(TOKEN_RENEWAL_MARGIN_SECONDS, lifetime / 2)
             return token
 
     def _forget_token(self) -> None:
