@@ -12,7 +12,7 @@ import ipaddress
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,7 +36,7 @@ from domain.values import Money
 from local_stack.pix_psp import API_PREFIX, LocalPsp, PspServer, PspSettings, PspTls, create_app
 from pix.api import PixApiClient, PixCredentials, PixRefused, PixUnavailable
 from pix.brcode import decode_brcode
-from pix.model import CobRequest, CobStatus, Devedor, DevolucaoStatus
+from pix.model import CobRequest, CobStatus, Devedor, DevolucaoStatus, Pix
 from pix.txid import refund_id, txid_for_order
 from pix.webhook import has_valid_secret, parse_webhook_body
 
@@ -172,19 +172,19 @@ def validate(api: OpenAPI, server_url: str, exchange: Exchange) -> None:
 
 
 class Clock:
-    """The PSP's clock, which a test moves forward."""
+    """The PSP's clock: the real time, which a test may move forward."""
 
     def __init__(self) -> None:
-        self.moment = datetime.now(UTC)
+        self.offset = timedelta(0)
         self._lock = threading.Lock()
 
     def __call__(self) -> datetime:
         with self._lock:
-            return self.moment
+            return datetime.now(UTC) + self.offset
 
     def advance(self, delta: timedelta) -> None:
         with self._lock:
-            self.moment += delta
+            self.offset += delta
 
 
 class WebhookReceiver:
@@ -209,11 +209,19 @@ class WebhookReceiver:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/webhooks/pix-psp"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def wait_for(self, count: int, timeout: float = 5.0) -> list[tuple[dict[str, str], bytes]]:
+    def wait_for(
+        self, e2eid: str, condition: Callable[[Pix], bool] = lambda _: True, timeout: float = 5.0
+    ) -> tuple[dict[str, str], bytes, Pix]:
+        """The first call notifying the Pix `e2eid` in a state that meets `condition` (calls of earlier tests, still
+        on their way, are passed over)."""
         deadline = time.monotonic() + timeout
-        while len(self.calls) < count and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
+            for headers, body in list(self.calls):
+                for pix in parse_webhook_body(body):
+                    if pix.end_to_end_id == e2eid and condition(pix):
+                        return headers, body, pix
             time.sleep(0.01)
-        return self.calls
+        raise AssertionError(f"no webhook call notified {e2eid}")
 
 
 @dataclass
@@ -418,7 +426,7 @@ def pay(psp: Psp, txid: str, **options: Any) -> dict[str, Any]:
 
 def test_received_pix_are_listed_page_by_page(psp: Psp) -> None:
     client = psp.client()
-    inicio = psp.clock() - timedelta(seconds=1)
+    inicio = psp.clock()
     paid = []
     for n in range(5):
         txid, request = charge(f"listed-{n}", amount=f"{n + 1}.00")
@@ -441,11 +449,10 @@ def test_a_payment_by_brcode_is_notified_with_the_secret(psp: Psp) -> None:
 
     paid = psp.admin("/pay", {"brCode": created.pix_copia_e_cola})["pix"]
 
-    headers, body = psp.webhook.wait_for(1)[0]
+    headers, body, notified = psp.webhook.wait_for(paid["endToEndId"])
     assert headers["path"] == "/webhooks/pix-psp/pix"
     assert has_valid_secret(headers, SETTINGS.webhook_secret or "")
     OAS30Validator(webhook_body_schema()).validate(json.loads(body))
-    (notified,) = parse_webhook_body(body)
     assert notified.end_to_end_id == paid["endToEndId"]
     assert notified.txid == txid
     assert notified.valor == request.valor
@@ -502,8 +509,8 @@ def test_a_refund_is_idempotent_by_id_and_settles(psp: Psp) -> None:
     assert again.rtr_id == asked.rtr_id
     assert wait_for_refund(client, e2eid, refund) is DevolucaoStatus.DEVOLVIDO
     assert [d.id for d in client.get_pix(e2eid).devolucoes] == [refund]
-    _, body = psp.webhook.wait_for(1)[0]
-    (notified,) = parse_webhook_body(body)
+    _, body, notified = psp.webhook.wait_for(e2eid, lambda pix: bool(pix.devolucoes))
+    OAS30Validator(webhook_body_schema()).validate(json.loads(body))
     assert notified.devolucoes[0].status is DevolucaoStatus.DEVOLVIDO
     with pytest.raises(PixRefused) as refused:
         client.put_devolucao(e2eid, refund_id(e2eid, 2), Money.parse("0.01"))
@@ -637,3 +644,44 @@ def test_with_mutual_tls_a_client_without_a_certificate_is_refused(mtls_psp: Psp
 def test_a_certificate_without_its_key_is_a_configuration_error(pki: Pki) -> None:
     with pytest.raises(ValueError, match="private key"):
         PixApiClient("https://x/api/v2", "https://x/oauth/token", PixCredentials("a", "b", certificate_pem=pki.ca_pem))
+
+
+def test_a_payment_refused_by_the_payers_bank_leaves_the_charge_open(psp: Psp) -> None:
+    client = psp.client()
+    txid, request = charge("payer-bank-refuses")
+    client.put_cob(txid, request)
+
+    outcome = psp.admin("/pay", {"txid": txid, "fail": True})
+
+    assert outcome == {"paid": False, "reason": "the payer's bank refused the payment"}
+    assert client.get_cob(txid).status is CobStatus.ATIVA
+    assert client.get_cob(txid).pix == ()
+
+
+def test_a_payment_without_webhook_is_only_found_by_listing(psp: Psp) -> None:
+    client = psp.client()
+    txid, request = charge("no-webhook")
+    client.put_cob(txid, request)
+    inicio = psp.clock()
+
+    paid = pay(psp, txid, webhook=False)
+
+    time.sleep(0.2)
+    assert not [body for _, body in psp.webhook.calls if paid["endToEndId"].encode() in body]
+    received = client.list_pix(inicio, psp.clock() + timedelta(seconds=1))
+    assert [pix.end_to_end_id for pix in received] == [paid["endToEndId"]]
+
+
+def test_a_late_payment_reaches_a_removed_charge_when_it_races_the_removal(psp: Psp) -> None:
+    client = psp.client()
+    txid, request = charge("late-payment")
+    client.put_cob(txid, request)
+    client.patch_cob_removed(txid)
+
+    paid = pay(psp, txid, evenIfInactive=True)
+
+    cob = client.get_cob(txid)
+    assert cob.status is CobStatus.REMOVIDA_PELO_USUARIO_RECEBEDOR
+    assert [pix.end_to_end_id for pix in cob.pix] == [paid["endToEndId"]]
+    _, _, notified = psp.webhook.wait_for(paid["endToEndId"])
+    assert notified.txid == txid
