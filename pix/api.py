@@ -36,7 +36,7 @@ READ_TIMEOUT_SECONDS = 10.0
 # on the way; a token living less than twice that is renewed at half its life.
 TOKEN_RENEWAL_MARGIN_SECONDS = 60.0
 PAGE_SIZE = 100
-# The spec's own limit on pages of a list, far above any window the reconciliation reads.
+# Far above any window the reconciliation reads (100,000 Pix at the default page size): more is a window to split.
 MAX_PAGES = 1000
 
 _Document = TypeVar("_Document")
@@ -192,8 +192,9 @@ class PixApiClient:
         return _read(Pix.from_json, self._call("GET", path))
 
     def list_pix(self, inicio: datetime, fim: datetime, *, page_size: int = PAGE_SIZE) -> tuple[Pix, ...]:
-        """Every Pix received from `inicio` to `fim`, all pages read."""
-        received: list[Pix] = []
+        """Every Pix received from `inicio` to `fim`, all pages read, each once: pages are offsets, so a Pix the PSP
+        records inside the window while the pages are read can shift one into the next page and be listed twice."""
+        received: dict[str, Pix] = {}
         page = 0
         while True:
             query = {
@@ -204,14 +205,18 @@ class PixApiClient:
             }
             document = self._call("GET", "/pix?" + urlencode(query))
             items = document.get("pix", [])
-            paginacao = document.get("parametros", {}).get("paginacao", {})
-            pages = paginacao.get("quantidadeDePaginas")
+            parametros = document.get("parametros")
+            paginacao = parametros.get("paginacao") if isinstance(parametros, dict) else None
+            pages = paginacao.get("quantidadeDePaginas") if isinstance(paginacao, dict) else None
             if not isinstance(items, list) or isinstance(pages, bool) or not isinstance(pages, int):
                 raise PixUnavailable("the PSP's list of Pix has no pix array or no page count")
-            received.extend(_read(Pix.from_json, item) for item in items)
+            if pages > MAX_PAGES:
+                raise PixUnavailable(f"the PSP lists {pages} pages of Pix, over {MAX_PAGES}: read a shorter window")
+            for pix in (_read(Pix.from_json, item) for item in items):
+                received.setdefault(pix.end_to_end_id, pix)
             page += 1
-            if page >= min(pages, MAX_PAGES):
-                return tuple(received)
+            if page >= pages:
+                return tuple(received.values())
 
     # Refunds.
 
