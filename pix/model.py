@@ -18,7 +18,7 @@ from typing import Any, Self
 
 from domain.errors import ValidationFailed
 from domain.values import Money
-from pix.txid import END_TO_END_ID, REFUND_ID, TXID
+from pix.txid import END_TO_END_ID, RECEIVED_TXID, REFUND_ID, TXID
 
 # The spec's `valor` pattern, anchored: up to 10 digits, a point, exactly 2 decimals.
 _VALOR = re.compile(r"[0-9]{1,10}\.[0-9]{2}")
@@ -251,8 +251,7 @@ class Pix:
             end_to_end_id=_text(_required(document, "endToEndId", path), f"{path}.endToEndId", pattern=END_TO_END_ID),
             valor=parse_valor(_required(document, "valor", path), f"{path}.valor"),
             horario=parse_horario(_required(document, "horario", path), f"{path}.horario"),
-            # The spec allows 1 to 35 characters here: a Pix may pay a charge some other system created.
-            txid=None if txid is None else _text(txid, f"{path}.txid", pattern=REFUND_ID),
+            txid=None if txid is None else _text(txid, f"{path}.txid", pattern=RECEIVED_TXID),
             chave=_optional_text(document, "chave", path, max_length=_MAX_CHAVE),
             info_pagador=_optional_text(document, "infoPagador", path, max_length=_MAX_SOLICITACAO),
             devolucoes=tuple(

@@ -11,6 +11,8 @@ import hashlib
 import re
 
 TXID = re.compile(r"[a-zA-Z0-9]{26,35}")
+# A received Pix may name a txid of 1 to 35 characters: a static code's, or one another system chose.
+RECEIVED_TXID = re.compile(r"[a-zA-Z0-9]{1,35}")
 REFUND_ID = re.compile(r"[a-zA-Z0-9]{1,35}")
 END_TO_END_ID = re.compile(r"[a-zA-Z0-9]{32}")
 
