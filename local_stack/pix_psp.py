@@ -412,13 +412,15 @@ class LocalPsp:
     # The webhook.
 
     def _notify(self, pix: Pix) -> None:
+        """Posts the Pix to the webhook from a thread of its own: the API call that caused it does not wait, and
+        calls may arrive out of order, as a real PSP's do."""
         if self.settings.webhook_url is None:
             return
-        thread = threading.Thread(target=self._post_webhook, args=(pix,), name="pix-psp-webhook", daemon=True)
+        url = self.settings.webhook_url.rstrip("/") + "/pix"
+        thread = threading.Thread(target=self._post_webhook, args=(url, pix), name="pix-psp-webhook", daemon=True)
         thread.start()
 
-    def _post_webhook(self, pix: Pix) -> None:
-        url = self.settings.webhook_url.rstrip("/") + "/pix" if self.settings.webhook_url else ""
+    def _post_webhook(self, url: str, pix: Pix) -> None:
         headers = {"Content-Type": "application/json"}
         if self.settings.webhook_secret:
             headers[WEBHOOK_SECRET_HEADER] = self.settings.webhook_secret
