@@ -47,6 +47,7 @@ PROJECT_PACKAGES: tuple[tuple[str, str], ...] = (
     ("domain", "domain"),
     ("persistence", "persistence"),
     ("runtime", "runtime"),
+    ("pix", "pix"),
     ("sagas", "sagas"),
     ("realtime", "realtime"),
     ("graphql/graphql_api", "graphql_api"),
