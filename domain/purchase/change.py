@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain.events import DomainEvent
-from domain.order_status import VehicleStatus
+from domain.order_status import VehicleStatus, next_vehicle_status
 from domain.orders import Order, Payment, PaymentStatus
 from domain.values import Money
 
@@ -21,6 +21,10 @@ class VehicleClaim:
     new: VehicleStatus
     expected_holder: str | None
     new_holder: str | None
+
+    def __post_init__(self) -> None:
+        # Every move the saga makes is built here, so the vehicle's state machine is enforced where moves are made.
+        next_vehicle_status(self.expected, self.new)
 
 
 @dataclass(frozen=True, slots=True)

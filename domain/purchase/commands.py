@@ -28,6 +28,7 @@ from domain.purchase.change import Change, IdempotencyClaim, PaymentRecord
 from domain.purchase.errors import AlreadyApplied, KeyReused, PaymentChanged
 from domain.purchase.rules import COMPENSATED, hours, release_stock
 from domain.purchase.services import SagaServices
+from domain.retries import with_fresh_reads
 from domain.values import Money
 
 
@@ -151,30 +152,32 @@ class PurchaseCommands(SagaServices):
     def cancel_by_customer(self, order_id: str, *, requested_by: str, is_admin: bool) -> Order:
         """The customer (or staff) cancels while payment is pending. Racing the payment, exactly one wins: the
         order's version and the payment record's status decide. Cancelling a cancelled order returns it."""
-        order = self.store.get_order(order_id)
-        if order is None or (order.client_id != requested_by and not is_admin):
-            raise NotFound("order", order_id)
-        if order.status is OrderStatus.CANCELLED:
-            return order
-        if not cancellation_allowed(order.status, CancellationReason.CUSTOMER_CANCELLED):
-            raise Conflict(f"order {order_id} is {order.status.value} and can no longer be cancelled")
-        now = self.clock.now()
-        cancelled = cancel(order, CancellationReason.CUSTOMER_CANCELLED, now)
-        payment = None
-        if order.payment is not None and order.payment.status is PaymentStatus.PENDING:
-            # The code can no longer be paid; closing it also takes it out of the expiry sweep's index.
-            cancelled = with_payment_status(cancelled, PaymentStatus.CANCELLED)
-            closed = replace(order.payment, status=PaymentStatus.CANCELLED)
-            payment = PaymentRecord(order.id, closed, expected_status=PaymentStatus.PENDING)
-        event = order.event(EventType.CANCELLATION_REQUESTED, {"requestedBy": requested_by}, now)
-        try:
-            self.store.apply(Change(order=cancelled, payment=payment, events=(event,)))
-        except StaleVersion:
-            # The saga moved the order meanwhile: decide again on its new state.
-            return self.cancel_by_customer(order_id, requested_by=requested_by, is_admin=is_admin)
-        except PaymentChanged as error:
-            raise Conflict(f"the payment of order {order_id} has already been received") from error
-        return replace(cancelled, version=order.version + 1)
+
+        def attempt() -> Order:
+            order = self.store.get_order(order_id)
+            if order is None or (order.client_id != requested_by and not is_admin):
+                raise NotFound("order", order_id)
+            if order.status is OrderStatus.CANCELLED:
+                return order
+            if not cancellation_allowed(order.status, CancellationReason.CUSTOMER_CANCELLED):
+                raise Conflict(f"order {order_id} is {order.status.value} and can no longer be cancelled")
+            now = self.clock.now()
+            cancelled = cancel(order, CancellationReason.CUSTOMER_CANCELLED, now)
+            payment = None
+            if order.payment is not None and order.payment.status is PaymentStatus.PENDING:
+                # The code can no longer be paid; closing it also takes it out of the expiry sweep's index.
+                cancelled = with_payment_status(cancelled, PaymentStatus.CANCELLED)
+                closed = replace(order.payment, status=PaymentStatus.CANCELLED)
+                payment = PaymentRecord(order.id, closed, expected_status=PaymentStatus.PENDING)
+            event = order.event(EventType.CANCELLATION_REQUESTED, {"requestedBy": requested_by}, now)
+            try:
+                self.store.apply(Change(order=cancelled, payment=payment, events=(event,)))
+            except PaymentChanged as error:
+                raise Conflict(f"the payment of order {order_id} has already been received") from error
+            return replace(cancelled, version=order.version + 1)
+
+        # The saga may move the order between the read and the write (StaleVersion): decide again on its new state.
+        return with_fresh_reads(attempt)
 
     def expire_due_payments(self, limit: int = 100) -> int:
         """Emit PaymentExpired for each pending payment past its expiry (run every minute by a schedule)."""

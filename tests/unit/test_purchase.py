@@ -10,11 +10,12 @@ from datetime import timedelta
 
 import pytest
 
-from domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from domain.errors import Conflict, Forbidden, InvalidTransition, NotFound, StaleVersion, ValidationFailed
 from domain.events import DomainEvent, EventType, InvalidEvent
 from domain.order_status import CancellationReason, InvoiceStatus, OrderStatus, VehicleStatus
 from domain.orders import Order, PaymentStatus, place_vehicle_order
-from domain.purchase import Change
+from domain.purchase import Change, VehicleClaim
+from domain.retries import OPTIMISTIC_ATTEMPTS
 from domain.values import Money
 from tests.unit.factories import NOW, make_vehicle
 from tests.unit.saga_fakes import ADMIN, ANA, BRUNO, KEY, PAYMENT_TTL, PRICE, VEHICLE, Saga, awaiting_payment
@@ -875,6 +876,24 @@ def test_payment_landing_between_the_cancels_read_and_write_wins() -> None:
     assert E.CANCELLATION_REQUESTED.value not in saga.written_types()
 
 
+def test_a_cancel_that_keeps_losing_to_other_writers_gives_up_after_the_retry_budget() -> None:
+    # Given an order awaiting payment, and writers that move it between every read and write of the cancellation
+    saga = Saga.build()
+    awaiting_payment(saga)
+    attempts: list[Change] = []
+
+    def always_stale(change: Change) -> None:
+        attempts.append(change)
+        raise StaleVersion("order", "order-1")
+
+    saga.store.apply = always_stale  # type: ignore[method-assign]
+    # When the customer cancels
+    with pytest.raises(StaleVersion):
+        saga.purchase.cancel_by_customer("order-1", requested_by=ANA, is_admin=False)
+    # Then it decides again a bounded number of times, like every other optimistic write, and reports the loss
+    assert len(attempts) == OPTIMISTIC_ATTEMPTS
+
+
 def test_a_cancel_landing_between_the_payments_read_and_write_is_refused() -> None:
     # Given an order awaiting payment, paid, with its PaymentConfirmed about to be handled
     saga = Saga.build()
@@ -977,3 +996,22 @@ def test_a_step_refuses_an_event_for_an_unknown_order() -> None:
     )
     with pytest.raises(InvalidEvent, match="unknown order"):
         saga.purchase.validate_client(stray, "validate-client")
+
+
+# --- the vehicle's moves follow its state machine --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("expected", "new"),
+    [
+        (VehicleStatus.SOLD, VehicleStatus.AVAILABLE),
+        (VehicleStatus.AVAILABLE, VehicleStatus.SOLD),
+        (VehicleStatus.SOLD, VehicleStatus.RESERVED),
+    ],
+)
+def test_a_vehicle_move_the_transition_table_forbids_is_refused_where_it_is_made(
+    expected: VehicleStatus, new: VehicleStatus
+) -> None:
+    with pytest.raises(InvalidTransition) as caught:
+        VehicleClaim(VEHICLE, expected, new, "order-1", None)
+    assert caught.value.message == f"vehicle cannot go from {expected.value} to {new.value}"
