@@ -32,13 +32,13 @@ from domain.purchase.errors import (
     StockChanged,
     VehicleUnavailable,
 )
-from domain.purchase.ports import InvoiceArchive, PaymentProvider, PurchaseStore
+from domain.purchase.ports import InvoiceArchive, InvoiceRenderer, PaymentProvider, PurchaseStore
 from domain.purchase.rules import FAILURE_REASONS
 from domain.purchase.steps import SagaSteps
 
 
 class Purchase(PurchaseCommands, SagaSteps):
-    """The saga's API commands and steps over one store, clock, payment provider and invoice archive."""
+    """The saga's API commands and steps over one store, clock, payment provider, invoice archive and renderer."""
 
 
 __all__ = [
@@ -51,6 +51,7 @@ __all__ = [
     "IdempotencyClaim",
     "InvoiceArchive",
     "InvoiceNumberTaken",
+    "InvoiceRenderer",
     "KeyReused",
     "PaymentChanged",
     "PaymentProvider",

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from domain.clients import Client
+from domain.invoice_document import InvoiceContent
 from domain.orders import Order
 from domain.products import Product
 from domain.purchase.change import Change, PaymentRecord
@@ -64,4 +65,11 @@ class PaymentProvider(Protocol):
 class InvoiceArchive(Protocol):
     def store(self, key: str, document: str) -> None:
         """Keep the invoice's document under `key`; storing the same document again changes nothing."""
+        ...
+
+
+class InvoiceRenderer(Protocol):
+    def render(self, invoice: InvoiceContent) -> str:
+        """The invoice as a document to archive; the same content always gives the same bytes (a retried step
+        rewrites the same document)."""
         ...

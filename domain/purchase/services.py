@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from domain.ports import Clock
 from domain.purchase.config import SagaConfig
-from domain.purchase.ports import InvoiceArchive, PaymentProvider, PurchaseStore
+from domain.purchase.ports import InvoiceArchive, InvoiceRenderer, PaymentProvider, PurchaseStore
 
 
 @dataclass
@@ -15,4 +15,5 @@ class SagaServices:
     clock: Clock
     payments: PaymentProvider
     archive: InvoiceArchive
+    renderer: InvoiceRenderer
     config: SagaConfig

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from domain.events import DomainEvent, EventType, InvalidEvent
-from domain.invoice_document import invoice_document_key, render_invoice
+from domain.invoice_document import invoice_content, invoice_document_key
 from domain.order_status import CancellationReason, InvoiceStatus, OrderStatus, VehicleStatus, cancellation_allowed
 from domain.orders import (
     Invoice,
@@ -297,9 +297,10 @@ class SagaSteps(SagaServices):
             raise InvalidEvent(f"order {order.id} was paid by a client that does not exist")
         # Stored before the commit that links it, and the same every time: a retry rewrites the same bytes.
         key = invoice_document_key(order.id, invoice.number)
-        document = render_invoice(
+        content = invoice_content(
             number=invoice.number, issued_at=invoice.issued_at, seller=self.config.seller, buyer=client, order=order
         )
+        document = self.renderer.render(content)
         self.archive.store(key, document)
         confirmed = replace(order, invoice=replace(invoice, status=InvoiceStatus.CONFIRMED, document_key=key))
         payload: dict[str, object] = {
