@@ -8,7 +8,15 @@ from dataclasses import replace
 from datetime import timedelta
 
 from domain.errors import Conflict, Forbidden, NotFound, StaleVersion
-from domain.events import DomainEvent, EventType
+from domain.events import (
+    CancellationRequested,
+    DomainEvent,
+    EventType,
+    OrderCancelled,
+    PaymentConfirmed,
+    PaymentExpired,
+    PaymentFailed,
+)
 from domain.order_status import CancellationReason, OrderStatus, cancellation_allowed
 from domain.orders import (
     ItemStatus,
@@ -169,7 +177,7 @@ class PurchaseCommands(SagaServices):
                 cancelled = with_payment_status(cancelled, PaymentStatus.CANCELLED)
                 closed = replace(order.payment, status=PaymentStatus.CANCELLED)
                 payment = PaymentRecord(order.id, closed, expected_status=PaymentStatus.PENDING)
-            event = order.event(EventType.CANCELLATION_REQUESTED, {"requestedBy": requested_by}, now)
+            event = order.event(CancellationRequested(requested_by=requested_by), now)
             try:
                 self.store.apply(Change(order=cancelled, payment=payment, events=(event,)))
             except PaymentChanged as error:
@@ -202,7 +210,7 @@ class PurchaseCommands(SagaServices):
             change = Change(
                 order=note(with_payment_status(order, PaymentStatus.EXPIRED), EventType.PAYMENT_EXPIRED, now),
                 payment=closing,
-                events=(order.event(EventType.PAYMENT_EXPIRED, {"paymentCode": record.payment.code}, now),),
+                events=(order.event(PaymentExpired(payment_code=record.payment.code), now),),
             )
             try:
                 self.store.apply(change)
@@ -235,7 +243,7 @@ class PurchaseCommands(SagaServices):
                 order=replace(released, applied=released.applied | {COMPENSATED}),
                 stock=moves,
                 waits_removed=waits,
-                events=(order.event(EventType.ORDER_CANCELLED, {"reason": reason.value, "detail": detail}, now),),
+                events=(order.event(OrderCancelled(reason=reason.value, detail=detail), now),),
             )
             try:
                 self.store.apply(change)
@@ -259,11 +267,11 @@ class PurchaseCommands(SagaServices):
         pending = record.payment.status is PaymentStatus.PENDING
         new_status = PaymentStatus.PAID if paid else PaymentStatus.FAILED
         if paid:
-            payload = {"paymentCode": code, "amount": str(amount), "providerEventId": provider_event_id}
-            event = order.event(EventType.PAYMENT_CONFIRMED, payload, now)
+            confirmed = PaymentConfirmed(payment_code=code, amount=str(amount), provider_event_id=provider_event_id)
+            event = order.event(confirmed, now)
         else:
-            payload = {"paymentCode": code, "providerEventId": provider_event_id, "detail": detail}
-            event = order.event(EventType.PAYMENT_FAILED, payload, now)
+            failed = PaymentFailed(payment_code=code, provider_event_id=provider_event_id, detail=detail)
+            event = order.event(failed, now)
         # A payment no longer pending (expired, say) keeps its status: the event still tells the saga money moved.
         payment = (
             PaymentRecord(record.order_id, replace(record.payment, status=new_status), PaymentStatus.PENDING)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from domain.events import DomainEvent, EventType, InvalidEvent
+from domain.events import DomainEvent, EventType, InvalidEvent, InvoiceFailed, ReservationFailed
 from domain.order_status import CancellationReason
 from domain.orders import ItemKind, ItemStatus, Order, OrderItem
 from domain.purchase.change import StockMove, StockMoveKind, Wait
@@ -17,7 +17,6 @@ FAILURE_REASONS = {
     EventType.PAYMENT_EXPIRED: CancellationReason.PAYMENT_EXPIRED,
     EventType.CANCELLATION_REQUESTED: CancellationReason.CUSTOMER_CANCELLED,
 }
-REASON_IN_PAYLOAD = frozenset({EventType.RESERVATION_FAILED, EventType.INVOICE_FAILED})
 # Markers kept in the order's `applied`: its cancellation was compensated (said and released once); the event that
 # paid it (a redelivery of that one completes the sale, any other payment is owed back).
 COMPENSATED = "compensated"
@@ -25,15 +24,24 @@ PAID_BY = "paid-by:"
 
 
 def failure_reason(event: DomainEvent) -> CancellationReason:
-    if event.event_type in REASON_IN_PAYLOAD:
+    named = _named_reason(event)
+    if named is not None:
         try:
-            return CancellationReason(event.payload["reason"])
+            return CancellationReason(named)
         except ValueError as error:
             raise InvalidEvent(f"{event.event_type} names no cancellation reason: {error}") from error
     reason = FAILURE_REASONS.get(event.event_type)
     if reason is None:
         raise InvalidEvent(f"{event.event_type} is not a failure the saga compensates")
     return reason
+
+
+def _named_reason(event: DomainEvent) -> str | None:
+    if event.event_type is EventType.RESERVATION_FAILED:
+        return event.payload_as(ReservationFailed).reason
+    if event.event_type is EventType.INVOICE_FAILED:
+        return event.payload_as(InvoiceFailed).reason
+    return None
 
 
 def release_stock(order: Order) -> tuple[Order, tuple[StockMove, ...], tuple[Wait, ...]]:

@@ -5,7 +5,23 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from domain.events import DomainEvent, EventType, InvalidEvent
+from domain.events import (
+    ClientValidated,
+    DomainEvent,
+    EventType,
+    InvalidEvent,
+    InventoryReserved,
+    InvoiceFailed,
+    InvoiceIssued,
+    OrderCancelled,
+    OrderRejected,
+    PaymentConfirmed,
+    PaymentRequested,
+    RefundOwed,
+    ReservationFailed,
+    SaleCompleted,
+    StockPending,
+)
 from domain.invoice_document import invoice_content, invoice_document_key
 from domain.order_status import CancellationReason, InvoiceStatus, OrderStatus, VehicleStatus, cancellation_allowed
 from domain.orders import (
@@ -49,9 +65,7 @@ class SagaSteps(SagaServices):
             self._apply(
                 Change(
                     order=note(order, EventType.ORDER_REJECTED, now, detail),
-                    events=(
-                        order.event(EventType.ORDER_REJECTED, {"reason": "CLIENT_INVALID", "detail": detail}, now),
-                    ),
+                    events=(order.event(OrderRejected(reason="CLIENT_INVALID", detail=detail), now),),
                     consumed=marker(consumer, event),
                 )
             )
@@ -59,7 +73,7 @@ class SagaSteps(SagaServices):
         self._apply(
             Change(
                 order=note(order, EventType.CLIENT_VALIDATED, now, f"client {client.name}"),
-                events=(order.event(EventType.CLIENT_VALIDATED, {"clientId": client.id}, now),),
+                events=(order.event(ClientValidated(client_id=client.id), now),),
                 consumed=marker(consumer, event),
             )
         )
@@ -82,7 +96,7 @@ class SagaSteps(SagaServices):
                         vehicle=VehicleClaim(
                             vehicle_id, VehicleStatus.AVAILABLE, VehicleStatus.RESERVED, None, order.id
                         ),
-                        events=(order.event(EventType.INVENTORY_RESERVED, {"items": item_refs(order.items)}, now),),
+                        events=(order.event(InventoryReserved(items=item_refs(order.items)), now),),
                         consumed=marker(consumer, event),
                     )
                 )
@@ -94,7 +108,7 @@ class SagaSteps(SagaServices):
         self._apply(
             Change(
                 order=note(order, EventType.RESERVATION_FAILED, now, detail),
-                events=(order.event(EventType.RESERVATION_FAILED, {"reason": reason, "detail": detail}, now),),
+                events=(order.event(ReservationFailed(reason=reason, detail=detail), now),),
                 consumed=marker(consumer, event),
             )
         )
@@ -158,7 +172,7 @@ class SagaSteps(SagaServices):
         events: tuple[DomainEvent, ...] = ()
         if not pending:
             updated = advance(updated, OrderStatus.RESERVED, EventType.INVENTORY_RESERVED, now)
-            events = (order.event(EventType.INVENTORY_RESERVED, {"items": item_refs(items)}, now),)
+            events = (order.event(InventoryReserved(items=item_refs(items)), now),)
         elif order.status is OrderStatus.PLACED:
             waiting_for = [
                 {
@@ -170,7 +184,7 @@ class SagaSteps(SagaServices):
             ]
             detail = "waiting for " + ", ".join(f"{item.quantity} x {item.ref_id}" for item in pending)
             updated = advance(updated, OrderStatus.PENDING_STOCK, EventType.STOCK_PENDING, now, detail)
-            events = (order.event(EventType.STOCK_PENDING, {"pendingItems": waiting_for}, now),)
+            events = (order.event(StockPending(pending_items=waiting_for), now),)
         elif reserved_now:
             reserved = ", ".join(f"{move.quantity} x {move.sku}" for move in reserved_now)
             updated = note(updated, EventType.INVENTORY_RESERVED, now, f"reserved {reserved}; still waiting")
@@ -203,8 +217,9 @@ class SagaSteps(SagaServices):
                 payment=PaymentRecord(order.id, payment, expected_status=None),
                 events=(
                     order.event(
-                        EventType.PAYMENT_REQUESTED,
-                        {"paymentCode": code, "amount": str(payment.amount), "expiresAt": expires_at.isoformat()},
+                        PaymentRequested(
+                            payment_code=code, amount=str(payment.amount), expires_at=expires_at.isoformat()
+                        ),
                         now,
                     ),
                 ),
@@ -221,8 +236,9 @@ class SagaSteps(SagaServices):
         order = self._order(event, consumer)
         if order is None:
             return
-        amount = Money.parse(event.payload["amount"], field="amount", allow_zero=True)
-        code = str(event.payload["paymentCode"])
+        received = event.payload_as(PaymentConfirmed)
+        amount = Money.parse(received.amount, field="amount", allow_zero=True)
+        code = received.payment_code
         now = self.clock.now()
         waiting = (
             order.status is OrderStatus.AWAITING_PAYMENT
@@ -241,10 +257,8 @@ class SagaSteps(SagaServices):
                     stock=moves,
                     waits_removed=waits,
                     events=(
-                        order.event(
-                            EventType.ORDER_CANCELLED, {"reason": CancellationReason.PAYMENT_FAILED.value}, now
-                        ),
-                        order.event(EventType.REFUND_OWED, {"paymentCode": code, "amount": str(amount)}, now),
+                        order.event(OrderCancelled(reason=CancellationReason.PAYMENT_FAILED.value), now),
+                        order.event(RefundOwed(payment_code=code, amount=str(amount)), now),
                     ),
                     consumed=marker(consumer, event),
                 )
@@ -255,7 +269,7 @@ class SagaSteps(SagaServices):
             # Money the order does not wait for: it came after the cancellation, or paid the code once more (a boleto
             # can be paid twice). Each payment is owed back once; a redelivery of one finds its marker.
             if order.status is not OrderStatus.PLACED:
-                refund = order.event(EventType.REFUND_OWED, {"paymentCode": code, "amount": str(amount)}, now)
+                refund = order.event(RefundOwed(payment_code=code, amount=str(amount)), now)
                 why = "received after cancellation" if order.status is OrderStatus.CANCELLED else "paid twice"
                 owed = owe_refund(order, amount, now, why)
                 self._apply(Change(order=owed, events=(refund,), consumed=marker(consumer, event)))
@@ -279,8 +293,7 @@ class SagaSteps(SagaServices):
             number = self.store.last_invoice_number() + 1
             invoice = Invoice(number=f"{number:0{INVOICE_NUMBER_DIGITS}d}", status=InvoiceStatus.PENDING, issued_at=now)
             issued = note(replace(paid, invoice=invoice), EventType.INVOICE_ISSUED, now, f"invoice {invoice.number}")
-            payload = {"invoiceNumber": invoice.number, "amount": str(order.total)}
-            event = order.event(EventType.INVOICE_ISSUED, payload, now)
+            event = order.event(InvoiceIssued(invoice_number=invoice.number, amount=str(order.total)), now)
             self.store.apply(Change(order=issued, invoice_number=number, events=(event,)))
             return replace(issued, version=order.version + 1)
 
@@ -303,16 +316,16 @@ class SagaSteps(SagaServices):
         document = self.renderer.render(content)
         self.archive.store(key, document)
         confirmed = replace(order, invoice=replace(invoice, status=InvoiceStatus.CONFIRMED, document_key=key))
-        payload: dict[str, object] = {
-            "clientId": order.client_id,
-            "amount": str(order.total),
-            "invoiceNumber": invoice.number,
-            "items": item_refs(order.items),
-        }
         vehicle_id = order.vehicle_id
+        completed = SaleCompleted(
+            client_id=order.client_id,
+            amount=str(order.total),
+            invoice_number=invoice.number,
+            items=item_refs(order.items),
+            vehicle_id=vehicle_id,
+        )
         claim = sale = None
         if vehicle_id is not None:
-            payload["vehicleId"] = vehicle_id
             claim = VehicleClaim(vehicle_id, VehicleStatus.RESERVED, VehicleStatus.SOLD, order.id, None)
             sale = Sale(order.id, vehicle_id, order.client_id, order.total, now)
         moves = tuple(
@@ -327,7 +340,7 @@ class SagaSteps(SagaServices):
                     vehicle=claim,
                     stock=moves,
                     sale=sale,
-                    events=(order.event(EventType.SALE_COMPLETED, payload, now),),
+                    events=(order.event(completed, now),),
                     consumed=consumed,
                 )
             )
@@ -335,11 +348,11 @@ class SagaSteps(SagaServices):
             reason = CancellationReason.OUT_OF_STOCK if vehicle_id is None else CancellationReason.VEHICLE_UNAVAILABLE
             detail = f"the goods could not be committed to invoice {invoice.number}: {error}"
             failed = replace(order, invoice=replace(invoice, status=InvoiceStatus.ERROR_STOCK, detail=detail))
-            failure = {"invoiceNumber": invoice.number, "reason": reason.value, "detail": detail}
+            failure = InvoiceFailed(invoice_number=invoice.number, reason=reason.value, detail=detail)
             self._apply(
                 Change(
                     order=note(failed, EventType.INVOICE_FAILED, now, detail),
-                    events=(order.event(EventType.INVOICE_FAILED, failure, now),),
+                    events=(order.event(failure, now),),
                     consumed=consumed,
                 )
             )
@@ -352,7 +365,7 @@ class SagaSteps(SagaServices):
         if order is None:
             return
         now = self.clock.now()
-        events = [order.event(EventType.ORDER_CANCELLED, {"reason": reason.value}, now)]
+        events = [order.event(OrderCancelled(reason=reason.value), now)]
         if order.status is OrderStatus.CANCELLED:
             if order.cancellation_reason is not reason or COMPENSATED in order.applied:
                 return  # cancelled for another reason, or compensated already: that compensation stands
@@ -369,9 +382,10 @@ class SagaSteps(SagaServices):
                 cancelled = owe_refund(
                     cancelled, order.payment.amount, now, "refunded: the goods were not there", newly_received=False
                 )
-                events = [order.event(EventType.ORDER_CANCELLED, {"reason": reason.value, "refund": amount}, now)]
-                refund = {"paymentCode": order.payment.code, "amount": amount, "toldWith": "OrderCancelled"}
-                events.append(order.event(EventType.REFUND_OWED, refund, now))
+                events = [order.event(OrderCancelled(reason=reason.value, refund=amount), now)]
+                told_with = EventType.ORDER_CANCELLED.value
+                refund = RefundOwed(payment_code=order.payment.code, amount=amount, told_with=told_with)
+                events.append(order.event(refund, now))
         else:
             return  # a late failure for an order that moved on (paid, completed): that outcome stands
         released, moves, waits = release_stock(cancelled)

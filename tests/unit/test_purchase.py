@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from domain.errors import Conflict, Forbidden, InvalidTransition, NotFound, StaleVersion, ValidationFailed
-from domain.events import DomainEvent, EventType, InvalidEvent
+from domain.events import DomainEvent, EventType, InvalidEvent, PaymentExpired
 from domain.order_status import CancellationReason, InvoiceStatus, OrderStatus, VehicleStatus
 from domain.orders import Order, PaymentStatus, place_vehicle_order
 from domain.purchase import Change, VehicleClaim
@@ -967,7 +967,7 @@ def test_a_late_failure_for_a_completed_order_changes_nothing() -> None:
 def test_a_late_expiry_for_a_completed_order_changes_nothing() -> None:
     saga = Saga.build()
     _completed(saga)
-    expired = saga.order().event(E.PAYMENT_EXPIRED, {"paymentCode": "PAY-X"}, saga.clock.now())
+    expired = saga.order().event(PaymentExpired(payment_code="PAY-X"), saga.clock.now())
     saga.deliver(expired)
     assert saga.order().status is S.COMPLETED
     assert saga.vehicle().status is VehicleStatus.SOLD
