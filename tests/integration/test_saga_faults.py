@@ -26,18 +26,10 @@ from sagas import consumers  # noqa: E402
 from sagas.consumers import HANDLERS, InjectedFault  # noqa: E402
 from sagas.wiring import SagaServices, saga_services  # noqa: E402
 from tests.integration.saga_harness import SagaHarness, Timeout, saga_config, sqs_event, wait_until  # noqa: E402
+from tests.unit.saga_paths import HAPPY_PATH_EVENTS  # noqa: E402
 
 pytest_plugins = ["tests.integration.saga_harness"]
 
-HAPPY_HISTORY = [
-    "OrderPlaced",
-    "ClientValidated",
-    "InventoryReserved",
-    "PaymentRequested",
-    "PaymentConfirmed",
-    "InvoiceIssued",
-    "SaleCompleted",
-]
 FAILED_HISTORY = ["OrderPlaced", "ClientValidated", "InventoryReserved", "PaymentRequested", "OrderCancelled"]
 
 
@@ -61,7 +53,7 @@ def test_a_paid_order_with_every_event_delivered_twice_completes_once(saga: Saga
     saga.wait_for_status(order.id, OrderStatus.COMPLETED)
     saga.wait_for_emails(order.id, 1)
     saga.settle()
-    assert history(saga.order(order.id)) == HAPPY_HISTORY
+    assert history(saga.order(order.id)) == HAPPY_PATH_EVENTS
     assert saga.vehicle(vehicle.id).status is VehicleStatus.SOLD
     assert [sale["order_id"] for sale in saga.sales()] == [order.id]
     # And the client got one email, the sales team one notice
@@ -157,7 +149,7 @@ def test_orders_complete_despite_consumers_crashing_before_and_after_their_steps
 
     # Then every order completed once: each vehicle sold once, to its own order
     saga.settle()
-    assert all(history(saga.order(order_id)) == HAPPY_HISTORY for order_id in orders)
+    assert all(history(saga.order(order_id)) == HAPPY_PATH_EVENTS for order_id in orders)
     assert all(saga.vehicle(vehicle_id).status is VehicleStatus.SOLD for vehicle_id in orders.values())
     sales = saga.sales()
     assert sorted((sale["order_id"], sale["vehicle_id"]) for sale in sales) == sorted(orders.items())
@@ -306,13 +298,13 @@ def test_each_step_crashing_after_its_commit_and_redelivered_changes_nothing_twi
 
     done = harness.order(order.id)
     assert done.status is OrderStatus.COMPLETED
-    assert history(done) == HAPPY_HISTORY
+    assert history(done) == HAPPY_PATH_EVENTS
     assert harness.vehicle(vehicle.id).status is VehicleStatus.SOLD
     assert [sale["order_id"] for sale in harness.sales()] == [order.id]
     assert len(harness.emails(order.id)) == 1
     assert [notice["orderId"] for notice in harness.sales_notices()] == [order.id]
     # One event of each kind in the outbox: no step emitted twice
-    assert sorted(event.event_type.value for event in harness.outbox(order.id)) == sorted(HAPPY_HISTORY)
+    assert sorted(event.event_type.value for event in harness.outbox(order.id)) == sorted(HAPPY_PATH_EVENTS)
 
 
 def test_compensation_crashing_after_its_commit_and_redelivered_changes_nothing_twice(
