@@ -4,10 +4,8 @@ messages that are not events. Against moto in server mode, with the saga's handl
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -25,7 +23,7 @@ from local_stack.resources import SALES_NOTIFICATIONS_QUEUE  # noqa: E402
 from sagas import consumers  # noqa: E402
 from sagas.consumers import HANDLERS, InjectedFault  # noqa: E402
 from sagas.wiring import SagaServices, saga_services  # noqa: E402
-from tests.integration.saga_harness import SagaHarness, Timeout, saga_config, sqs_event, wait_until  # noqa: E402
+from tests.integration.saga_harness import SagaHarness, Timeout, event_json, saga_config, sqs_event, wait_until  # noqa: E402
 from tests.unit.saga_paths import HAPPY_PATH_EVENTS  # noqa: E402
 
 pytest_plugins = ["tests.integration.saga_harness"]
@@ -166,29 +164,15 @@ def test_orders_complete_despite_consumers_crashing_before_and_after_their_steps
 # --- messages that are not events ---------------------------------------------------------------------------------
 
 
-def _event_json(event_type: str, payload: dict[str, Any], order_id: str | None = None) -> str:
-    return json.dumps(
-        {
-            "eventId": str(uuid.uuid4()),
-            "eventType": event_type,
-            "schemaVersion": 1,
-            "orderId": order_id or str(uuid.uuid4()),
-            "correlationId": str(uuid.uuid4()),
-            "occurredAt": datetime.now(UTC).isoformat(),
-            "payload": payload,
-        }
-    )
-
-
 def test_messages_that_are_not_events_end_in_the_dead_letter_queue_and_can_be_redriven(saga: SagaHarness) -> None:
     # Given messages no consumer can handle, sent straight to a step's queue...
     poison = {
         "not JSON at all",
-        _event_json("InvoiceExploded", {}),
+        event_json("InvoiceExploded", {}),
         # a real event type, but not one this queue takes
-        _event_json("SaleCompleted", {"clientId": "c", "vehicleId": "v", "amount": "1.00"}),
+        event_json("SaleCompleted", {"clientId": "c", "vehicleId": "v", "amount": "1.00"}),
         # a well-formed OrderPlaced for an order that does not exist
-        _event_json("OrderPlaced", {"clientId": "c", "vehicleId": "v", "total": "1.00"}),
+        event_json("OrderPlaced", {"clientId": "c", "vehicleId": "v", "total": "1.00"}),
     }
     for body in poison:
         saga.send_to_queue("validate-client", body)
