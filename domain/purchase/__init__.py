@@ -7,7 +7,7 @@ the step: nothing happens twice. A step that crashed before its commit changed n
 
 The package is split along those lines: `change` (what a step asks the store to apply), `errors` (why the store
 refused), `ports` (what the saga needs from outside), `config`, `rules` (shared by commands and steps), `commands`
-(the API's entry points and the sweeps) and `steps` (one per queue). `Purchase` is both, over one set of services.
+(the API's entry points and the sweeps) and `steps` (one per queue). `Purchase` is both, over one `dependencies`.
 """
 
 from __future__ import annotations

@@ -33,14 +33,14 @@ from domain.orders import (
     with_payment_status,
 )
 from domain.purchase.change import Change, IdempotencyClaim, PaymentRecord
+from domain.purchase.dependencies import PurchaseDependencies
 from domain.purchase.errors import AlreadyApplied, KeyReused, PaymentChanged
 from domain.purchase.rules import COMPENSATED, hours, release_stock
-from domain.purchase.services import SagaServices
 from domain.retries import with_fresh_reads
 from domain.values import Money
 
 
-class PurchaseCommands(SagaServices):
+class PurchaseCommands(PurchaseDependencies):
     """What a person (or a schedule) asks of the saga; each writes its order with the event that starts a step."""
 
     def place_vehicle_order(

@@ -42,14 +42,14 @@ from domain.orders import (
 )
 from domain.purchase.change import Change, PaymentRecord, Sale, StockMove, StockMoveKind, VehicleClaim, Wait
 from domain.purchase.config import INVOICE_NUMBER_DIGITS, RESUME_BATCH
+from domain.purchase.dependencies import PurchaseDependencies
 from domain.purchase.errors import AlreadyApplied, InvoiceNumberTaken, StockChanged, VehicleUnavailable
 from domain.purchase.rules import COMPENSATED, PAID_BY, failure_reason, happened, marker, release_stock
-from domain.purchase.services import SagaServices
 from domain.retries import with_fresh_reads
 from domain.values import Money
 
 
-class SagaSteps(SagaServices):
+class SagaSteps(PurchaseDependencies):
     """The saga's steps; each is safe to run again on a redelivered event."""
 
     def validate_client(self, event: DomainEvent, consumer: str) -> None:

@@ -10,7 +10,7 @@ from domain.purchase.ports import InvoiceArchive, InvoiceRenderer, PaymentProvid
 
 
 @dataclass
-class SagaServices:
+class PurchaseDependencies:
     store: PurchaseStore
     clock: Clock
     payments: PaymentProvider
