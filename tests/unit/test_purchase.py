@@ -12,12 +12,13 @@ import pytest
 
 from domain.errors import Conflict, Forbidden, InvalidTransition, NotFound, StaleVersion, ValidationFailed
 from domain.events import DomainEvent, EventType, InvalidEvent, PaymentExpired
+from domain.invoice_document import InvoiceContent
 from domain.order_status import CancellationReason, InvoiceStatus, OrderStatus, VehicleStatus
 from domain.orders import Order, PaymentStatus, place_vehicle_order
 from domain.purchase import Change, VehicleClaim
 from domain.retries import OPTIMISTIC_ATTEMPTS
 from domain.values import Money
-from tests.unit.factories import NOW, make_vehicle
+from tests.unit.factories import NOW, SELLER, make_vehicle
 from tests.unit.saga_fakes import ADMIN, ANA, BRUNO, KEY, PAYMENT_TTL, PRICE, VEHICLE, Saga, awaiting_payment
 from tests.unit.saga_paths import HAPPY_PATH_EVENTS, HAPPY_PATH_HISTORY
 
@@ -987,3 +988,36 @@ def test_a_vehicle_move_the_transition_table_forbids_is_refused_where_it_is_made
     with pytest.raises(InvalidTransition) as caught:
         VehicleClaim(VEHICLE, expected, new, "order-1", None)
     assert caught.value.message == f"vehicle cannot go from {expected.value} to {new.value}"
+
+
+# --- the invoice: the domain decides what it says, a renderer draws it ------------------------------------------
+
+
+class _PlainTextInvoices:
+    def __init__(self) -> None:
+        self.drawn: list[InvoiceContent] = []
+
+    def render(self, invoice: InvoiceContent) -> str:
+        self.drawn.append(invoice)
+        return f"NF {invoice.number}: {invoice.buyer.name} owes {invoice.total}"
+
+
+def test_the_sale_archives_what_the_invoice_renderer_draws_from_the_content_the_domain_decided() -> None:
+    # Given a saga whose invoices are drawn by another renderer
+    saga = Saga.build()
+    renderer = _PlainTextInvoices()
+    saga.purchase.renderer = renderer
+    # When a sale completes
+    order = _completed(saga)
+    # Then the renderer was given the sale's content, and its drawing is the stored document
+    [content] = renderer.drawn
+    assert (content.number, content.order_id, content.seller, content.total) == (
+        "000000001",
+        "order-1",
+        SELLER,
+        Money.parse(PRICE),
+    )
+    assert [(line.code, line.quantity, line.total) for line in content.lines] == [(VEHICLE, 1, Money.parse(PRICE))]
+    assert order.invoice is not None
+    assert order.invoice.document_key is not None
+    assert saga.archive.documents[order.invoice.document_key] == "NF 000000001: Ana Souza owes 189900.00"
