@@ -19,13 +19,13 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from domain.clients import AddressInput, register_client
+from domain.clients import register_client
 from domain.errors import Conflict
 from domain.intake import BatchReport, IntakeCustomer, IntakeOrder, ProductCatalog, review_batch
 from domain.orders import Order, ProductLine
 from domain.ports import ClientStore, Clock, OrderReader
 from domain.purchase import Purchase
-from domain.values import Cpf
+from domain.values import AddressFields, Cpf
 
 # Far above a thousand orders of seed 002's size (about 1.5 KB each), far below what a function's memory holds.
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -69,22 +69,13 @@ class BatchOrders:
         if known is not None:
             return known.id
         client_id = batch_client_id(customer.cpf)
-        address = customer.address
         client = register_client(
             client_id=client_id,
             name=customer.name,
             cpf=customer.cpf.value,
             email=customer.email.value,
             phone=customer.phone.value,
-            address=AddressInput(
-                street=address.street,
-                number=address.number,
-                complement=address.complement,
-                neighborhood=address.neighborhood,
-                city=address.city,
-                state=address.state,
-                zip_code=address.zip_code.value,
-            ),
+            address=AddressFields.of(customer.address),
             now=self.clock.now(),
         )
         try:

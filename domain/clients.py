@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.values import Address, Cpf, Email, Phone, required_text
+from domain.values import Address, AddressFields, Cpf, Email, Phone, required_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,15 +21,8 @@ class Client:
     created_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class AddressInput:
-    street: str
-    number: str
-    neighborhood: str
-    city: str
-    state: str
-    zip_code: str
-    complement: str | None = None
+# The address a person registers with, as typed (one value type for every copy of an address's fields).
+AddressInput = AddressFields
 
 
 def register_client(
@@ -41,14 +34,6 @@ def register_client(
         cpf=Cpf.parse(cpf),
         email=Email.parse(email),
         phone=Phone.parse(phone),
-        address=Address.parse(
-            address.street,
-            address.number,
-            address.complement,
-            address.neighborhood,
-            address.city,
-            address.state,
-            address.zip_code,
-        ),
+        address=address.parse(),
         created_at=now,
     )

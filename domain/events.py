@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
+from typing import Any, ClassVar, Self, TypeVar, get_origin, get_type_hints
 
 SCHEMA_VERSION = 1
 
@@ -39,29 +39,194 @@ class EventType(StrEnum):
     REFUND_OWED = "RefundOwed"
 
 
-# The payload of each event type: field name -> type. Money travels as a string ("189900.00"), times as ISO 8601.
-PAYLOAD_SCHEMAS: Mapping[EventType, Mapping[str, type]] = MappingProxyType(
+# --- the payload of each event type: one frozen dataclass, serialized in one place (`to_wire`, `from_wire`) ---------
+# Money travels as a string ("189900.00"), times as ISO 8601, items as [{"ref", "kind", "quantity"}]. Field names are
+# the wire's in snake_case; an optional field left None is left out of the JSON.
+
+
+@dataclass(frozen=True, slots=True)
+class EventPayload:
+    event_type: ClassVar[EventType]
+
+    def to_wire(self) -> dict[str, Any]:
+        wire = {_camel(item.name): getattr(self, item.name) for item in fields(self)}
+        return {name: value for name, value in wire.items() if value is not None}
+
+    @classmethod
+    def from_wire(cls, payload: Mapping[str, Any]) -> Self:
+        """The typed payload of a checked event (`DomainEvent` checks the schema when it is built)."""
+        return cls(**{item.name: payload.get(_camel(item.name)) for item in fields(cls)})
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPlaced(EventPayload):
+    event_type = EventType.ORDER_PLACED
+    client_id: str
+    total: str
+    items: list[dict[str, Any]]
+    # A vehicle order's vehicle, also among its items.
+    vehicle_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClientValidated(EventPayload):
+    event_type = EventType.CLIENT_VALIDATED
+    client_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRejected(EventPayload):
+    event_type = EventType.ORDER_REJECTED
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class InventoryReserved(EventPayload):
+    event_type = EventType.INVENTORY_RESERVED
+    items: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class StockPending(EventPayload):
+    event_type = EventType.STOCK_PENDING
+    # [{"productId", "quantity", "available"}]
+    pending_items: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationFailed(EventPayload):
+    event_type = EventType.RESERVATION_FAILED
+    # The CancellationReason the compensation applies (VEHICLE_UNAVAILABLE, OUT_OF_STOCK).
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRequested(EventPayload):
+    event_type = EventType.PAYMENT_REQUESTED
+    payment_code: str
+    amount: str
+    expires_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentConfirmed(EventPayload):
+    event_type = EventType.PAYMENT_CONFIRMED
+    payment_code: str
+    amount: str
+    provider_event_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentFailed(EventPayload):
+    event_type = EventType.PAYMENT_FAILED
+    payment_code: str
+    provider_event_id: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentExpired(EventPayload):
+    event_type = EventType.PAYMENT_EXPIRED
+    payment_code: str
+
+
+@dataclass(frozen=True, slots=True)
+class CancellationRequested(EventPayload):
+    event_type = EventType.CANCELLATION_REQUESTED
+    requested_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class SaleCompleted(EventPayload):
+    event_type = EventType.SALE_COMPLETED
+    client_id: str
+    amount: str
+    invoice_number: str
+    items: list[dict[str, Any]]
+    vehicle_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceIssued(EventPayload):
+    event_type = EventType.INVOICE_ISSUED
+    invoice_number: str
+    amount: str
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceFailed(EventPayload):
+    event_type = EventType.INVOICE_FAILED
+    invoice_number: str
+    # The CancellationReason the compensation applies.
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCancelled(EventPayload):
+    event_type = EventType.ORDER_CANCELLED
+    reason: str
+    detail: str | None = None
+    # What was paid and is refunded, when the cancellation's email tells the customer so.
+    refund: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RefundOwed(EventPayload):
+    event_type = EventType.REFUND_OWED
+    payment_code: str
+    amount: str
+    # The event whose email already tells the customer (OrderCancelled), if one does.
+    told_with: str | None = None
+
+
+PAYLOAD_TYPES: Mapping[EventType, type[EventPayload]] = MappingProxyType(
     {
-        # Every order's items travel as [{"ref", "kind", "quantity"}]; a vehicle order's also as vehicleId.
-        EventType.ORDER_PLACED: {"clientId": str, "total": str, "items": list},
-        EventType.CLIENT_VALIDATED: {"clientId": str},
-        EventType.ORDER_REJECTED: {"reason": str, "detail": str},
-        EventType.INVENTORY_RESERVED: {"items": list},
-        EventType.STOCK_PENDING: {"pendingItems": list},
-        # reason: the CancellationReason the compensation applies (VEHICLE_UNAVAILABLE, OUT_OF_STOCK).
-        EventType.RESERVATION_FAILED: {"reason": str, "detail": str},
-        EventType.PAYMENT_REQUESTED: {"paymentCode": str, "amount": str, "expiresAt": str},
-        EventType.PAYMENT_CONFIRMED: {"paymentCode": str, "amount": str, "providerEventId": str},
-        EventType.PAYMENT_FAILED: {"paymentCode": str, "providerEventId": str, "detail": str},
-        EventType.PAYMENT_EXPIRED: {"paymentCode": str},
-        EventType.CANCELLATION_REQUESTED: {"requestedBy": str},
-        EventType.SALE_COMPLETED: {"clientId": str, "amount": str, "invoiceNumber": str, "items": list},
-        EventType.INVOICE_ISSUED: {"invoiceNumber": str, "amount": str},
-        EventType.INVOICE_FAILED: {"invoiceNumber": str, "reason": str, "detail": str},
-        EventType.ORDER_CANCELLED: {"reason": str},
-        EventType.REFUND_OWED: {"paymentCode": str, "amount": str},
+        kind.event_type: kind
+        for kind in (
+            OrderPlaced,
+            ClientValidated,
+            OrderRejected,
+            InventoryReserved,
+            StockPending,
+            ReservationFailed,
+            PaymentRequested,
+            PaymentConfirmed,
+            PaymentFailed,
+            PaymentExpired,
+            CancellationRequested,
+            SaleCompleted,
+            InvoiceIssued,
+            InvoiceFailed,
+            OrderCancelled,
+            RefundOwed,
+        )
     }
 )
+
+
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(word.capitalize() for word in rest)
+
+
+def _required_fields(kind: type[EventPayload]) -> Mapping[str, type]:
+    hints = get_type_hints(kind)
+    return {
+        _camel(item.name): get_origin(hints[item.name]) or hints[item.name]
+        for item in fields(kind)
+        if item.default is MISSING
+    }
+
+
+# The fields every event of a type must carry, and their JSON types: what `DomainEvent` checks.
+PAYLOAD_SCHEMAS: Mapping[EventType, Mapping[str, type]] = MappingProxyType(
+    {event_type: _required_fields(kind) for event_type, kind in PAYLOAD_TYPES.items()}
+)
+
+P = TypeVar("P", bound=EventPayload)
 
 
 class InvalidEvent(ValueError):
@@ -80,6 +245,22 @@ class DomainEvent:
 
     def __post_init__(self) -> None:
         _check_payload(self.event_type, self.payload)
+
+    @classmethod
+    def of(cls, payload: EventPayload, *, order_id: str, correlation_id: str, occurred_at: datetime) -> DomainEvent:
+        return cls(
+            event_type=payload.event_type,
+            order_id=order_id,
+            correlation_id=correlation_id,
+            occurred_at=occurred_at,
+            payload=payload.to_wire(),
+        )
+
+    def payload_as(self, kind: type[P]) -> P:
+        """The payload as its event type's dataclass; asking for another type's is a programming error."""
+        if kind.event_type is not self.event_type:
+            raise InvalidEvent(f"{self.event_type} does not carry a {kind.__name__}")
+        return kind.from_wire(self.payload)
 
     def to_json(self) -> str:
         return json.dumps(

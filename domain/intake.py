@@ -19,7 +19,19 @@ from typing import Any, Protocol, TypeVar
 
 from domain.errors import Conflict, NotFound, ValidationFailed
 from domain.products import Product, parse_sku
-from domain.values import BRAZILIAN_STATES, Address, Cep, Cnpj, Cpf, Email, Money, Phone, Quantity, required_text
+from domain.values import (
+    BRAZILIAN_STATES,
+    Address,
+    AddressFields,
+    Cep,
+    Cnpj,
+    Cpf,
+    Email,
+    Money,
+    Phone,
+    Quantity,
+    required_text,
+)
 
 MAX_ORDERS_PER_FILE = 1000
 MAX_LINES_PER_ORDER = 100
@@ -101,7 +113,7 @@ class IntakeOrder:
                 "cpf": str(customer.cpf),
                 "email": str(customer.email),
                 "phone": str(customer.phone),
-                "address": _address_document(customer.address),
+                "address": AddressFields.of(customer.address).as_dict(),
             },
             "order_date": self.order_date.isoformat(),
             "items": [
@@ -121,7 +133,7 @@ class IntakeOrder:
             "shipping": {
                 "method": self.shipping_method,
                 "cost": str(self.shipping_cost),
-                "address": _address_document(self.shipping_address),
+                "address": AddressFields.of(self.shipping_address).as_dict(),
                 "expected_delivery_date": (
                     self.expected_delivery_date.isoformat() if self.expected_delivery_date is not None else None
                 ),
@@ -604,15 +616,3 @@ def _state(raw: object) -> str:
     if state not in BRAZILIAN_STATES:
         raise ValidationFailed("state", "state must be a Brazilian state code, e.g. SP")
     return state
-
-
-def _address_document(address: Address) -> dict[str, str | None]:
-    return {
-        "street": address.street,
-        "number": address.number,
-        "complement": address.complement,
-        "neighborhood": address.neighborhood,
-        "city": address.city,
-        "state": address.state,
-        "zip_code": str(address.zip_code),
-    }

@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from domain.clients import Client
-from domain.events import DomainEvent, EventType
+from domain.events import DomainEvent, EventType, OrderCancelled, RefundOwed, SaleCompleted, StockPending
 from domain.orders import Order
 from domain.purchase import PurchaseStore
 
@@ -81,16 +81,18 @@ def compose(event: DomainEvent, order: Order, client: Client) -> Email | None:
     greeting = f"Olá, {client.name.split()[0]}!"
     items = "; ".join(item.description for item in order.items)
     if event.event_type is EventType.SALE_COMPLETED:
+        invoice_number = event.payload_as(SaleCompleted).invoice_number
         return Email(
             to=client.email.value,
             subject=f"Compra confirmada: pedido {order.id}",
             body=f"{greeting}\n\nRecebemos o seu pagamento de R$ {order.total} e a compra está concluída.\n"
-            f"Itens: {items}.\nNota fiscal nº {event.payload['invoiceNumber']}: disponível no seu pedido.\n\n"
+            f"Itens: {items}.\nNota fiscal nº {invoice_number}: disponível no seu pedido.\n\n"
             "Obrigado pela preferência!",
         )
     if event.event_type is EventType.ORDER_CANCELLED:
-        reason = _REASONS_PT.get(str(event.payload["reason"]), str(event.payload["reason"]))
-        refund = event.payload.get("refund")
+        cancelled = event.payload_as(OrderCancelled)
+        reason = _REASONS_PT.get(cancelled.reason, cancelled.reason)
+        refund = cancelled.refund
         money = (
             f"O valor pago, R$ {refund}, será devolvido integralmente em até 5 dias úteis."
             if refund is not None
@@ -102,12 +104,13 @@ def compose(event: DomainEvent, order: Order, client: Client) -> Email | None:
             body=f"{greeting}\n\nO seu pedido ({items}) foi cancelado: {reason}.\n{money}",
         )
     if event.event_type is EventType.REFUND_OWED:
-        if event.payload.get("toldWith") == EventType.ORDER_CANCELLED.value:
+        owed = event.payload_as(RefundOwed)
+        if owed.told_with == EventType.ORDER_CANCELLED.value:
             return None  # the cancellation's email says it already
         return Email(
             to=client.email.value,
             subject=f"Reembolso do pedido {order.id}",
-            body=f"{greeting}\n\nRecebemos um pagamento de R$ {event.payload['amount']} de que o pedido não "
+            body=f"{greeting}\n\nRecebemos um pagamento de R$ {owed.amount} de que o pedido não "
             f"precisava ({_REFUND_CAUSES_PT.get(order.status.value, 'pedido cancelado')}). Vamos devolver o valor "
             "integral em até 5 dias úteis.",
         )
@@ -118,7 +121,7 @@ def pending_stock_alert(event: DomainEvent, order: Order) -> tuple[str, dict[str
     """What the pending-stock topic carries (seed 002): the order and each item it waits for."""
     waiting = [
         {"productId": entry["productId"], "quantity": entry["quantity"], "available": entry.get("available")}
-        for entry in event.payload["pendingItems"]
+        for entry in event.payload_as(StockPending).pending_items
     ]
     subject = f"Pedido {order.id} aguardando estoque"
     return subject, {
@@ -137,7 +140,7 @@ def sale_notice(event: DomainEvent, order: Order) -> dict[str, Any]:
         "type": "SaleCompleted",
         "orderId": order.id,
         "clientId": order.client_id,
-        "vehicleId": event.payload.get("vehicleId"),
+        "vehicleId": event.payload_as(SaleCompleted).vehicle_id,
         "amount": str(order.total),
         "soldAt": event.occurred_at.isoformat(),
         "eventId": event.event_id,

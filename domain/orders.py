@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from domain.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
-from domain.events import DomainEvent, EventType
+from domain.events import DomainEvent, EventPayload, EventType, OrderPlaced
 from domain.order_status import (
     CancellationReason,
     InvoiceStatus,
@@ -160,14 +160,8 @@ class Order:
     def is_terminal(self) -> bool:
         return is_terminal(self.status)
 
-    def event(self, event_type: EventType, payload: dict[str, Any], now: datetime) -> DomainEvent:
-        return DomainEvent(
-            event_type=event_type,
-            order_id=self.id,
-            correlation_id=self.correlation_id,
-            occurred_at=now,
-            payload=payload,
-        )
+    def event(self, payload: EventPayload, now: datetime) -> DomainEvent:
+        return DomainEvent.of(payload, order_id=self.id, correlation_id=self.correlation_id, occurred_at=now)
 
 
 def parse_idempotency_key(raw: str) -> str:
@@ -284,10 +278,10 @@ def item_refs(items: Iterable[OrderItem]) -> list[dict[str, Any]]:
 
 
 def _placed_event(order: Order, now: datetime) -> DomainEvent:
-    payload: dict[str, Any] = {"clientId": order.client_id, "total": str(order.total), "items": item_refs(order.items)}
-    if order.vehicle_id is not None:
-        payload["vehicleId"] = order.vehicle_id
-    return order.event(EventType.ORDER_PLACED, payload, now)
+    placed = OrderPlaced(
+        client_id=order.client_id, total=str(order.total), items=item_refs(order.items), vehicle_id=order.vehicle_id
+    )
+    return order.event(placed, now)
 
 
 def note(order: Order, event: EventType, now: datetime, detail: str | None = None) -> Order:

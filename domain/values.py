@@ -403,3 +403,53 @@ class Address:
         if self.complement:
             first_line += f", {self.complement}"
         return f"{first_line} - {self.neighborhood}, {self.city} - {self.state}, {self.zip_code}"
+
+
+@dataclass(frozen=True, slots=True)
+class AddressFields:
+    """An address as a form, a file or a store gives it: its texts, not yet checked. The one place an address is
+    spelled out field by field on its way in and out of the domain."""
+
+    street: str
+    number: str
+    neighborhood: str
+    city: str
+    state: str
+    zip_code: str
+    complement: str | None = None
+
+    @classmethod
+    def of(cls, address: Address) -> Self:
+        return cls(
+            street=address.street,
+            number=address.number,
+            complement=address.complement,
+            neighborhood=address.neighborhood,
+            city=address.city,
+            state=address.state,
+            zip_code=str(address.zip_code),
+        )
+
+    def parse(self, *, field: str = "address") -> Address:
+        return Address.parse(
+            self.street,
+            self.number,
+            self.complement,
+            self.neighborhood,
+            self.city,
+            self.state,
+            self.zip_code,
+            field=field,
+        )
+
+    def as_dict(self) -> dict[str, str | None]:
+        """The fields by name, in the order a form shows them."""
+        return {
+            "street": self.street,
+            "number": self.number,
+            "complement": self.complement,
+            "neighborhood": self.neighborhood,
+            "city": self.city,
+            "state": self.state,
+            "zip_code": self.zip_code,
+        }

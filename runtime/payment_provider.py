@@ -11,6 +11,7 @@ from domain.invoice_document import Seller
 from domain.ports import Clock
 from domain.purchase import InvoiceArchive, Purchase, PurchaseStore, SagaConfig
 from domain.values import Cnpj, Money
+from runtime.invoice_html import HtmlInvoiceRenderer
 from runtime.settings import Settings
 
 
@@ -46,5 +47,6 @@ def purchase_saga(store: PurchaseStore, settings: Settings, clock: Clock, archiv
         clock=clock,
         payments=SimulatedPaymentProvider(settings.cursor_secret),
         archive=archive,
+        renderer=HtmlInvoiceRenderer(),
         config=SagaConfig(seller=seller, payment_ttl=timedelta(seconds=settings.saga.payment_ttl_seconds)),
     )

@@ -102,6 +102,22 @@ def new_key() -> str:
 # --- Lambda events ---------------------------------------------------------------------------------------------
 
 
+def event_json(event_type: str, payload: dict[str, Any], order_id: str | None = None) -> str:
+    """A domain event's wire form written by hand, so that a test can send what no producer would (a poisoned or
+    malformed payload) straight to a queue."""
+    return json.dumps(
+        {
+            "eventId": str(uuid.uuid4()),
+            "eventType": event_type,
+            "schemaVersion": 1,
+            "orderId": order_id or str(uuid.uuid4()),
+            "correlationId": str(uuid.uuid4()),
+            "occurredAt": datetime.now(UTC).isoformat(),
+            "payload": payload,
+        }
+    )
+
+
 def sqs_event(*bodies: str, queue: str = "test") -> dict[str, Any]:
     """An SQS event as Lambda delivers it to a consumer, one record per body."""
     records = []

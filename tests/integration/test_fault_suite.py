@@ -16,10 +16,9 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pytest
 
@@ -35,7 +34,7 @@ from domain.vehicles import Vehicle  # noqa: E402
 from persistence.models import ProductItem  # noqa: E402
 from sagas.adapters import SnsEventPublisher  # noqa: E402
 from tests.integration.invariants import TERMINAL, PublishLog, check_invariants, read_table  # noqa: E402
-from tests.integration.saga_harness import SagaHarness, Timeout, new_key, saga_config, wait_until  # noqa: E402
+from tests.integration.saga_harness import SagaHarness, Timeout, event_json, new_key, saga_config, wait_until  # noqa: E402
 
 pytest_plugins = ["tests.integration.saga_harness"]
 
@@ -463,20 +462,6 @@ def test_a_cancel_racing_the_payment_either_completes_or_cancels_and_owes_the_mo
 # --- poison among real traffic, and the redrive -----------------------------------------------------------------
 
 
-def _event_json(event_type: str, payload: dict[str, Any]) -> str:
-    return json.dumps(
-        {
-            "eventId": str(uuid.uuid4()),
-            "eventType": event_type,
-            "schemaVersion": 1,
-            "orderId": str(uuid.uuid4()),
-            "correlationId": str(uuid.uuid4()),
-            "occurredAt": datetime.now(UTC).isoformat(),
-            "payload": payload,
-        }
-    )
-
-
 POISONED = {
     # queue: an event type it never takes
     "reserve-inventory": "SaleCompleted",
@@ -493,7 +478,7 @@ def test_poison_in_every_step_dead_letters_while_real_orders_finish_and_a_redriv
     # Given poison in every step's queue (not JSON, an unknown type, a type the queue never takes)...
     poison: list[str] = []
     for queue, wrong_type in POISONED.items():
-        bodies = [f"not JSON ({queue})", _event_json("InvoiceExploded", {}), _event_json(wrong_type, {})]
+        bodies = [f"not JSON ({queue})", event_json("InvoiceExploded", {}), event_json(wrong_type, {})]
         for body in bodies:
             saga.send_to_queue(queue, body)
         poison += bodies

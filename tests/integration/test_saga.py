@@ -26,20 +26,12 @@ from domain.vehicles import Vehicle  # noqa: E402
 from local_stack.resources import SES_SENDER  # noqa: E402
 from sagas.wiring import saga_services  # noqa: E402
 from tests.integration.saga_harness import SagaHarness, call_webhook, saga_config, webhook_body  # noqa: E402
+from tests.unit.saga_paths import HAPPY_PATH_EVENTS  # noqa: E402
 
 pytest_plugins = ["tests.integration.saga_harness"]
 
 T = TypeVar("T")
 
-HAPPY_HISTORY = [
-    "OrderPlaced",
-    "ClientValidated",
-    "InventoryReserved",
-    "PaymentRequested",
-    "PaymentConfirmed",
-    "InvoiceIssued",
-    "SaleCompleted",
-]
 CUSTOMER = "customer@example.com"
 CUSTOMER2 = "customer2@example.com"
 
@@ -96,7 +88,7 @@ def test_a_paid_order_completes_the_sale_and_tells_the_client_and_the_sales_team
 
     # Then the order completes, with every step in its history in order, and the vehicle is sold
     done = saga.wait_for_status(order.id, OrderStatus.COMPLETED)
-    assert history(done) == HAPPY_HISTORY
+    assert history(done) == HAPPY_PATH_EVENTS
     assert done.payment is not None
     assert done.payment.status is PaymentStatus.PAID
     assert done.cancellation_reason is None

@@ -4,10 +4,8 @@ messages that are not events. Against moto in server mode, with the saga's handl
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -25,19 +23,11 @@ from local_stack.resources import SALES_NOTIFICATIONS_QUEUE  # noqa: E402
 from sagas import consumers  # noqa: E402
 from sagas.consumers import HANDLERS, InjectedFault  # noqa: E402
 from sagas.wiring import SagaServices, saga_services  # noqa: E402
-from tests.integration.saga_harness import SagaHarness, Timeout, saga_config, sqs_event, wait_until  # noqa: E402
+from tests.integration.saga_harness import SagaHarness, Timeout, event_json, saga_config, sqs_event, wait_until  # noqa: E402
+from tests.unit.saga_paths import HAPPY_PATH_EVENTS  # noqa: E402
 
 pytest_plugins = ["tests.integration.saga_harness"]
 
-HAPPY_HISTORY = [
-    "OrderPlaced",
-    "ClientValidated",
-    "InventoryReserved",
-    "PaymentRequested",
-    "PaymentConfirmed",
-    "InvoiceIssued",
-    "SaleCompleted",
-]
 FAILED_HISTORY = ["OrderPlaced", "ClientValidated", "InventoryReserved", "PaymentRequested", "OrderCancelled"]
 
 
@@ -61,7 +51,7 @@ def test_a_paid_order_with_every_event_delivered_twice_completes_once(saga: Saga
     saga.wait_for_status(order.id, OrderStatus.COMPLETED)
     saga.wait_for_emails(order.id, 1)
     saga.settle()
-    assert history(saga.order(order.id)) == HAPPY_HISTORY
+    assert history(saga.order(order.id)) == HAPPY_PATH_EVENTS
     assert saga.vehicle(vehicle.id).status is VehicleStatus.SOLD
     assert [sale["order_id"] for sale in saga.sales()] == [order.id]
     # And the client got one email, the sales team one notice
@@ -157,7 +147,7 @@ def test_orders_complete_despite_consumers_crashing_before_and_after_their_steps
 
     # Then every order completed once: each vehicle sold once, to its own order
     saga.settle()
-    assert all(history(saga.order(order_id)) == HAPPY_HISTORY for order_id in orders)
+    assert all(history(saga.order(order_id)) == HAPPY_PATH_EVENTS for order_id in orders)
     assert all(saga.vehicle(vehicle_id).status is VehicleStatus.SOLD for vehicle_id in orders.values())
     sales = saga.sales()
     assert sorted((sale["order_id"], sale["vehicle_id"]) for sale in sales) == sorted(orders.items())
@@ -174,29 +164,15 @@ def test_orders_complete_despite_consumers_crashing_before_and_after_their_steps
 # --- messages that are not events ---------------------------------------------------------------------------------
 
 
-def _event_json(event_type: str, payload: dict[str, Any], order_id: str | None = None) -> str:
-    return json.dumps(
-        {
-            "eventId": str(uuid.uuid4()),
-            "eventType": event_type,
-            "schemaVersion": 1,
-            "orderId": order_id or str(uuid.uuid4()),
-            "correlationId": str(uuid.uuid4()),
-            "occurredAt": datetime.now(UTC).isoformat(),
-            "payload": payload,
-        }
-    )
-
-
 def test_messages_that_are_not_events_end_in_the_dead_letter_queue_and_can_be_redriven(saga: SagaHarness) -> None:
     # Given messages no consumer can handle, sent straight to a step's queue...
     poison = {
         "not JSON at all",
-        _event_json("InvoiceExploded", {}),
+        event_json("InvoiceExploded", {}),
         # a real event type, but not one this queue takes
-        _event_json("SaleCompleted", {"clientId": "c", "vehicleId": "v", "amount": "1.00"}),
+        event_json("SaleCompleted", {"clientId": "c", "vehicleId": "v", "amount": "1.00"}),
         # a well-formed OrderPlaced for an order that does not exist
-        _event_json("OrderPlaced", {"clientId": "c", "vehicleId": "v", "total": "1.00"}),
+        event_json("OrderPlaced", {"clientId": "c", "vehicleId": "v", "total": "1.00"}),
     }
     for body in poison:
         saga.send_to_queue("validate-client", body)
@@ -306,13 +282,13 @@ def test_each_step_crashing_after_its_commit_and_redelivered_changes_nothing_twi
 
     done = harness.order(order.id)
     assert done.status is OrderStatus.COMPLETED
-    assert history(done) == HAPPY_HISTORY
+    assert history(done) == HAPPY_PATH_EVENTS
     assert harness.vehicle(vehicle.id).status is VehicleStatus.SOLD
     assert [sale["order_id"] for sale in harness.sales()] == [order.id]
     assert len(harness.emails(order.id)) == 1
     assert [notice["orderId"] for notice in harness.sales_notices()] == [order.id]
     # One event of each kind in the outbox: no step emitted twice
-    assert sorted(event.event_type.value for event in harness.outbox(order.id)) == sorted(HAPPY_HISTORY)
+    assert sorted(event.event_type.value for event in harness.outbox(order.id)) == sorted(HAPPY_PATH_EVENTS)
 
 
 def test_compensation_crashing_after_its_commit_and_redelivered_changes_nothing_twice(

@@ -18,6 +18,7 @@ from domain.purchase import Change, Purchase, SagaConfig
 from domain.values import Money
 from domain.vehicles import Vehicle
 from persistence.memory import MemoryClientStore, MemoryProductStore, MemoryPurchaseStore, MemoryVehicleStore
+from runtime.invoice_html import HtmlInvoiceRenderer
 from runtime.invoices import MemoryInvoiceArchive
 from runtime.payment_provider import SimulatedPaymentProvider
 from sagas.routes import STEP_SUBSCRIPTIONS
@@ -209,6 +210,7 @@ class Saga:
             clock=clock,
             payments=SimulatedPaymentProvider(b"unit-test-payments"),
             archive=archive,
+            renderer=HtmlInvoiceRenderer(),
             config=SagaConfig(seller=SELLER, payment_ttl=PAYMENT_TTL),
         )
         ledger = MemoryLedger(clock)

@@ -8,7 +8,16 @@ from typing import Any
 
 import pytest
 
-from domain.events import PAYLOAD_SCHEMAS, SCHEMA_VERSION, DomainEvent, EventType, InvalidEvent
+from domain.events import (
+    PAYLOAD_SCHEMAS,
+    PAYLOAD_TYPES,
+    SCHEMA_VERSION,
+    DomainEvent,
+    EventType,
+    InvalidEvent,
+    PaymentConfirmed,
+    RefundOwed,
+)
 from tests.unit.saga_fakes import sample_payload
 
 AT = datetime(2025, 6, 15, 12, 0, 30, 123456, tzinfo=UTC)
@@ -170,3 +179,32 @@ def test_an_event_built_with_a_bad_payload_is_refused_at_once() -> None:
 def test_invalid_event_is_a_value_error() -> None:
     # Consumers fail such a message (never skip it): it ends in the dead-letter queue.
     assert issubclass(InvalidEvent, ValueError)
+
+
+# --- typed payloads ------------------------------------------------------------------------------------------------
+
+
+def test_every_event_type_has_one_payload_dataclass_that_its_schema_is_read_from() -> None:
+    assert set(PAYLOAD_TYPES) == set(EventType)
+    assert all(kind.event_type is event_type for event_type, kind in PAYLOAD_TYPES.items())
+
+
+@pytest.mark.parametrize("event_type", list(EventType))
+def test_a_typed_payload_reads_back_from_its_wire_form(event_type: EventType) -> None:
+    event = _event(event_type)
+    typed = event.payload_as(PAYLOAD_TYPES[event_type])
+    assert typed.to_wire() == event.payload
+
+
+def test_a_typed_payload_goes_on_the_wire_in_camel_case_and_leaves_out_what_it_lacks() -> None:
+    owed = RefundOwed(payment_code="PAY-1", amount="10.00")
+    event = DomainEvent.of(owed, order_id="order-1", correlation_id="corr-1", occurred_at=AT)
+    assert json.loads(event.to_json())["payload"] == {"paymentCode": "PAY-1", "amount": "10.00"}
+    told = RefundOwed(payment_code="PAY-1", amount="10.00", told_with="OrderCancelled")
+    assert told.to_wire() == {"paymentCode": "PAY-1", "amount": "10.00", "toldWith": "OrderCancelled"}
+    assert DomainEvent.from_json(event.to_json()).payload_as(RefundOwed) == owed
+
+
+def test_asking_an_event_for_another_types_payload_is_refused() -> None:
+    with pytest.raises(InvalidEvent, match="does not carry a PaymentConfirmed"):
+        _event(EventType.PAYMENT_EXPIRED).payload_as(PaymentConfirmed)

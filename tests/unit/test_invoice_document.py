@@ -10,9 +10,10 @@ from html.parser import HTMLParser
 import pytest
 
 from domain.clients import Client, register_client
-from domain.invoice_document import Seller, brl, invoice_document_key, render_invoice
+from domain.invoice_document import Seller, invoice_content, invoice_document_key
 from domain.orders import ItemKind, Order, OrderItem, place_vehicle_order
 from domain.values import Cnpj, Money
+from runtime.invoice_html import HtmlInvoiceRenderer, brl
 from tests.unit.factories import CPF_ANA, NOW, address_input, make_vehicle
 
 NUMBER = "000000123"
@@ -61,13 +62,14 @@ def _order(*extra: OrderItem) -> Order:
 
 
 def _render(order: Order | None = None, *, issued_at: datetime = NOW) -> str:
-    return render_invoice(
+    content = invoice_content(
         number=NUMBER,
         issued_at=issued_at,
         seller=_seller(),
         buyer=_buyer(),
         order=order if order is not None else _order(_floor_mats()),
     )
+    return HtmlInvoiceRenderer().render(content)
 
 
 class _Cells(HTMLParser):
@@ -198,9 +200,10 @@ def test_text_from_people_is_escaped_not_run() -> None:
     hostile = "<script>alert(1)</script>"
     buyer = replace(_buyer(), name='Ana "<b>" & Cia')
 
-    document = render_invoice(
+    content = invoice_content(
         number=NUMBER, issued_at=NOW, seller=_seller(), buyer=buyer, order=_order(_floor_mats(description=hostile))
     )
+    document = HtmlInvoiceRenderer().render(content)
 
     assert "<script>" not in document
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in document

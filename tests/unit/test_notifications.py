@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from domain.events import DomainEvent, EventType
+from domain.events import PAYLOAD_TYPES, DomainEvent, EventType, OrderCancelled, RefundOwed, SaleCompleted
 from domain.notifications import LEASE_SECONDS, Claim, NotificationInProgress, compose, sale_notice
 from domain.order_status import CancellationReason
 from domain.orders import Order, place_vehicle_order
@@ -65,7 +65,7 @@ def test_every_cancellation_reason_has_words() -> None:
 @pytest.mark.parametrize(("reason", "words"), list(_REASONS_PT.items()))
 def test_a_cancellation_email_names_the_reason_in_portuguese(reason: CancellationReason, words: str) -> None:
     order = _order()
-    event = order.event(E.ORDER_CANCELLED, {"reason": reason.value}, NOW)
+    event = order.event(OrderCancelled(reason=reason.value), NOW)
     email = compose(event, order, ana(NOW))
     assert email is not None
     assert email.to == "ana@example.com"
@@ -80,21 +80,17 @@ def test_a_cancellation_email_names_the_reason_in_portuguese(reason: Cancellatio
 
 def test_an_unknown_reason_is_shown_as_it_came() -> None:
     order = _order()
-    email = compose(order.event(E.ORDER_CANCELLED, {"reason": "DEALER_CLOSED"}, NOW), order, ana(NOW))
+    email = compose(order.event(OrderCancelled(reason="DEALER_CLOSED"), NOW), order, ana(NOW))
     assert email is not None
     assert "foi cancelado: DEALER_CLOSED." in email.body
 
 
-_SALE = {"clientId": ANA, "vehicleId": "vehicle-1", "amount": PRICE, "invoiceNumber": "000000001", "items": []}
+_SALE = SaleCompleted(client_id=ANA, vehicle_id="vehicle-1", amount=PRICE, invoice_number="000000001", items=[])
 
 
 def test_the_purchase_email_confirms_the_amount_and_items() -> None:
     order = _order()
-    event = order.event(
-        E.SALE_COMPLETED,
-        _SALE,
-        NOW,
-    )
+    event = order.event(_SALE, NOW)
     email = compose(event, order, ana(NOW))
     assert email is not None
     assert email.to == "ana@example.com"
@@ -106,7 +102,7 @@ def test_the_purchase_email_confirms_the_amount_and_items() -> None:
 
 def test_the_refund_email_says_how_much_comes_back() -> None:
     order = _order()
-    email = compose(order.event(E.REFUND_OWED, {"paymentCode": "PAY-1", "amount": "1234.50"}, NOW), order, ana(NOW))
+    email = compose(order.event(RefundOwed(payment_code="PAY-1", amount="1234.50"), NOW), order, ana(NOW))
     assert email is not None
     assert email.subject == "Reembolso do pedido order-1"
     assert "Recebemos um pagamento de R$ 1234.50 de que o pedido não precisava" in email.body
@@ -118,16 +114,13 @@ def test_the_refund_email_says_how_much_comes_back() -> None:
 )
 def test_other_events_send_no_email(event_type: EventType) -> None:
     order = _order()
-    assert compose(order.event(event_type, sample_payload(event_type), NOW), order, ana(NOW)) is None
+    payload = PAYLOAD_TYPES[event_type].from_wire(sample_payload(event_type))
+    assert compose(order.event(payload, NOW), order, ana(NOW)) is None
 
 
 def test_the_sales_notice_says_what_was_sold_to_whom_for_how_much() -> None:
     order = _order()
-    event = order.event(
-        E.SALE_COMPLETED,
-        _SALE,
-        NOW,
-    )
+    event = order.event(_SALE, NOW)
     assert sale_notice(event, order) == {
         "type": "SaleCompleted",
         "orderId": "order-1",
@@ -228,7 +221,7 @@ def test_a_failing_sales_feed_is_retried_without_sending_the_email_again() -> No
 
 def test_nobody_is_told_about_an_order_that_is_not_stored() -> None:
     saga = Saga.build()
-    stray = _order().event(E.ORDER_CANCELLED, {"reason": "PAYMENT_FAILED"}, NOW)
+    stray = _order().event(OrderCancelled(reason="PAYMENT_FAILED"), NOW)
     saga.notifications.notify(stray, "notify")
     assert saga.mailer.sent == []
     assert saga.ledger.entries == {}

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from domain.errors import Conflict, InvalidTransition, ValidationFailed
-from domain.events import EventType
+from domain.events import ClientValidated, EventType
 from domain.order_status import CancellationReason, OrderStatus, VehicleStatus
 from domain.orders import (
     HistoryEntry,
@@ -300,9 +300,9 @@ def test_an_order_without_items_totals_zero_and_has_no_vehicle() -> None:
 
 
 def test_order_events_carry_the_orders_ids() -> None:
-    event = _placed().event(EventType.CLIENT_VALIDATED, {"clientId": "client-ana"}, LATER)
+    event = _placed().event(ClientValidated(client_id="client-ana"), LATER)
     assert (event.order_id, event.correlation_id, event.occurred_at) == ("order-1", "corr-1", LATER)
-    assert event.event_id != _placed().event(EventType.CLIENT_VALIDATED, {"clientId": "x"}, LATER).event_id
+    assert event.event_id != _placed().event(ClientValidated(client_id="x"), LATER).event_id
 
 
 def test_the_fingerprint_does_not_depend_on_key_order() -> None:

@@ -12,6 +12,7 @@ from domain.values import (
     BRAZILIAN_STATES,
     CURRENCY,
     Address,
+    AddressFields,
     Cep,
     Cnpj,
     Cpf,
@@ -598,3 +599,25 @@ def test_value_objects_are_frozen() -> None:
     cpf = Cpf.parse("123.456.789-09")
     with pytest.raises(AttributeError):
         cpf.value = "00000000000"  # type: ignore[misc]
+
+
+def test_an_address_s_fields_read_back_into_the_same_address() -> None:
+    address = Address.parse("Rua A", "10", None, "Centro", "Rio de Janeiro", "rj", "22640102")
+    fields = AddressFields.of(address)
+    assert fields.parse() == address
+    assert fields.as_dict() == {
+        "street": "Rua A",
+        "number": "10",
+        "complement": None,
+        "neighborhood": "Centro",
+        "city": "Rio de Janeiro",
+        "state": "RJ",
+        "zip_code": "22640-102",
+    }
+
+
+def test_address_fields_are_checked_when_parsed_under_the_field_given() -> None:
+    fields = AddressFields("Rua A", "10", "Centro", "Rio de Janeiro", "XX", "22640102")
+    with pytest.raises(ValidationFailed) as caught:
+        fields.parse(field="shipping")
+    assert caught.value.field == "shipping.state"

@@ -1,0 +1,291 @@
+"""The API's entry points into the saga: place, cancel, receive a payment notification, and the sweeps."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import timedelta
+
+from domain.errors import Conflict, Forbidden, NotFound, StaleVersion
+from domain.events import (
+    CancellationRequested,
+    DomainEvent,
+    EventType,
+    OrderCancelled,
+    PaymentConfirmed,
+    PaymentExpired,
+    PaymentFailed,
+)
+from domain.order_status import CancellationReason, OrderStatus, cancellation_allowed
+from domain.orders import (
+    ItemStatus,
+    Order,
+    PaymentStatus,
+    ProductLine,
+    cancel,
+    note,
+    parse_idempotency_key,
+    parse_product_lines,
+    place_product_order,
+    place_vehicle_order,
+    request_fingerprint,
+    with_payment_status,
+)
+from domain.purchase.change import Change, IdempotencyClaim, PaymentRecord
+from domain.purchase.dependencies import PurchaseDependencies
+from domain.purchase.errors import AlreadyApplied, KeyReused, PaymentChanged
+from domain.purchase.rules import COMPENSATED, hours, release_stock
+from domain.retries import with_fresh_reads
+from domain.values import Money
+
+
+class PurchaseCommands(PurchaseDependencies):
+    """What a person (or a schedule) asks of the saga; each writes its order with the event that starts a step."""
+
+    def place_vehicle_order(
+        self, *, client_id: str, vehicle_id: str, idempotency_key: str, order_id: str, correlation_id: str
+    ) -> Order:
+        """Write the order and its OrderPlaced event together, and answer at once; the saga takes it from there.
+
+        The same key with the same request returns the first order; with another request it is a CONFLICT.
+        """
+
+        def build() -> tuple[Order, DomainEvent]:
+            vehicle = self.store.get_vehicle(vehicle_id)
+            if vehicle is None:
+                raise NotFound("vehicle", vehicle_id, field="vehicleId")
+            return place_vehicle_order(
+                order_id=order_id,
+                client_id=client_id,
+                vehicle=vehicle,
+                idempotency_key=idempotency_key,
+                correlation_id=correlation_id,
+                now=self.clock.now(),
+            )
+
+        return self._place(client_id, idempotency_key, {"vehicleId": vehicle_id}, build)
+
+    def place_product_order(
+        self,
+        *,
+        client_id: str,
+        lines: Sequence[tuple[str, int]],
+        idempotency_key: str,
+        order_id: str,
+        correlation_id: str,
+    ) -> Order:
+        """An order for products at the catalogue's prices, answered at once as PLACED, like a vehicle order."""
+        parsed = parse_product_lines(lines)
+
+        def build() -> tuple[Order, DomainEvent]:
+            return place_product_order(
+                order_id=order_id,
+                client_id=client_id,
+                lines=parsed,
+                products=self.store.get_products(line.product_id for line in parsed),
+                idempotency_key=idempotency_key,
+                correlation_id=correlation_id,
+                now=self.clock.now(),
+            )
+
+        request = {"items": [[line.product_id, line.quantity] for line in parsed]}
+        return self._place(client_id, idempotency_key, request, build)
+
+    def place_batch_order(
+        self,
+        *,
+        order_id: str,
+        client_id: str,
+        lines: Sequence[ProductLine],
+        prices: Mapping[str, Money],
+        correlation_id: str,
+    ) -> Order:
+        """An order from a batch file, under the file's order id and at the file's prices (checked against the
+        catalogue when the file was read). Its id is its idempotency key: a second delivery returns the first."""
+        existing = self.store.get_order(order_id)
+        if existing is not None:
+            return existing
+        order, event = place_product_order(
+            order_id=order_id,
+            client_id=client_id,
+            lines=lines,
+            products=self.store.get_products(line.product_id for line in lines),
+            idempotency_key=f"batch:{order_id}",
+            correlation_id=correlation_id,
+            now=self.clock.now(),
+            prices=prices,
+        )
+        try:
+            self.store.apply(Change(order=order, new_order=True, events=(event,)))
+        except StaleVersion:  # the same order, placed by a concurrent delivery
+            placed = self.store.get_order(order_id)
+            if placed is None:  # pragma: no cover - the condition that failed says it exists
+                raise
+            return placed
+        return order
+
+    def _place(
+        self,
+        client_id: str,
+        idempotency_key: str,
+        request: Mapping[str, object],
+        build: Callable[[], tuple[Order, DomainEvent]],
+    ) -> Order:
+        fingerprint = request_fingerprint(dict(request))
+        scope = f"placeOrder#{client_id}"
+        key = parse_idempotency_key(idempotency_key)
+        # A retry is answered from the key before anything else: what it bought may be sold out by now.
+        used = self.store.find_idempotency(scope, key)
+        if used is not None:
+            return self._replayed(KeyReused(*used), fingerprint)
+        if self.store.get_client(client_id) is None:
+            raise Forbidden("register as a client (registerClient) before buying")
+        order, event = build()
+        claim = IdempotencyClaim(scope, key, fingerprint, order.id)
+        try:
+            self.store.apply(Change(order=order, new_order=True, events=(event,), idempotency=claim))
+        except KeyReused as reused:  # the same request, racing this one
+            return self._replayed(reused, fingerprint)
+        return order
+
+    def _replayed(self, used: KeyReused, fingerprint: str) -> Order:
+        if used.fingerprint != fingerprint:
+            raise Conflict("idempotencyKey was already used for a different order", field="idempotencyKey") from used
+        existing = self.store.get_order(used.order_id)
+        if existing is None:  # pragma: no cover - the claim and the order are written together
+            raise used
+        return existing
+
+    def cancel_by_customer(self, order_id: str, *, requested_by: str, is_admin: bool) -> Order:
+        """The customer (or staff) cancels while payment is pending. Racing the payment, exactly one wins: the
+        order's version and the payment record's status decide. Cancelling a cancelled order returns it."""
+
+        def attempt() -> Order:
+            order = self.store.get_order(order_id)
+            if order is None or (order.client_id != requested_by and not is_admin):
+                raise NotFound("order", order_id)
+            if order.status is OrderStatus.CANCELLED:
+                return order
+            if not cancellation_allowed(order.status, CancellationReason.CUSTOMER_CANCELLED):
+                raise Conflict(f"order {order_id} is {order.status.value} and can no longer be cancelled")
+            now = self.clock.now()
+            cancelled = cancel(order, CancellationReason.CUSTOMER_CANCELLED, now)
+            payment = None
+            if order.payment is not None and order.payment.status is PaymentStatus.PENDING:
+                # The code can no longer be paid; closing it also takes it out of the expiry sweep's index.
+                cancelled = with_payment_status(cancelled, PaymentStatus.CANCELLED)
+                closed = replace(order.payment, status=PaymentStatus.CANCELLED)
+                payment = PaymentRecord(order.id, closed, expected_status=PaymentStatus.PENDING)
+            event = order.event(CancellationRequested(requested_by=requested_by), now)
+            try:
+                self.store.apply(Change(order=cancelled, payment=payment, events=(event,)))
+            except PaymentChanged as error:
+                raise Conflict(f"the payment of order {order_id} has already been received") from error
+            return replace(cancelled, version=order.version + 1)
+
+        # The saga may move the order between the read and the write (StaleVersion): decide again on its new state.
+        return with_fresh_reads(attempt)
+
+    def expire_due_payments(self, limit: int = 100) -> int:
+        """Emit PaymentExpired for each pending payment past its expiry (run every minute by a schedule)."""
+        now = self.clock.now()
+        expired = 0
+        for record in self.store.payments_due(now, limit):
+            order = self.store.get_order(record.order_id)
+            expired_payment = replace(record.payment, status=PaymentStatus.EXPIRED)
+            closing = PaymentRecord(record.order_id, expired_payment, expected_status=PaymentStatus.PENDING)
+            current = (
+                order is not None
+                and order.status is OrderStatus.AWAITING_PAYMENT
+                and order.payment is not None
+                and order.payment.code == record.payment.code
+                and order.payment.status is PaymentStatus.PENDING
+            )
+            if order is None or not current:
+                # A payment its order no longer waits for: close it, or it would come back on every sweep.
+                with contextlib.suppress(PaymentChanged):
+                    self.store.apply(Change(payment=closing))
+                continue
+            change = Change(
+                order=note(with_payment_status(order, PaymentStatus.EXPIRED), EventType.PAYMENT_EXPIRED, now),
+                payment=closing,
+                events=(order.event(PaymentExpired(payment_code=record.payment.code), now),),
+            )
+            try:
+                self.store.apply(change)
+            except (StaleVersion, PaymentChanged):
+                continue  # paid or cancelled meanwhile: that outcome stands
+            expired += 1
+        return expired
+
+    def expire_stock_holds(self, limit: int = 100, *, ttl: timedelta | None = None) -> int:
+        """Cancel each order that has waited for stock longer than `ttl` (the config's by default), run by the
+        payment expiry sweep's schedule: STOCK_HOLD_EXPIRED, what it reserved released (the restock flow hands it to
+        the next in line), its places in the stock lines given up, the customer told by the cancellation's email.
+
+        Written under the order's version: a restock that reserves the order's last item at the same moment wins
+        (the order goes on to payment) or this does (the order is cancelled), never both. Returns how many."""
+        now = self.clock.now()
+        hold = self.config.pending_stock_ttl if ttl is None else ttl
+        expired = 0
+        for order_id in self.store.holds_due(now - hold, limit):
+            order = self.store.get_order(order_id)
+            if order is None or not cancellation_allowed(order.status, CancellationReason.STOCK_HOLD_EXPIRED):
+                continue  # reserved or cancelled meanwhile; its lines were left in the same write
+            reason = CancellationReason.STOCK_HOLD_EXPIRED
+            waited = ", ".join(
+                f"{item.quantity} x {item.ref_id}" for item in order.items if item.status is ItemStatus.PENDING
+            )
+            detail = f"waited for {waited} longer than {hours(hold)}"
+            released, moves, waits = release_stock(cancel(order, reason, now, detail))
+            change = Change(
+                order=replace(released, applied=released.applied | {COMPENSATED}),
+                stock=moves,
+                waits_removed=waits,
+                events=(order.event(OrderCancelled(reason=reason.value, detail=detail), now),),
+            )
+            try:
+                self.store.apply(change)
+            except StaleVersion:  # the order's version, or a product's stock (StockChanged)
+                continue  # the order moved meanwhile (a restock reserved it): that outcome stands; next sweep decides
+            expired += 1
+        return expired
+
+    def receive_payment_notification(
+        self, *, provider_event_id: str, code: str, paid: bool, amount: Money, detail: str
+    ) -> bool:
+        """The provider says a payment code was paid (or failed). Only emits the event; the saga acts on it.
+
+        Returns False when this provider event was already received (a replay changes nothing).
+        """
+        record = self.store.get_payment(code)
+        order = None if record is None else self.store.get_order(record.order_id)
+        if record is None or order is None:
+            raise NotFound("payment", code)
+        now = self.clock.now()
+        pending = record.payment.status is PaymentStatus.PENDING
+        new_status = PaymentStatus.PAID if paid else PaymentStatus.FAILED
+        if paid:
+            confirmed = PaymentConfirmed(payment_code=code, amount=str(amount), provider_event_id=provider_event_id)
+            event = order.event(confirmed, now)
+        else:
+            failed = PaymentFailed(payment_code=code, provider_event_id=provider_event_id, detail=detail)
+            event = order.event(failed, now)
+        # A payment no longer pending (expired, say) keeps its status: the event still tells the saga money moved.
+        payment = (
+            PaymentRecord(record.order_id, replace(record.payment, status=new_status), PaymentStatus.PENDING)
+            if pending
+            else None
+        )
+        try:
+            self.store.apply(Change(payment=payment, events=(event,), receipt=provider_event_id))
+        except AlreadyApplied:
+            return False
+        except PaymentChanged:
+            # The payment left PENDING between our read and write (the expiry sweep): record the event alone.
+            try:
+                self.store.apply(Change(events=(event,), receipt=provider_event_id))
+            except AlreadyApplied:
+                return False
+        return True
