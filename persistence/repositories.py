@@ -17,7 +17,7 @@ from domain.pages import Page
 from domain.products import Product
 from domain.values import Address, Cep, Cpf, Email, Money, Phone
 from domain.vehicles import Vehicle
-from persistence import schema
+from persistence import keys, schema
 from persistence.cursors import CursorCodec
 from persistence.models import AddressMap, ClientItem, ProductItem, TableItem, UniqueValueItem, VehicleItem
 
@@ -195,7 +195,7 @@ class DynamoClientStore:
     def find_by_cpf(self, cpf: Cpf) -> Client | None:
         """The client registered with this CPF, through its uniqueness claim."""
         try:
-            claim = UniqueValueItem.get(*UniqueValueItem.key("CLIENT_CPF", cpf.value), consistent_read=True)
+            claim = UniqueValueItem.get(*keys.client_cpf(cpf.value), consistent_read=True)
         except UniqueValueItem.DoesNotExist:
             return None
         return self.get(claim.owner_id)
@@ -241,8 +241,8 @@ class DynamoClientStore:
             ),
             created_at=client.created_at,
         )
-        email_claim = UniqueValueItem(*UniqueValueItem.key("CLIENT_EMAIL", client.email.value), owner_id=client.id)
-        cpf_claim = UniqueValueItem(*UniqueValueItem.key("CLIENT_CPF", client.cpf.value), owner_id=client.id)
+        email_claim = UniqueValueItem(*keys.client_email(client.email.value), owner_id=client.id)
+        cpf_claim = UniqueValueItem(*keys.client_cpf(client.cpf.value), owner_id=client.id)
         # Order matters: the cancellation reasons come back in this order and name what was taken.
         writes: list[tuple[TableItem, Conflict]] = [
             (client_item, Conflict("you are already registered as a client")),
