@@ -351,7 +351,7 @@ class DynamoPurchaseStore:
 
     def apply(self, change: Change) -> None:
         # PynamoDB sends condition checks, then deletes, then puts, then updates; the cancellation reasons come
-        # back in that order, so the labels are listed in it.
+        # back in that order, so the labels are listed in it (tests/unit/test_transaction_order.py pins the order).
         checks = [(f"stock:{move.sku}", move) for move in change.stock if move.kind is StockMoveKind.SHORT]
         deletes = [("waiting", _waiting(wait)) for wait in change.waits_removed]
         puts = _puts(change)
