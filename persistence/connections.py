@@ -20,8 +20,8 @@ from pynamodb.transactions import TransactWrite
 from domain.errors import StaleVersion
 from persistence import keys, schema
 from persistence.models import TableItem
-from realtime.protocol import ConnectionState, SubscribeRequest
-from runtime.auth import Principal, Role
+from runtime.connection_state import ConnectionState, SubscribeRequest
+from runtime.principal import Principal, Role
 
 # API Gateway ends a connection after two hours; a little more, and whatever $disconnect missed is gone.
 RETENTION_SECONDS = 2 * 3600 + 15 * 60

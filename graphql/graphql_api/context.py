@@ -14,7 +14,7 @@ from domain.errors import DomainError, Forbidden, Unauthenticated
 from domain.products import Product
 from domain.vehicles import Vehicle
 from graphql_api.wiring import Services
-from runtime.auth import Principal
+from runtime.principal import Principal
 
 
 @dataclass

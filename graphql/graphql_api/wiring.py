@@ -10,8 +10,9 @@ from typing import Protocol
 from domain.catalog import Catalog
 from domain.ports import ClientStore, Clock, OrderReader, ProductStore, VehicleStore
 from domain.purchase import Purchase
-from runtime.auth import Principal, TokenVerifier
+from runtime.auth import TokenVerifier
 from runtime.clock import SystemClock
+from runtime.principal import Principal
 from runtime.settings import Settings
 
 
