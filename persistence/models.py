@@ -15,7 +15,6 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from persistence import keys, schema
-from runtime.settings import get_settings
 
 
 class ListIndex(GlobalSecondaryIndex[Any]):
@@ -28,11 +27,13 @@ class ListIndex(GlobalSecondaryIndex[Any]):
 
 
 class TableItem(Model):
-    """Every item of the single table: the table name comes from the settings, read when this module loads."""
+    """Every item of the single table, on the table that `bind` names."""
 
     class Meta:
-        table_name = get_settings().table_name
-        region = get_settings().region
+        # None until `bind`: PynamoDB refuses to use a model whose table has no name, so an unbound use fails loudly.
+        table_name: str | None = None
+        region: str | None = None
+        host: str | None = None
 
     pk = UnicodeAttribute(hash_key=True, attr_name=schema.PARTITION_KEY)
     sk = UnicodeAttribute(range_key=True, attr_name=schema.SORT_KEY)
@@ -42,6 +43,21 @@ class TableItem(Model):
         # PynamoDB caches one connection per class, knowing that class's indexes. Inherited from this base (after
         # a health check, say), it would know none, and every index query of the subclass would fail.
         cls._connection = None
+
+
+def bind(table_name: str, region: str, endpoint_url: str | None) -> None:
+    """Put every model on this table: the composition root binds them once, from its settings, before any store
+    is used (PynamoDB would otherwise fix the table when a model class is defined, from whatever was read then)."""
+    meta = TableItem.Meta
+    if (meta.table_name, meta.region, meta.host) == (table_name, region, endpoint_url):
+        return
+    meta.table_name, meta.region, meta.host = table_name, region, endpoint_url
+    # Each model caches a connection to the table it was bound to: the next use opens one to this table.
+    pending: list[type[TableItem]] = [TableItem]
+    while pending:
+        model = pending.pop()
+        model._connection = None
+        pending.extend(model.__subclasses__())
 
 
 class VehicleItem(TableItem):

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from pynamodb.connection import Connection
 from pynamodb.transactions import TransactWrite
 
 from persistence import keys, schema
-from persistence.models import CounterItem, MarkerItem, ProductItem
+from persistence.models import CounterItem, MarkerItem, ProductItem, TableItem, bind
 
 
 class RecordingConnection(Connection):
@@ -29,7 +30,13 @@ class RecordingConnection(Connection):
         return {}
 
 
-def test_items_are_sent_checks_first_then_deletes_puts_and_updates_each_in_the_order_added() -> None:
+def test_items_are_sent_checks_first_then_deletes_puts_and_updates_each_in_the_order_added(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # PynamoDB names the table in each item: bound to one of this test's, unbound again after it.
+    for name in ("table_name", "region", "host"):
+        monkeypatch.setattr(TableItem.Meta, name, getattr(TableItem.Meta, name))
+    bind("transaction-order", "us-east-1", None)
     connection = RecordingConnection()
     first, second = CounterItem(*keys.counter("FIRST"), value=1), CounterItem(*keys.counter("SECOND"), value=2)
 
