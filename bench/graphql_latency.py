@@ -62,7 +62,7 @@ def seeded_memory_services() -> Any:
     from datetime import UTC, datetime
 
     from graphql_api.wiring import memory_services
-    from runtime.auth import Principal
+    from runtime.principal import Principal
     from runtime.settings import Settings
 
     class Clock:

@@ -19,6 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from domain.batch_orders import report_key
 from local_stack.config import FAKE_CREDENTIALS, LocalConfig
 from local_stack.resources import INTAKE_BUCKET, ORDER_ERRORS_TOPIC, PENDING_STOCK_TOPIC, QUEUES
+from persistence import keys
 from runtime.settings import Settings
 from runtime.webhook_signature import HEADER, sign
 
@@ -43,8 +44,9 @@ def _client(service: str, config: LocalConfig) -> Any:
 
 def pay(config: LocalConfig, code: str, *, fail: bool = False) -> dict[str, Any]:
     """Call the payment webhook exactly as the provider would: a signed POST saying the code was paid (or not)."""
+    partition, sort = keys.payment(code)
     stored = _client("dynamodb", config).get_item(
-        TableName=config.table_name, Key={"PK": {"S": f"PAYMENT#{code}"}, "SK": {"S": "PAYMENT"}}
+        TableName=config.table_name, Key={"PK": {"S": partition}, "SK": {"S": sort}}
     )
     # The provider knows what it charged; an unknown code is sent as is, and the webhook answers 404.
     amount = f"{int(stored['Item']['amount_cents']['N']) / 100:.2f}" if "Item" in stored else "0.00"

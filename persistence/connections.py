@@ -18,10 +18,10 @@ from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from domain.errors import StaleVersion
-from persistence import schema
+from persistence import keys, schema
 from persistence.models import TableItem
-from realtime.protocol import ConnectionState, SubscribeRequest
-from runtime.auth import Principal, Role
+from runtime.connection_state import ConnectionState, SubscribeRequest
+from runtime.principal import Principal, Role
 
 # API Gateway ends a connection after two hours; a little more, and whatever $disconnect missed is gone.
 RETENTION_SECONDS = 2 * 3600 + 15 * 60
@@ -41,9 +41,7 @@ class ConnectionItem(TableItem):
     version = VersionAttribute()
     expires_at = NumberAttribute(attr_name=schema.TTL_ATTRIBUTE)
 
-    @staticmethod
-    def key(connection_id: str) -> tuple[str, str]:
-        return f"WSCONN#{connection_id}", "CONNECTION"
+    key = staticmethod(keys.connection)
 
 
 class SubscriptionItem(TableItem):
@@ -61,9 +59,7 @@ class SubscriptionItem(TableItem):
     delivered_version = NumberAttribute(null=True)
     expires_at = NumberAttribute(attr_name=schema.TTL_ATTRIBUTE)
 
-    @staticmethod
-    def key(topic: str, connection_id: str, operation_id: str) -> tuple[str, str]:
-        return f"WSTOPIC#{topic}", f"{connection_id}#{operation_id}"
+    key = staticmethod(keys.subscription)
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +197,7 @@ class DynamoConnectionStore:
             raise StaleVersion("connection", record.connection_id) from error
 
     def subscribers(self, topic: str) -> Iterator[StoredSubscription]:
-        for item in SubscriptionItem.query(f"WSTOPIC#{topic}"):
+        for item in SubscriptionItem.query(keys.topic(topic)):
             principal = _principal(item.subject, None, item.roles, item.token_expires_at)
             assert principal is not None
             yield StoredSubscription(

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from domain.clients import Client
 from domain.errors import Conflict, StaleVersion, ValidationFailed
@@ -33,9 +33,11 @@ from domain.purchase import (
 )
 from domain.values import Cpf
 from domain.vehicles import Vehicle
+from persistence import keys
 from persistence.cursors import CursorCodec
 
 T = TypeVar("T")
+Versioned = TypeVar("Versioned", Vehicle, Product)
 
 
 def _page(
@@ -61,40 +63,54 @@ def _page(
     )
 
 
-class MemoryVehicleStore:
-    def __init__(self, codec: CursorCodec) -> None:
-        self._codec = codec
-        self._vehicles: dict[str, Vehicle] = {}
+class _MemoryEntities(Generic[Versioned]):
+    """get, get_many, add and save of one kind of versioned entity, by its id: the vehicles and the products."""
+
+    def __init__(self, kind: str, identify: Callable[[Versioned], str], taken: Callable[[str], Conflict]) -> None:
+        self._kind = kind
+        self._identify: Callable[[Versioned], str] = identify
+        self._taken = taken
+        self._entities: dict[str, Versioned] = {}
         self._lock = threading.Lock()
 
-    def get(self, vehicle_id: str) -> Vehicle | None:
-        return self._vehicles.get(vehicle_id)
+    def get(self, entity_id: str) -> Versioned | None:
+        return self._entities.get(entity_id)
 
-    def get_many(self, vehicle_ids: Iterable[str]) -> Mapping[str, Vehicle]:
-        return {vid: self._vehicles[vid] for vid in vehicle_ids if vid in self._vehicles}
+    def get_many(self, entity_ids: Iterable[str]) -> Mapping[str, Versioned]:
+        return {each: self._entities[each] for each in entity_ids if each in self._entities}
 
-    def add(self, vehicle: Vehicle) -> Vehicle:
+    def add(self, entity: Versioned) -> Versioned:
+        entity_id = self._identify(entity)
         with self._lock:
-            if vehicle.id in self._vehicles:
-                raise Conflict(f"vehicle {vehicle.id} already exists")
-            stored = replace(vehicle, version=1)
-            self._vehicles[vehicle.id] = stored
+            if entity_id in self._entities:
+                raise self._taken(entity_id)
+            stored = replace(entity, version=1)
+            self._entities[entity_id] = stored
             return stored
 
-    def save(self, vehicle: Vehicle) -> Vehicle:
+    def save(self, entity: Versioned) -> Versioned:
+        entity_id = self._identify(entity)
         with self._lock:
-            current = self._vehicles.get(vehicle.id)
-            if current is None or current.version != vehicle.version:
-                raise StaleVersion("vehicle", vehicle.id)
-            stored = replace(vehicle, version=vehicle.version + 1)
-            self._vehicles[vehicle.id] = stored
+            current = self._entities.get(entity_id)
+            if current is None or current.version != entity.version:
+                raise StaleVersion(self._kind, entity_id)
+            stored = replace(entity, version=entity.version + 1)
+            self._entities[entity_id] = stored
             return stored
+
+
+class MemoryVehicleStore(_MemoryEntities[Vehicle]):
+    def __init__(self, codec: CursorCodec) -> None:
+        super().__init__(
+            "vehicle", lambda vehicle: vehicle.id, lambda taken: Conflict(f"vehicle {taken} already exists")
+        )
+        self._codec = codec
 
     def list_by_status(self, status: VehicleStatus, first: int, after: str | None) -> Page[Vehicle]:
-        matching = [v for v in self._vehicles.values() if v.status is status]
+        matching = [v for v in self._entities.values() if v.status is status]
         return _page(
             matching,
-            lambda v: f"{v.price.cents:015d}#{v.id}",
+            lambda v: keys.vehicle_list_sort(v.price.cents, v.id),
             scope=f"vehicles:{status.value}",
             codec=self._codec,
             first=first,
@@ -127,37 +143,17 @@ class MemoryClientStore:
             self._clients[client.id] = client
 
 
-class MemoryProductStore:
+class MemoryProductStore(_MemoryEntities[Product]):
     def __init__(self, codec: CursorCodec) -> None:
+        super().__init__(
+            "product",
+            lambda product: product.sku,
+            lambda taken: Conflict(f"a product with SKU {taken} already exists", field="sku"),
+        )
         self._codec = codec
-        self._products: dict[str, Product] = {}
-        self._lock = threading.Lock()
-
-    def get(self, sku: str) -> Product | None:
-        return self._products.get(sku)
-
-    def get_many(self, skus: Iterable[str]) -> Mapping[str, Product]:
-        return {sku: self._products[sku] for sku in skus if sku in self._products}
-
-    def add(self, product: Product) -> Product:
-        with self._lock:
-            if product.sku in self._products:
-                raise Conflict(f"a product with SKU {product.sku} already exists", field="sku")
-            stored = replace(product, version=1)
-            self._products[product.sku] = stored
-            return stored
-
-    def save(self, product: Product) -> Product:
-        with self._lock:
-            current = self._products.get(product.sku)
-            if current is None or current.version != product.version:
-                raise StaleVersion("product", product.sku)
-            stored = replace(product, version=product.version + 1)
-            self._products[product.sku] = stored
-            return stored
 
     def list(self, first: int, after: str | None) -> Page[Product]:
-        products = list(self._products.values())
+        products = list(self._entities.values())
         return _page(products, lambda p: p.sku, scope="products", codec=self._codec, first=first, after=after)
 
 

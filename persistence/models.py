@@ -1,4 +1,4 @@
-"""PynamoDB models of the single table. Keys are built here and nowhere else (see schema.py)."""
+"""PynamoDB models of the single table. Their keys are spelled in keys.py and nowhere else (see schema.py)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from persistence import schema
-from runtime.settings import get_settings
-
-# Prices are whole cents in a NumberAttribute: PynamoDB reads numbers back as int or float, never Decimal.
-PRICE_SORT_DIGITS = 15
+from persistence import keys, schema
 
 
 class ListIndex(GlobalSecondaryIndex[Any]):
@@ -31,11 +27,13 @@ class ListIndex(GlobalSecondaryIndex[Any]):
 
 
 class TableItem(Model):
-    """Every item of the single table: the table name comes from the settings, read when this module loads."""
+    """Every item of the single table, on the table that `bind` names."""
 
     class Meta:
-        table_name = get_settings().table_name
-        region = get_settings().region
+        # None until `bind`: PynamoDB refuses to use a model whose table has no name, so an unbound use fails loudly.
+        table_name: str | None = None
+        region: str | None = None
+        host: str | None = None
 
     pk = UnicodeAttribute(hash_key=True, attr_name=schema.PARTITION_KEY)
     sk = UnicodeAttribute(range_key=True, attr_name=schema.SORT_KEY)
@@ -45,6 +43,21 @@ class TableItem(Model):
         # PynamoDB caches one connection per class, knowing that class's indexes. Inherited from this base (after
         # a health check, say), it would know none, and every index query of the subclass would fail.
         cls._connection = None
+
+
+def bind(table_name: str, region: str, endpoint_url: str | None) -> None:
+    """Put every model on this table: the composition root binds them once, from its settings, before any store
+    is used (PynamoDB would otherwise fix the table when a model class is defined, from whatever was read then)."""
+    meta = TableItem.Meta
+    if (meta.table_name, meta.region, meta.host) == (table_name, region, endpoint_url):
+        return
+    meta.table_name, meta.region, meta.host = table_name, region, endpoint_url
+    # Each model caches a connection to the table it was bound to: the next use opens one to this table.
+    pending: list[type[TableItem]] = [TableItem]
+    while pending:
+        model = pending.pop()
+        model._connection = None
+        pending.extend(model.__subclasses__())
 
 
 class VehicleItem(TableItem):
@@ -57,6 +70,7 @@ class VehicleItem(TableItem):
     model = UnicodeAttribute()
     year = NumberAttribute()
     color = UnicodeAttribute()
+    # Prices are whole cents in a NumberAttribute: PynamoDB reads numbers back as int or float, never Decimal.
     price_cents = NumberAttribute()
     status = UnicodeAttribute()
     version = VersionAttribute()
@@ -64,18 +78,9 @@ class VehicleItem(TableItem):
     updated_at = UTCDateTimeAttribute()
     reserved_by = UnicodeAttribute(null=True)
 
-    @staticmethod
-    def key(vehicle_id: str) -> tuple[str, str]:
-        return f"VEHICLE#{vehicle_id}", "VEHICLE"
-
-    @staticmethod
-    def list_partition(status: str) -> str:
-        return f"VEHICLES#{status}"
-
-    @staticmethod
-    def list_sort(price_cents: int, vehicle_id: str) -> str:
-        # Zero-padded so that string order is price order; the id breaks ties and keeps keys unique.
-        return f"{price_cents:0{PRICE_SORT_DIGITS}d}#{vehicle_id}"
+    key = staticmethod(keys.vehicle)
+    list_partition = staticmethod(keys.vehicles_by_status)
+    list_sort = staticmethod(keys.vehicle_list_sort)
 
 
 class AddressMap(MapAttribute[str, Any]):
@@ -97,19 +102,13 @@ class ClientItem(TableItem):
     address = AddressMap()
     created_at = UTCDateTimeAttribute()
 
-    @staticmethod
-    def key(client_id: str) -> tuple[str, str]:
-        return f"CLIENT#{client_id}", "CLIENT"
+    key = staticmethod(keys.client)
 
 
 class UniqueValueItem(TableItem):
-    """A marker that claims a unique value (an email, a CPF) for one owner."""
+    """A marker that claims a unique value (an email, a CPF) for one owner: keys.client_email, keys.client_cpf."""
 
     owner_id = UnicodeAttribute()
-
-    @staticmethod
-    def key(kind: str, value: str) -> tuple[str, str]:
-        return f"{kind}#{value}", "UNIQUE"
 
 
 class ProductItem(TableItem):
@@ -128,11 +127,8 @@ class ProductItem(TableItem):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
 
-    LIST_PARTITION = "PRODUCTS"
-
-    @staticmethod
-    def key(sku: str) -> tuple[str, str]:
-        return f"PRODUCT#{sku}", "PRODUCT"
+    LIST_PARTITION = keys.PRODUCTS_LIST
+    key = staticmethod(keys.product)
 
 
 class SecondListIndex(GlobalSecondaryIndex[Any]):
@@ -160,15 +156,9 @@ class OrderItem(TableItem):
     document = UnicodeAttribute()
     version = VersionAttribute()
 
-    ALL_ORDERS = "ORDERS"
-
-    @staticmethod
-    def key(order_id: str) -> tuple[str, str]:
-        return f"ORDER#{order_id}", "ORDER"
-
-    @staticmethod
-    def client_partition(client_id: str) -> str:
-        return f"CLIENT#{client_id}#ORDERS"
+    ALL_ORDERS = keys.ALL_ORDERS_LIST
+    key = staticmethod(keys.order)
+    client_partition = staticmethod(keys.client_orders)
 
 
 class PaymentItem(TableItem):
@@ -184,11 +174,8 @@ class PaymentItem(TableItem):
     pay_by = UTCDateTimeAttribute()
     status = UnicodeAttribute()
 
-    DUE_PARTITION = "PAYMENTS_DUE"
-
-    @staticmethod
-    def key(code: str) -> tuple[str, str]:
-        return f"PAYMENT#{code}", "PAYMENT"
+    DUE_PARTITION = keys.PAYMENTS_DUE_LIST
+    key = staticmethod(keys.payment)
 
 
 class SaleItem(TableItem):
@@ -198,9 +185,7 @@ class SaleItem(TableItem):
     amount_cents = NumberAttribute()
     sold_at = UTCDateTimeAttribute()
 
-    @staticmethod
-    def key(order_id: str) -> tuple[str, str]:
-        return f"SALE#{order_id}", "SALE"
+    key = staticmethod(keys.sale)
 
 
 class WaitingItem(TableItem):
@@ -216,15 +201,9 @@ class WaitingItem(TableItem):
 
     order_id = UnicodeAttribute()
 
-    HOLDS_PARTITION = "STOCK_HOLDS"
-
-    @staticmethod
-    def key(sku: str, since: str, order_id: str) -> tuple[str, str]:
-        return f"WAITING#{sku}", f"{since}#{order_id}"
-
-    @staticmethod
-    def line(sku: str) -> str:
-        return f"WAITING#{sku}"
+    HOLDS_PARTITION = keys.STOCK_HOLDS_LIST
+    key = staticmethod(keys.waiting)
+    line = staticmethod(keys.waiting_line)
 
 
 class CounterItem(TableItem):
@@ -232,9 +211,7 @@ class CounterItem(TableItem):
 
     value = NumberAttribute()
 
-    @staticmethod
-    def key(name: str) -> tuple[str, str]:
-        return f"COUNTER#{name}", "COUNTER"
+    key = staticmethod(keys.counter)
 
 
 class OutboxItem(TableItem):
@@ -246,22 +223,17 @@ class OutboxItem(TableItem):
     body = UnicodeAttribute()
     expires_at = NumberAttribute(attr_name=schema.TTL_ATTRIBUTE)
 
-    PREFIX = "OUTBOX#"
-
-    @staticmethod
-    def key(event_id: str) -> tuple[str, str]:
-        return f"OUTBOX#{event_id}", "OUTBOX"
+    PREFIX = keys.OUTBOX_PREFIX
+    key = staticmethod(keys.outbox)
 
 
 class MarkerItem(TableItem):
-    """A fact that must be recorded once: an event applied, a provider event received, a key's first use."""
+    """A fact that must be recorded once: an event applied, a provider event received, a key's first use.
+
+    Keyed by keys.consumed, keys.receipt, keys.idempotency or keys.notified."""
 
     detail = UnicodeAttribute(null=True)
     order_id = UnicodeAttribute(null=True)
     state = UnicodeAttribute(null=True)
     lease_until = NumberAttribute(null=True)
     expires_at = NumberAttribute(attr_name=schema.TTL_ATTRIBUTE)
-
-    @staticmethod
-    def key(kind: str, name: str) -> tuple[str, str]:
-        return f"{kind}#{name}", "MARKER"

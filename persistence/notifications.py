@@ -7,6 +7,7 @@ import time
 from pynamodb.exceptions import PutError
 
 from domain.notifications import Claim
+from persistence import keys
 from persistence.models import MarkerItem
 from persistence.purchases import MARKER_RETENTION_SECONDS
 
@@ -18,7 +19,7 @@ class DynamoNotificationLedger:
     def claim(self, key: str, lease_seconds: int) -> Claim:
         now = int(time.time())
         marker = MarkerItem(
-            *MarkerItem.key("NOTIFIED", key),
+            *keys.notified(key),
             state=_SENDING,
             lease_until=now + lease_seconds,
             expires_at=now + MARKER_RETENTION_SECONDS,
@@ -30,14 +31,12 @@ class DynamoNotificationLedger:
         except PutError as error:
             if error.cause_response_code != "ConditionalCheckFailedException":
                 raise
-            stored = MarkerItem.get(*MarkerItem.key("NOTIFIED", key), consistent_read=True)
+            stored = MarkerItem.get(*keys.notified(key), consistent_read=True)
             return Claim.SENT if stored.state == _SENT else Claim.BUSY
         return Claim.CLAIMED
 
     def mark_sent(self, key: str) -> None:
-        MarkerItem(*MarkerItem.key("NOTIFIED", key)).update(
-            actions=[MarkerItem.state.set(_SENT), MarkerItem.lease_until.remove()]
-        )
+        MarkerItem(*keys.notified(key)).update(actions=[MarkerItem.state.set(_SENT), MarkerItem.lease_until.remove()])
 
     def release(self, key: str) -> None:
-        MarkerItem(*MarkerItem.key("NOTIFIED", key)).delete(condition=MarkerItem.state == _SENDING)
+        MarkerItem(*keys.notified(key)).delete(condition=MarkerItem.state == _SENDING)

@@ -35,6 +35,7 @@ from domain.purchase import (
 )
 from domain.values import Money
 from domain.vehicles import Vehicle
+from persistence import keys
 from persistence.cursors import CursorCodec
 from persistence.models import (
     CounterItem,
@@ -56,7 +57,6 @@ from persistence.repositories import (
     money,
 )
 
-INVOICE_SEQUENCE = "INVOICE"
 OUTBOX_RETENTION_SECONDS = 7 * 24 * 3600
 # Longer than a message can live: 14 days in its queue, then up to 14 in its DLQ before a redrive.
 MARKER_RETENTION_SECONDS = 35 * 24 * 3600
@@ -230,9 +230,9 @@ def _payment_record(model: PaymentItem) -> PaymentRecord:
     return PaymentRecord(order_id=model.order_id, payment=payment, expected_status=payment.status)
 
 
-def _marker(kind: str, name: str, *, order_id: str | None = None, detail: str | None = None) -> MarkerItem:
+def _marker(key: keys.Key, *, order_id: str | None = None, detail: str | None = None) -> MarkerItem:
     return MarkerItem(
-        *MarkerItem.key(kind, name),
+        *key,
         order_id=order_id,
         detail=detail,
         expires_at=int(time.time()) + MARKER_RETENTION_SECONDS,
@@ -326,7 +326,7 @@ class DynamoPurchaseStore:
 
     def last_invoice_number(self) -> int:
         try:
-            return int(CounterItem.get(*CounterItem.key(INVOICE_SEQUENCE), consistent_read=True).value)
+            return int(CounterItem.get(*CounterItem.key(keys.INVOICE_SEQUENCE), consistent_read=True).value)
         except CounterItem.DoesNotExist:
             return 0
 
@@ -338,7 +338,7 @@ class DynamoPurchaseStore:
 
     def find_idempotency(self, scope: str, key: str) -> tuple[str, str] | None:
         try:
-            stored = MarkerItem.get(*MarkerItem.key("IDEMPOTENCY", f"{scope}#{key}"), consistent_read=True)
+            stored = MarkerItem.get(*keys.idempotency(scope, key), consistent_read=True)
         except MarkerItem.DoesNotExist:
             return None
         return stored.detail or "", stored.order_id or ""
@@ -351,7 +351,7 @@ class DynamoPurchaseStore:
 
     def apply(self, change: Change) -> None:
         # PynamoDB sends condition checks, then deletes, then puts, then updates; the cancellation reasons come
-        # back in that order, so the labels are listed in it.
+        # back in that order, so the labels are listed in it (tests/unit/test_transaction_order.py pins the order).
         checks = [(f"stock:{move.sku}", move) for move in change.stock if move.kind is StockMoveKind.SHORT]
         deletes = [("waiting", _waiting(wait)) for wait in change.waits_removed]
         puts = _puts(change)
@@ -418,11 +418,12 @@ def _puts(change: Change) -> list[tuple[str, Any, Any]]:
         puts.append(("payment", _payment_model(change.payment), condition))
     if change.idempotency is not None:
         claim = change.idempotency
-        marker = _marker("IDEMPOTENCY", f"{claim.scope}#{claim.key}", order_id=claim.order_id, detail=claim.fingerprint)
+        marker = _marker(keys.idempotency(claim.scope, claim.key), order_id=claim.order_id, detail=claim.fingerprint)
         puts.append(("idempotency", marker, MarkerItem.pk.does_not_exist()))
-    for kind, name in (("CONSUMED", change.consumed), ("RECEIPT", change.receipt)):
-        if name is not None:
-            puts.append(("applied", _marker(kind, name), MarkerItem.pk.does_not_exist()))
+    if change.consumed is not None:
+        puts.append(("applied", _marker(keys.consumed(change.consumed)), MarkerItem.pk.does_not_exist()))
+    if change.receipt is not None:
+        puts.append(("applied", _marker(keys.receipt(change.receipt)), MarkerItem.pk.does_not_exist()))
     if change.sale is not None:
         sale = change.sale
         model = SaleItem(
@@ -435,7 +436,7 @@ def _puts(change: Change) -> list[tuple[str, Any, Any]]:
         )
         puts.append(("sale", model, SaleItem.pk.does_not_exist()))
     if change.invoice_number is not None:
-        counter = CounterItem(*CounterItem.key(INVOICE_SEQUENCE), value=change.invoice_number)
+        counter = CounterItem(*CounterItem.key(keys.INVOICE_SEQUENCE), value=change.invoice_number)
         previous = change.invoice_number - 1
         condition = CounterItem.pk.does_not_exist() if previous == 0 else CounterItem.value == previous
         puts.append(("invoice", counter, condition))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError
@@ -17,7 +17,7 @@ from domain.pages import Page
 from domain.products import Product
 from domain.values import Address, Cep, Cpf, Email, Money, Phone
 from domain.vehicles import Vehicle
-from persistence import schema
+from persistence import keys, schema
 from persistence.cursors import CursorCodec
 from persistence.models import AddressMap, ClientItem, ProductItem, TableItem, UniqueValueItem, VehicleItem
 
@@ -103,8 +103,64 @@ def list_page(
     )
 
 
-class DynamoVehicleStore:
+Versioned = TypeVar("Versioned", Vehicle, Product)
+StoredItem = TypeVar("StoredItem", VehicleItem, ProductItem)
+
+
+class _DynamoEntities(Generic[Versioned, StoredItem]):
+    """get, get_many, add and save of one kind of versioned entity stored whole in one item, by its id: the
+    vehicles and the products."""
+
+    def __init__(
+        self,
+        model: type[StoredItem],
+        key: Callable[[str], keys.Key],
+        convert: tuple[Callable[[Versioned], StoredItem], Callable[[StoredItem], Versioned]],
+        *,
+        kind: str,
+        identify: Callable[[Versioned], str],
+        taken: Callable[[str], Conflict],
+    ) -> None:
+        self._model: type[StoredItem] = model
+        self._key = key
+        self._to_stored: Callable[[Versioned], StoredItem] = convert[0]
+        self._from_stored: Callable[[StoredItem], Versioned] = convert[1]
+        self._kind = kind
+        self._identify: Callable[[Versioned], str] = identify
+        self._taken = taken
+
+    def get(self, entity_id: str) -> Versioned | None:
+        try:
+            return self._from_stored(self._model.get(*self._key(entity_id), consistent_read=True))
+        except self._model.DoesNotExist:
+            return None
+
+    def get_many(self, entity_ids: Iterable[str]) -> Mapping[str, Versioned]:
+        wanted = [self._key(entity_id) for entity_id in dict.fromkeys(entity_ids)]
+        found = (self._from_stored(item) for item in self._model.batch_get(wanted))
+        return {self._identify(entity): entity for entity in found}
+
+    def add(self, entity: Versioned) -> Versioned:
+        item = self._to_stored(entity)
+        _put(item, new=True, refusal=self._taken(self._identify(entity)))
+        return self._from_stored(item)
+
+    def save(self, entity: Versioned) -> Versioned:
+        item = self._to_stored(entity)
+        _put(item, new=False, refusal=StaleVersion(self._kind, self._identify(entity)))
+        return self._from_stored(item)
+
+
+class DynamoVehicleStore(_DynamoEntities[Vehicle, VehicleItem]):
     def __init__(self, cursors: CursorCodec) -> None:
+        super().__init__(
+            VehicleItem,
+            keys.vehicle,
+            (self._to_item, self.to_vehicle),
+            kind="vehicle",
+            identify=lambda vehicle: vehicle.id,
+            taken=lambda taken: Conflict(f"vehicle {taken} already exists"),
+        )
         self._cursors = cursors
 
     @staticmethod
@@ -146,26 +202,6 @@ class DynamoVehicleStore:
             reserved_by=item.reserved_by,
         )
 
-    def get(self, vehicle_id: str) -> Vehicle | None:
-        try:
-            return self.to_vehicle(VehicleItem.get(*VehicleItem.key(vehicle_id), consistent_read=True))
-        except VehicleItem.DoesNotExist:
-            return None
-
-    def get_many(self, vehicle_ids: Iterable[str]) -> Mapping[str, Vehicle]:
-        keys = [VehicleItem.key(vehicle_id) for vehicle_id in dict.fromkeys(vehicle_ids)]
-        return {item.id: self.to_vehicle(item) for item in VehicleItem.batch_get(keys)}
-
-    def add(self, vehicle: Vehicle) -> Vehicle:
-        item = self._to_item(vehicle)
-        _put(item, new=True, refusal=Conflict(f"vehicle {vehicle.id} already exists"))
-        return self.to_vehicle(item)
-
-    def save(self, vehicle: Vehicle) -> Vehicle:
-        item = self._to_item(vehicle)
-        _put(item, new=False, refusal=StaleVersion("vehicle", vehicle.id))
-        return self.to_vehicle(item)
-
     def list_by_status(self, status: VehicleStatus, first: int, after: str | None) -> Page[Vehicle]:
         return list_page(
             VehicleItem.by_list,
@@ -195,7 +231,7 @@ class DynamoClientStore:
     def find_by_cpf(self, cpf: Cpf) -> Client | None:
         """The client registered with this CPF, through its uniqueness claim."""
         try:
-            claim = UniqueValueItem.get(*UniqueValueItem.key("CLIENT_CPF", cpf.value), consistent_read=True)
+            claim = UniqueValueItem.get(*keys.client_cpf(cpf.value), consistent_read=True)
         except UniqueValueItem.DoesNotExist:
             return None
         return self.get(claim.owner_id)
@@ -241,8 +277,8 @@ class DynamoClientStore:
             ),
             created_at=client.created_at,
         )
-        email_claim = UniqueValueItem(*UniqueValueItem.key("CLIENT_EMAIL", client.email.value), owner_id=client.id)
-        cpf_claim = UniqueValueItem(*UniqueValueItem.key("CLIENT_CPF", client.cpf.value), owner_id=client.id)
+        email_claim = UniqueValueItem(*keys.client_email(client.email.value), owner_id=client.id)
+        cpf_claim = UniqueValueItem(*keys.client_cpf(client.cpf.value), owner_id=client.id)
         # Order matters: the cancellation reasons come back in this order and name what was taken.
         writes: list[tuple[TableItem, Conflict]] = [
             (client_item, Conflict("you are already registered as a client")),
@@ -261,8 +297,16 @@ class DynamoClientStore:
             raise
 
 
-class DynamoProductStore:
+class DynamoProductStore(_DynamoEntities[Product, ProductItem]):
     def __init__(self, cursors: CursorCodec) -> None:
+        super().__init__(
+            ProductItem,
+            keys.product,
+            (self._to_item, self._to_product),
+            kind="product",
+            identify=lambda product: product.sku,
+            taken=lambda taken: Conflict(f"a product with SKU {taken} already exists", field="sku"),
+        )
         self._cursors = cursors
 
     @staticmethod
@@ -295,26 +339,6 @@ class DynamoProductStore:
             created_at=item.created_at,
             updated_at=item.updated_at,
         )
-
-    def get(self, sku: str) -> Product | None:
-        try:
-            return self._to_product(ProductItem.get(*ProductItem.key(sku), consistent_read=True))
-        except ProductItem.DoesNotExist:
-            return None
-
-    def get_many(self, skus: Iterable[str]) -> Mapping[str, Product]:
-        keys = [ProductItem.key(sku) for sku in dict.fromkeys(skus)]
-        return {item.sku: self._to_product(item) for item in ProductItem.batch_get(keys)}
-
-    def add(self, product: Product) -> Product:
-        item = self._to_item(product)
-        _put(item, new=True, refusal=Conflict(f"a product with SKU {product.sku} already exists", field="sku"))
-        return self._to_product(item)
-
-    def save(self, product: Product) -> Product:
-        item = self._to_item(product)
-        _put(item, new=False, refusal=StaleVersion("product", product.sku))
-        return self._to_product(item)
 
     def list(self, first: int, after: str | None) -> Page[Product]:
         return list_page(

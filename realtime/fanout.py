@@ -12,23 +12,21 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
+from domain.order_status import InvoiceStatus
 from domain.orders import Order
 from domain.vehicles import Vehicle
 from graphql_api.context import PushContext
 from persistence.connections import StoredSubscription
-from persistence.models import OrderItem, VehicleItem
-from persistence.purchases import order_from_item
-from persistence.repositories import DynamoVehicleStore
+from persistence.stream import OrderChanged, VehicleChanged, decode
 from realtime.handlers import POST_CONCURRENCY, RealtimeServices, management_api, realtime_services
 from realtime.protocol import complete_message, next_message
 from realtime.subscriptions import render, variables_key
@@ -38,43 +36,30 @@ logger = service_logger("realtime-fanout")
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
-def _status(image: Mapping[str, Any]) -> str | None:
-    status: str | None = image.get("status", {}).get("S")
-    return status
-
-
-def _invoice_status(image: Mapping[str, Any]) -> str | None:
-    """The status of the order's invoice, from the order's JSON document; None before it is issued."""
-    document = image.get("document", {}).get("S")
-    invoice = None if document is None else json.loads(document).get("invoice")
-    return None if invoice is None else str(invoice["status"])
+def _invoice_status(order: Order | None) -> InvoiceStatus | None:
+    """None before the invoice is issued."""
+    return None if order is None or order.invoice is None else order.invoice.status
 
 
 def fan_out(record: DynamoDBRecord) -> None:
-    if record.event_name is None or record.event_name.name not in {"INSERT", "MODIFY"}:
-        return
-    raw = record.raw_event["dynamodb"]
-    old = raw.get("OldImage") or {}
-    new = raw.get("NewImage") or {}
-    key = new.get("PK", {}).get("S", "")
-    status = _status(new)
-    status_changed = status is not None and status != _status(old)
-    if key.startswith("ORDER#"):
-        invoice_status = _invoice_status(new)
+    change = decode(record.raw_event)
+    if isinstance(change, OrderChanged):
+        order = change.after
+        status_changed = change.before is None or order.status != change.before.status
+        invoice_status = _invoice_status(order)
         # An invoice changes on its own too (ERROR_STOCK leaves the order PAID): each topic hears its own changes.
-        invoice_changed = invoice_status is not None and invoice_status != _invoice_status(old)
+        invoice_changed = invoice_status is not None and invoice_status != _invoice_status(change.before)
         if not (status_changed or invoice_changed):
             return
         services = realtime_services()
-        order = order_from_item(OrderItem.from_raw_data(new))
         if status_changed:
             state: dict[tuple[str, str | None], Order | Vehicle] = {("order", order.id): order}
             push(services, f"order:{order.id}", state, owner=order.client_id, version=order.version)
         if invoice_changed:
             state = {("invoice", order.id): order}
             push(services, f"invoice:{order.id}", state, owner=order.client_id, version=order.version)
-    elif key.startswith("VEHICLE#") and status_changed:
-        vehicle = DynamoVehicleStore.to_vehicle(VehicleItem.from_raw_data(new))
+    elif isinstance(change, VehicleChanged) and (change.before is None or change.after.status != change.before.status):
+        vehicle = change.after
         push(realtime_services(), "vehicles", {("vehicle", None): vehicle}, owner=None, version=None)
 
 

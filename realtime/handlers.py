@@ -33,9 +33,7 @@ from realtime.protocol import (
     INIT_TIMEOUT_SECONDS,
     SUBPROTOCOL,
     Closing,
-    ConnectionState,
     Outcome,
-    SubscribeRequest,
     acknowledge,
     error_message,
     init_timed_out,
@@ -45,8 +43,9 @@ from realtime.protocol import (
     refuse,
 )
 from realtime.subscriptions import Refused, plan, render
-from runtime.auth import Principal
+from runtime.connection_state import ConnectionState, SubscribeRequest
 from runtime.logs import service_logger
+from runtime.principal import Principal
 from runtime.settings import Settings, get_settings
 
 logger = service_logger("realtime")

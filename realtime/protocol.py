@@ -12,13 +12,14 @@ connection is deleted: a client sees the same reason, in a message instead of a 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from enum import IntEnum
 from typing import Any
 
 from domain.errors import ValidationFailed
 from graphql_api.trusted_documents import requested_id
 from runtime import untrusted_json
+from runtime.connection_state import ConnectionState, SubscribeRequest
 
 SUBPROTOCOL = "graphql-transport-ws"
 MAX_MESSAGE_BYTES = 64 * 1024
@@ -44,26 +45,6 @@ class Closing:
 
     def message(self) -> dict[str, Any]:
         return {"type": "connection_error", "payload": {"code": int(self.code), "reason": self.reason}}
-
-
-@dataclass(frozen=True, slots=True)
-class SubscribeRequest:
-    id: str
-    # Empty when the request names a trusted document by id instead.
-    query: str
-    variables: Mapping[str, Any] | None
-    operation_name: str | None
-    # One of the web app's trusted documents, by id (`documentId`, or APQ's extensions.persistedQuery.sha256Hash).
-    document_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ConnectionState:
-    """What a connection's next message is judged against."""
-
-    init_received: bool = False
-    acknowledged: bool = False
-    subscriptions: frozenset[str] = field(default_factory=frozenset)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from graphql.execution.values import get_argument_values, get_variable_values
 
 from graphql_api.context import PushContext
 from graphql_api.limits import DocumentPolicy, DocumentRefused
-from realtime.protocol import SubscribeRequest
+from runtime.connection_state import SubscribeRequest
 
 # Root field -> the topic its subscribers are stored under (and the argument naming it).
 TOPICS = {"orderStatusChanged": "order", "invoiceStatusChanged": "invoice", "vehicleAvailabilityChanged": "vehicles"}

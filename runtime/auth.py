@@ -6,12 +6,11 @@ The same verifier serves HTTP requests and the WebSocket `connection_init` paylo
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from enum import StrEnum
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from domain.errors import Unauthenticated
+from runtime.principal import Principal, Role
 
 if TYPE_CHECKING:
     import jwt
@@ -24,29 +23,9 @@ _ALGORITHMS = ["RS256"]
 _JWKS_CACHE_SECONDS = 3600
 
 
-class Role(StrEnum):
-    ADMIN = "admin"
-    CUSTOMER = "customer"
-
-
 # Cognito names the app client in `aud` on ID tokens and in `client_id` on access tokens.
 _AUDIENCE_CLAIM = {"id": "aud", "access": "client_id"}
 _KNOWN_ROLES = frozenset(role.value for role in Role)
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who is calling: the Cognito subject, the email the pool holds for them, and their roles."""
-
-    subject: str
-    email: str | None
-    roles: frozenset[Role]
-    # When the token that vouched for them expires (epoch seconds): what it authorized ends then too.
-    expires_at: float | None = None
-
-    @property
-    def is_admin(self) -> bool:
-        return Role.ADMIN in self.roles
 
 
 class TokenVerifier:

@@ -159,6 +159,7 @@ def build_intake_services(settings: Settings) -> IntakeServices:
     from pynamodb.connection import Connection
 
     from persistence.cursors import CursorCodec
+    from persistence.models import bind
     from persistence.purchases import DynamoPurchaseStore
     from persistence.repositories import DynamoClientStore, DynamoProductStore
     from runtime.clock import SystemClock
@@ -168,6 +169,7 @@ def build_intake_services(settings: Settings) -> IntakeServices:
     # A session of its own: boto3's default session is not safe to share while other threads create clients.
     session = boto3.session.Session()
     s3 = session.client("s3")
+    bind(settings.table_name, settings.region, settings.endpoint_url)
     connection = Connection(region=settings.region, host=settings.endpoint_url)
     cursors = CursorCodec(settings.cursor_secret)
     store = DynamoPurchaseStore(connection, cursors)

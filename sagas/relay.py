@@ -14,7 +14,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-from persistence.models import OutboxItem
+from persistence.stream import OutboxEventAdded, StockChanged, decode
 from runtime.logs import service_logger
 from sagas.restock import resume_waiting_orders
 from sagas.wiring import saga_services
@@ -23,22 +23,21 @@ logger = service_logger("outbox-relay")
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
-def relay_record(record: DynamoDBRecord) -> None:
-    if record.event_name is None or record.event_name.name != "INSERT" or record.dynamodb is None:
-        return
-    image = record.dynamodb.new_image
-    if not str(image.get("PK", "")).startswith(OutboxItem.PREFIX):
-        return  # the stream carries every write to the table; only outbox records are events
+def relay_event(event: OutboxEventAdded) -> None:
     services = saga_services()
     copies = 2 if services.settings.saga.duplicate_delivery else 1
     for _ in range(copies):
-        services.publisher.publish(str(image["event_type"]), str(image["body"]), str(image["order_id"]))
-    logger.info("published", extra={"event": image["event_type"], "order_id": image["order_id"]})
+        services.publisher.publish(event.event_type, event.body, event.order_id)
+    logger.info("published", extra={"event": event.event_type, "order_id": event.order_id})
 
 
 def on_table_change(record: DynamoDBRecord) -> None:
-    relay_record(record)
-    resume_waiting_orders(record)
+    # The stream carries every write to the table: only outbox events and stock changes are this handler's.
+    change = decode(record.raw_event)
+    if isinstance(change, OutboxEventAdded):
+        relay_event(change)
+    elif isinstance(change, StockChanged):
+        resume_waiting_orders(change)
 
 
 def handler(event: dict[str, Any], context: Any) -> Any:

@@ -11,6 +11,7 @@ from pynamodb.connection import Connection
 from domain.notifications import Notifications
 from domain.purchase import Purchase
 from persistence.cursors import CursorCodec
+from persistence.models import bind
 from persistence.notifications import DynamoNotificationLedger
 from persistence.purchases import DynamoPurchaseStore
 from runtime.clock import SystemClock
@@ -30,6 +31,7 @@ class SagaServices:
 
 
 def build_saga_services(settings: Settings) -> SagaServices:
+    bind(settings.table_name, settings.region, settings.endpoint_url)
     store = DynamoPurchaseStore(
         Connection(region=settings.region, host=settings.endpoint_url), CursorCodec(settings.cursor_secret)
     )

@@ -15,7 +15,7 @@ from domain.errors import DomainError, Unauthenticated
 from domain.products import Product
 from domain.vehicles import Vehicle
 from graphql_api.wiring import Services
-from runtime.auth import Principal
+from runtime.principal import Principal
 
 
 @dataclass

@@ -10,8 +10,9 @@ from typing import Protocol
 from domain.catalog import Catalog
 from domain.ports import ClientStore, Clock, OrderReader, ProductStore, VehicleStore
 from domain.purchase import Purchase
-from runtime.auth import Principal, TokenVerifier
+from runtime.auth import TokenVerifier
 from runtime.clock import SystemClock
+from runtime.principal import Principal
 from runtime.settings import Settings
 
 
@@ -52,12 +53,13 @@ def dynamo_services(settings: Settings) -> Services:
     from pynamodb.connection import Connection
 
     from persistence.cursors import CursorCodec
-    from persistence.models import TableItem
+    from persistence.models import TableItem, bind
     from persistence.purchases import DynamoPurchaseStore
     from persistence.repositories import DynamoClientStore, DynamoProductStore, DynamoVehicleStore
     from runtime.invoices import S3InvoiceArchive
     from runtime.payment_provider import purchase_saga
 
+    bind(settings.table_name, settings.region, settings.endpoint_url)
     cursors = CursorCodec(settings.cursor_secret)
     invoices = S3InvoiceArchive(settings.orders.invoices_bucket, settings.orders.invoice_link_seconds)
     connection = Connection(region=settings.region, host=settings.endpoint_url)

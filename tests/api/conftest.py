@@ -20,7 +20,7 @@ from graphql_api.context import RequestContext
 from graphql_api.schema import build_schema
 from graphql_api.wiring import Services, memory_services
 from persistence.memory import MemoryPurchaseStore
-from runtime.auth import Principal, Role
+from runtime.principal import Principal, Role
 from runtime.settings import Settings
 from sagas.routes import STEP_SUBSCRIPTIONS
 

@@ -11,8 +11,8 @@ from graphql_api.context import PushContext
 from graphql_api.limits import document_policy
 from graphql_api.schema import build_schema
 from graphql_api.wiring import Services
-from realtime.protocol import SubscribeRequest
 from realtime.subscriptions import Plan, Refused, plan, render, variables_key
+from runtime.connection_state import SubscribeRequest
 from runtime.settings import Settings
 from tests.api.conftest import CUSTOMER, Saga, register_customer
 from tests.api.generated_documents import doubling

@@ -24,6 +24,7 @@ from local_stack.resources import (
     USER_GROUPS,
     Provisioned,
 )
+from persistence.keys import OUTBOX_PREFIX
 from persistence.schema import TTL_ATTRIBUTE, create_table_request
 from runtime.settings import Settings
 from sagas.routes import STEP_SUBSCRIPTIONS
@@ -35,7 +36,6 @@ from vehicle_platform_infra.functions import (
     GRAPHQL_API,
     INTAKE_FILES,
     INTAKE_ORDERS,
-    OUTBOX_PREFIX,
     OUTBOX_RELAY,
     PAYMENT_EXPIRY,
     PAYMENT_WEBHOOK,

@@ -23,7 +23,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from domain.errors import Unauthenticated
-from runtime.auth import Role, TokenVerifier
+from runtime.auth import TokenVerifier
+from runtime.principal import Role
 from runtime.settings import Settings
 
 ADMIN = "admin@example.com"

@@ -17,8 +17,8 @@ import pytest
 from persistence.connections import StoredSubscription
 from realtime import fanout
 from realtime.handlers import RealtimeServices
-from realtime.protocol import SubscribeRequest
-from runtime.auth import Principal, Role
+from runtime.connection_state import SubscribeRequest
+from runtime.principal import Principal, Role
 
 QUERY = "subscription { vehicleAvailabilityChanged { id status } }"
 SLOW_SECONDS = 1.0

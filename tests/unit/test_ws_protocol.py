@@ -10,13 +10,13 @@ from realtime.protocol import (
     MAX_MESSAGE_BYTES,
     MAX_SUBSCRIPTIONS,
     CloseCode,
-    ConnectionState,
     acknowledge,
     init_timed_out,
     offers_subprotocol,
     receive,
     refuse,
 )
+from runtime.connection_state import ConnectionState
 
 SUBSCRIBE = {"id": "1", "type": "subscribe", "payload": {"query": "subscription { vehicleAvailabilityChanged { id } }"}}
 

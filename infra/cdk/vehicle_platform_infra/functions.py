@@ -49,6 +49,7 @@ from local_stack.resources import (
     WS_INIT_TIMEOUT_QUEUE,
     QueueSpec,
 )
+from persistence.keys import ORDER_PREFIX, OUTBOX_PREFIX, PRODUCT_PREFIX, VEHICLE_PREFIX
 from persistence.schema import create_table_request
 from vehicle_platform_infra import pascal, suppress
 from vehicle_platform_infra.auth import Auth
@@ -86,12 +87,8 @@ SQS_BATCH_SIZE = 10
 EXPIRY_SCHEDULE = events.Schedule.rate(Duration.minutes(1))
 
 # The table's stream, read by two functions (DynamoDB advises at most two readers per shard): only the records
-# their handlers act upon are delivered, so the others cost no invocation. tests/infra checks these prefixes against
-# persistence/models.py and the handlers.
-OUTBOX_PREFIX = "OUTBOX#"
-PRODUCT_PREFIX = "PRODUCT#"
-ORDER_PREFIX = "ORDER#"
-VEHICLE_PREFIX = "VEHICLE#"
+# their handlers act upon are delivered, so the others cost no invocation. The prefixes are persistence/keys.py's,
+# the ones persistence/stream.py decodes; tests/infra checks the filters against the handlers.
 
 
 def _new_item_key(*prefixes: str) -> dict[str, Any]:
