@@ -21,7 +21,7 @@ from strawberry.permission import BasePermission
 from domain.errors import Forbidden, NotFound
 from domain.orders import Order as DomainOrder
 from graphql_api.context import Info, RequestContext
-from runtime.auth import Principal
+from runtime.principal import Principal
 
 
 class AccessRule(BasePermission):

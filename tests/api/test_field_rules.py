@@ -26,9 +26,9 @@ from graphql_api.permissions import (
 )
 from graphql_api.schema import Query
 from graphql_api.wiring import Services
-from realtime.protocol import SubscribeRequest
 from realtime.subscriptions import render
-from runtime.auth import Principal
+from runtime.connection_state import SubscribeRequest
+from runtime.principal import Principal
 from tests.api.conftest import ADMIN, CUSTOMER, CUSTOMER2, GraphQLClient, Saga, register_customer
 
 # The contract's access rules, one line per root field: a change here is a change of who may do what.
