@@ -241,7 +241,8 @@ def handlers(stack: Any) -> list[Handler]:  # noqa: PLR0915 - every handler's da
     from local_stack.event_sources import SqsEventSource
     from local_stack.lambda_events import http_api_event
     from local_stack.platform import saga_event_sources, scheduled_event
-    from local_stack.resources import INTAKE_BUCKET, INTAKE_FILES_QUEUE
+    from platform_spec.messaging import INTAKE_FILES_QUEUE
+    from platform_spec.storage import INTAKE_BUCKET
     from runtime.settings import Settings, get_settings
     from runtime.webhook_signature import HEADER, sign
     from sagas.adapters import SnsEventPublisher

@@ -126,7 +126,7 @@ def main() -> None:
 
         from graphql_api.wiring import dynamo_services
         from local_stack.platform import Timed, saga_event_sources
-        from local_stack.resources import INTAKE_BUCKET
+        from platform_spec.storage import INTAKE_BUCKET
         from runtime.settings import Settings, get_settings
 
         get_settings.cache_clear()

@@ -62,9 +62,7 @@ def dev(config: LocalConfig) -> int:
     import uvicorn
 
     from local_stack.emulator import Emulator
-    from local_stack.resources import (
-        provision,
-    )
+    from local_stack.resources import provision
 
     os.environ.update(config.environment())
     with Emulator(config.host, config.emulator_port):

@@ -111,7 +111,7 @@ def handler_seconds(sources: EventSources) -> float:
 
 def realtime_event_sources(provisioned: Provisioned) -> EventSources:
     """The realtime gateway's background: the stream -> fan-out, the connection_init deadline queue -> its check."""
-    from local_stack.resources import WS_INIT_TIMEOUT_QUEUE
+    from platform_spec.messaging import WS_INIT_TIMEOUT_QUEUE
     from realtime import fanout, handlers
 
     session = boto3.session.Session()

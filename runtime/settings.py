@@ -7,6 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+from platform_spec.email import SES_SENDER
+from platform_spec.storage import TABLE_NAME
+
 # Only the local stack may fall back to these: outside local mode a missing secret is a startup error.
 _LOCAL_SECRETS = {
     "CURSOR_SECRET": "local-only-cursor-secret",
@@ -36,7 +39,7 @@ _DEFAULT_LIMITS = GraphQLLimits()
 class SagaSettings:
     events_topic_arn: str = ""
     sales_queue_url: str = ""
-    ses_sender: str = "vendas@concessionaria.example.com"
+    ses_sender: str = SES_SENDER
     payment_ttl_seconds: int = 30 * 60
     # How long an order may wait for stock (PENDING_STOCK) holding what it reserved; then it is cancelled.
     pending_stock_ttl_hours: float = 72.0
@@ -120,7 +123,7 @@ class Settings:
             raise SettingsError("FAULT_INJECTION_RATE and DUPLICATE_DELIVERY are for tests of the local stack only")
         return cls(
             region=region,
-            table_name=environ.get("TABLE_NAME", "vehicle-platform"),
+            table_name=environ.get("TABLE_NAME", TABLE_NAME),
             endpoint_url=environ.get("AWS_ENDPOINT_URL") or None,
             local_mode=local_mode,
             cognito_user_pool_id=pool_id,

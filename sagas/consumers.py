@@ -11,8 +11,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from domain.events import DomainEvent, InvalidEvent
+from platform_spec.routes import STEP_SUBSCRIPTIONS
 from runtime.logs import service_logger
-from sagas.routes import STEP_SUBSCRIPTIONS
 from sagas.wiring import SagaServices, saga_services
 
 # Picks the step, from this process's services: it takes the event and the consumer's name.

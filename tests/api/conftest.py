@@ -20,9 +20,9 @@ from graphql_api.context import RequestContext
 from graphql_api.schema import build_schema
 from graphql_api.wiring import Services, memory_services
 from persistence.memory import MemoryPurchaseStore
+from platform_spec.routes import STEP_SUBSCRIPTIONS
 from runtime.auth import Principal, Role
 from runtime.settings import Settings
-from sagas.routes import STEP_SUBSCRIPTIONS
 
 ADMIN = Principal(subject="admin-sub", email="admin@example.com", roles=frozenset({Role.ADMIN}))
 CUSTOMER = Principal(subject="customer-sub", email="customer@example.com", roles=frozenset({Role.CUSTOMER}))

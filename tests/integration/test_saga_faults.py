@@ -21,7 +21,7 @@ from domain.order_status import CancellationReason, OrderStatus, VehicleStatus  
 from domain.orders import Order  # noqa: E402
 from domain.purchase import Change  # noqa: E402
 from local_stack.lambda_events import lambda_context  # noqa: E402
-from local_stack.resources import SALES_NOTIFICATIONS_QUEUE  # noqa: E402
+from platform_spec.messaging import SALES_NOTIFICATIONS_QUEUE  # noqa: E402
 from sagas import consumers  # noqa: E402
 from sagas.consumers import HANDLERS, InjectedFault  # noqa: E402
 from sagas.wiring import SagaServices, saga_services  # noqa: E402

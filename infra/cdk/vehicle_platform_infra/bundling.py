@@ -48,6 +48,7 @@ PROJECT_PACKAGES: tuple[tuple[str, str], ...] = (
     ("persistence", "persistence"),
     ("runtime", "runtime"),
     ("sagas", "sagas"),
+    ("platform_spec", "platform_spec"),
     ("realtime", "realtime"),
     ("graphql/graphql_api", "graphql_api"),
 )
