@@ -515,7 +515,7 @@ def _configure(environment: Mapping[str, str]) -> None:
         else:
             os.environ.pop(name, None)
     get_settings.cache_clear()
-    saga_services.cache_clear()
+    saga_services.reset()
 
 
 @pytest.fixture

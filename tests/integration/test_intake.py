@@ -104,7 +104,7 @@ class Intake:
 @pytest.fixture
 def intake(saga: SagaHarness) -> Iterator[Intake]:
     """The saga running with the intake's pollers; the intake's services rebuilt from this test's settings."""
-    intake_services.cache_clear()
+    intake_services.reset()
     s3 = boto3.session.Session().client("s3", endpoint_url=saga.emulator, region_name=saga.settings.region)
     helper = Intake(saga, s3)
     helper.drain()
@@ -112,7 +112,7 @@ def intake(saga: SagaHarness) -> Iterator[Intake]:
         yield helper
     finally:
         helper.drain()
-        intake_services.cache_clear()
+        intake_services.reset()
 
 
 def order_id() -> str:

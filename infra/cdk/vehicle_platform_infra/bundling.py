@@ -49,6 +49,7 @@ PROJECT_PACKAGES: tuple[tuple[str, str], ...] = (
     ("runtime", "runtime"),
     ("sagas", "sagas"),
     ("platform_spec", "platform_spec"),
+    ("composition", "composition"),
     ("realtime", "realtime"),
     ("graphql/graphql_api", "graphql_api"),
 )
