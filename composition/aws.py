@@ -32,7 +32,7 @@ def purchase_saga(store: PurchaseStore, settings: Settings, clock: Clock, archiv
     return Purchase(
         store=store,
         clock=clock,
-        payments=SimulatedPaymentProvider(settings.cursor_secret),
+        payments=SimulatedPaymentProvider(settings.secrets.payment_codes),
         archive=archive,
         config=SagaConfig(
             seller=seller,
@@ -55,7 +55,7 @@ def api_services(settings: Settings) -> Services:
     from runtime.clock import SystemClock
     from runtime.invoices import S3InvoiceArchive
 
-    cursors = CursorCodec(settings.cursor_secret)
+    cursors = CursorCodec(settings.secrets.cursors)
     invoices = S3InvoiceArchive(settings.orders.invoices_bucket, settings.orders.invoice_link_seconds)
     connection = Connection(region=settings.region, host=settings.endpoint_url)
     purchases = DynamoPurchaseStore(connection, cursors)
@@ -99,7 +99,7 @@ def saga_services(settings: Settings) -> SagaServices:
     from sagas.wiring import SagaServices
 
     store = DynamoPurchaseStore(
-        Connection(region=settings.region, host=settings.endpoint_url), CursorCodec(settings.cursor_secret)
+        Connection(region=settings.region, host=settings.endpoint_url), CursorCodec(settings.secrets.cursors)
     )
     archive = S3InvoiceArchive(settings.orders.invoices_bucket, settings.orders.invoice_link_seconds)
     notifications = Notifications(
@@ -135,7 +135,7 @@ def intake_services(settings: Settings) -> IntakeServices:
     session = boto3.session.Session()
     s3 = session.client("s3")
     connection = Connection(region=settings.region, host=settings.endpoint_url)
-    cursors = CursorCodec(settings.cursor_secret)
+    cursors = CursorCodec(settings.secrets.cursors)
     store = DynamoPurchaseStore(connection, cursors)
     clock = SystemClock()
     orders = settings.orders

@@ -19,7 +19,7 @@ def api_services(settings: Settings, *, clock: Clock, verifier: Verifier) -> Ser
     from persistence.memory import MemoryClientStore, MemoryProductStore, MemoryPurchaseStore, MemoryVehicleStore
     from runtime.invoices import MemoryInvoiceArchive
 
-    codec = CursorCodec(settings.cursor_secret)
+    codec = CursorCodec(settings.secrets.cursors)
     vehicles = MemoryVehicleStore(codec)
     clients = MemoryClientStore()
     products = MemoryProductStore(codec)

@@ -9,6 +9,7 @@ from functools import lru_cache
 
 from platform_spec.email import SES_SENDER
 from platform_spec.storage import TABLE_NAME
+from runtime.secrets import Secrets
 
 # Only the local stack may fall back to these: outside local mode a missing secret is a startup error.
 _LOCAL_SECRETS = {
@@ -90,7 +91,8 @@ class Settings:
     cognito_client_id: str
     cognito_issuer: str
     cognito_jwks_url: str
-    cursor_secret: bytes
+    # One key per purpose (cursors, payment codes), derived from the root secret CURSOR_SECRET.
+    secrets: Secrets
     # The SPA's origin: API Gateway answers CORS for it on AWS; the local API does it itself (runtime/cors.py).
     spa_origin: str
     # Only the web app's documents (by id, or their exact text) are served, except to staff.
@@ -130,7 +132,7 @@ class Settings:
             cognito_client_id=environ.get("COGNITO_CLIENT_ID", ""),
             cognito_issuer=issuer,
             cognito_jwks_url=jwks_url,
-            cursor_secret=secret("CURSOR_SECRET", "it signs pagination cursors"),
+            secrets=Secrets.derive(secret("CURSOR_SECRET", "the root of the keys of cursors and payment codes")),
             spa_origin=environ.get("SPA_ORIGIN", "http://127.0.0.1:5173"),
             trusted_documents_only=environ.get("TRUSTED_DOCUMENTS_ONLY", "").lower() in {"1", "true", "yes"},
             limits=GraphQLLimits(

@@ -224,7 +224,8 @@ class Functions(Construct):
         self._data = data
         self._messaging = messaging
 
-        # Signs pagination cursors and keys the simulated payment provider's codes (runtime/payment_provider.py).
+        # The root secret: runtime/secrets.py derives from it the key of pagination cursors and the key of the
+        # simulated payment provider's codes (runtime/payment_provider.py), one per purpose.
         self.cursor_secret = secretsmanager.Secret(
             self,
             "CursorSecret",
