@@ -45,10 +45,6 @@ class SagaSettings:
     # How long an order may wait for stock (PENDING_STOCK) holding what it reserved; then it is cancelled.
     pending_stock_ttl_hours: float = 72.0
     webhook_secret: bytes = b""
-    # Test configuration only: the probability that a saga step crashes before or after its commit, and
-    # whether the relay publishes every event twice (at-least-once delivery, made visible).
-    fault_rate: float = 0.0
-    duplicate_delivery: bool = False
 
 
 _DEFAULT_SAGA = SagaSettings()
@@ -119,10 +115,6 @@ class Settings:
                 raise SettingsError(f"{name} is required outside local mode ({purpose})")
             return value.encode()
 
-        fault_rate = float(environ.get("FAULT_INJECTION_RATE", "0"))
-        duplicate_delivery = environ.get("DUPLICATE_DELIVERY", "") in {"1", "true"}
-        if (fault_rate or duplicate_delivery) and not local_mode:
-            raise SettingsError("FAULT_INJECTION_RATE and DUPLICATE_DELIVERY are for tests of the local stack only")
         return cls(
             region=region,
             table_name=environ.get("TABLE_NAME", TABLE_NAME),
@@ -153,8 +145,6 @@ class Settings:
                     environ.get("PAYMENT_WEBHOOK_SECRET")
                     or (_LOCAL_SECRETS["PAYMENT_WEBHOOK_SECRET"] if local_mode else "")
                 ).encode(),
-                fault_rate=fault_rate,
-                duplicate_delivery=duplicate_delivery,
             ),
             realtime=RealtimeSettings(
                 management_url=environ.get("WS_MANAGEMENT_URL", ""),

@@ -29,10 +29,7 @@ def relay_record(record: DynamoDBRecord) -> None:
     image = record.dynamodb.new_image
     if not str(image.get("PK", "")).startswith(OutboxItem.PREFIX):
         return  # the stream carries every write to the table; only outbox records are events
-    services = saga_services()
-    copies = 2 if services.settings.saga.duplicate_delivery else 1
-    for _ in range(copies):
-        services.publisher.publish(str(image["event_type"]), str(image["body"]), str(image["order_id"]))
+    saga_services().publisher.publish(str(image["event_type"]), str(image["body"]), str(image["order_id"]))
     logger.info("published", extra={"event": image["event_type"], "order_id": image["order_id"]})
 
 

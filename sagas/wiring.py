@@ -4,13 +4,19 @@ first use, once per cold start; the local stack and the tests install the graph 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from composition import ProcessDefault
 from domain.notifications import Notifications
 from domain.purchase import Purchase
 from persistence.purchases import DynamoPurchaseStore
 from runtime.settings import Settings, get_settings
-from sagas.adapters import SnsEventPublisher
+
+
+class EventPublisher(Protocol):
+    """Where the outbox relay publishes each event (sagas/adapters.py, SnsEventPublisher, on AWS)."""
+
+    def publish(self, event_type: str, body: str, order_id: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,7 +25,7 @@ class SagaServices:
     store: DynamoPurchaseStore
     purchase: Purchase
     notifications: Notifications
-    publisher: SnsEventPublisher
+    publisher: EventPublisher
 
 
 def _build() -> SagaServices:
