@@ -8,8 +8,7 @@ from typing import Protocol
 
 from composition import ProcessDefault
 from domain.notifications import Notifications
-from domain.purchase import Purchase
-from persistence.purchases import DynamoPurchaseStore
+from domain.purchase import Purchase, PurchaseStore
 from runtime.settings import Settings, get_settings
 
 
@@ -22,7 +21,7 @@ class EventPublisher(Protocol):
 @dataclass(frozen=True, slots=True)
 class SagaServices:
     settings: Settings
-    store: DynamoPurchaseStore
+    store: PurchaseStore
     purchase: Purchase
     notifications: Notifications
     publisher: EventPublisher
