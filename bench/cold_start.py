@@ -237,18 +237,19 @@ def handlers(stack: Any) -> list[Handler]:  # noqa: PLR0915 - every handler's da
 
     from bench.intake import order_document
     from bench.saga import register_clients
-    from graphql_api.wiring import dynamo_services
+    from composition.aws import api_services
     from local_stack.event_sources import SqsEventSource
     from local_stack.lambda_events import http_api_event
     from local_stack.platform import saga_event_sources, scheduled_event
-    from local_stack.resources import INTAKE_BUCKET, INTAKE_FILES_QUEUE
+    from platform_spec.messaging import INTAKE_FILES_QUEUE
+    from platform_spec.storage import INTAKE_BUCKET
     from runtime.settings import Settings, get_settings
     from runtime.webhook_signature import HEADER, sign
     from sagas.adapters import SnsEventPublisher
 
     get_settings.cache_clear()
     settings = Settings.from_env(stack.environment)
-    services = dynamo_services(settings)
+    services = api_services(settings)
     orders_needed = API_RUNS + EVENT_RUNS
     vehicles = seed_vehicles(stack.environment, 40 + orders_needed)
     clients = register_clients(services, orders_needed)

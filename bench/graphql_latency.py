@@ -61,7 +61,7 @@ def vehicle_json(vehicle: Vehicle) -> dict[str, Any]:
 def seeded_memory_services() -> Any:
     from datetime import UTC, datetime
 
-    from graphql_api.wiring import memory_services
+    from composition.memory import api_services as memory_api_services
     from runtime.principal import Principal
     from runtime.settings import Settings
 
@@ -74,7 +74,7 @@ def seeded_memory_services() -> Any:
             assert header is None
             return None
 
-    services = memory_services(Settings.from_env({"CURSOR_SECRET": "bench"}), clock=Clock(), verifier=NoTokens())
+    services = memory_api_services(Settings.from_env({"CURSOR_SECRET": "bench"}), clock=Clock(), verifier=NoTokens())
     for n in range(40):
         services.catalog.create_vehicle(
             brand="Fiat", model=f"M{n}", year=2020, color="Prata", price=Decimal(40000 + 1375 * n)
@@ -187,9 +187,9 @@ def main() -> None:
     print(f"  by id against full text (medians): {by_id['median_ms'] / ours['median_ms']:.2f}x")
 
     with seeded_emulator(free_port()) as environment:
-        from graphql_api.wiring import dynamo_services
+        from composition.aws import api_services
 
-        dynamo = dynamo_services(Settings.from_env(environment))
+        dynamo = api_services(Settings.from_env(environment))
         ours_dynamo, rest = measure_pair(
             mangum_handler(dynamo, Settings.from_env(environment)), powertools_rest(dynamo), runs=300
         )

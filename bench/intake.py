@@ -124,13 +124,13 @@ def main() -> None:
     with emulated_platform(free_port()) as stack:
         import boto3
 
-        from graphql_api.wiring import dynamo_services
+        from composition.aws import api_services
         from local_stack.platform import Timed, saga_event_sources
-        from local_stack.resources import INTAKE_BUCKET
+        from platform_spec.storage import INTAKE_BUCKET
         from runtime.settings import Settings, get_settings
 
         get_settings.cache_clear()
-        services = dynamo_services(Settings.from_env(stack.environment))
+        services = api_services(Settings.from_env(stack.environment))
         catalog = services.catalog
         catalog.create_product(
             sku="PRD-1001", description="Smartphone XYZ", unit_price=Decimal("2500.00"), initial_stock=ORDERS + 1

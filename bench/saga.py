@@ -191,14 +191,14 @@ def cost_per_million_sales(
 
 def main() -> None:  # noqa: PLR0915 - a report, read top to bottom
     with emulated_platform(free_port()) as stack:
-        from graphql_api.wiring import dynamo_services
+        from composition.aws import api_services
         from local_stack.platform import handler_seconds, saga_event_sources
         from runtime.settings import Settings, get_settings
         from sagas import webhook
 
         get_settings.cache_clear()
         settings = Settings.from_env(stack.environment)
-        services = dynamo_services(settings)
+        services = api_services(settings)
         total = SEQUENTIAL + CONCURRENT + COUNTED
         vehicles = seed_vehicles(stack.environment, total)
         clients = register_clients(services, total)

@@ -62,10 +62,10 @@ def emulated_platform(port: int) -> Iterator[BenchStack]:
 
 
 def seed_vehicles(environment: dict[str, str], count: int) -> list[str]:
-    from graphql_api.wiring import dynamo_services
+    from composition.aws import api_services
     from runtime.settings import Settings
 
-    catalog = dynamo_services(Settings.from_env(environment)).catalog
+    catalog = api_services(Settings.from_env(environment)).catalog
     return [
         catalog.create_vehicle(
             brand=("Fiat", "Toyota", "Honda", "Jeep")[n % 4],

@@ -62,9 +62,7 @@ def dev(config: LocalConfig) -> int:
     import uvicorn
 
     from local_stack.emulator import Emulator
-    from local_stack.resources import (
-        provision,
-    )
+    from local_stack.resources import provision
 
     os.environ.update(config.environment())
     with Emulator(config.host, config.emulator_port):
@@ -73,8 +71,8 @@ def dev(config: LocalConfig) -> int:
         os.environ.update(provisioned.function_environment(config.emulator_url))
         os.environ["WS_MANAGEMENT_URL"] = f"http://{config.host}:{config.ws_port}"
         # The settings, and PynamoDB's table binding, are read only now that the environment is complete.
+        from composition.aws import api_services
         from graphql_api.app import create_app
-        from graphql_api.wiring import dynamo_services
         from local_stack.demo_data import seed_catalog_and_clients, seed_users
         from local_stack.lambda_asgi import LambdaRoute
         from local_stack.platform import realtime_event_sources, saga_event_sources
@@ -85,7 +83,7 @@ def dev(config: LocalConfig) -> int:
         from sagas import webhook
 
         settings = get_settings()
-        services = dynamo_services(settings)
+        services = api_services(settings)
         cognito = boto3.client("cognito-idp")
         subjects = seed_users(cognito, provisioned.user_pool_id, DEMO_PASSWORD)
         seed_catalog_and_clients(services, subjects)

@@ -6,6 +6,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from platform_spec.storage import TABLE_NAME
+
 # Fake credentials: moto accepts anything, and these make sure a real AWS account is never touched by accident.
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -39,7 +41,7 @@ class LocalConfig:
             ws_port=int(environ.get("WS_PORT", "8001")),
             emulator_port=int(environ.get("AWS_EMULATOR_PORT", "4566")),
             region=environ.get("AWS_REGION", "us-east-1"),
-            table_name=environ.get("TABLE_NAME", "vehicle-platform"),
+            table_name=environ.get("TABLE_NAME", TABLE_NAME),
             expiry_interval=float(environ.get("EXPIRY_SWEEP_SECONDS", "5")),
             ws_idle_timeout=float(environ.get("WS_IDLE_TIMEOUT_SECONDS", "600")),
             ws_max_duration=float(environ.get("WS_MAX_DURATION_SECONDS", "7200")),

@@ -18,8 +18,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from domain.batch_orders import report_key
 from local_stack.config import FAKE_CREDENTIALS, LocalConfig
-from local_stack.resources import INTAKE_BUCKET, ORDER_ERRORS_TOPIC, PENDING_STOCK_TOPIC, QUEUES
 from persistence import keys
+from platform_spec.messaging import ORDER_ERRORS_TOPIC, PENDING_STOCK_TOPIC, QUEUES
+from platform_spec.storage import INTAKE_BUCKET
 from runtime.settings import Settings
 from runtime.webhook_signature import HEADER, sign
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -83,6 +84,9 @@ def _stream(session: boto3.session.Session, name: str, table: str, handler: Hand
 def saga_event_sources(provisioned: Provisioned, *, expiry_interval: float) -> EventSources:
     """The saga wired as on AWS: stream -> relay, each step's queue -> its consumer, a schedule -> expiry sweep; and
     the batch intake's two queues (dropped files, then their accepted orders) -> its two handlers."""
+    from composition.aws import saga_services as build_saga_services
+    from local_stack.faults import DuplicatingPublisher, TestSwitches, at_random, crashing_consumers
+    from runtime.settings import get_settings
     from sagas import expiry, intake, relay
     from sagas.consumers import HANDLERS
     from sagas.intake_adapters import intake_services
@@ -90,14 +94,19 @@ def saga_event_sources(provisioned: Provisioned, *, expiry_interval: float) -> E
 
     # Built once, here, before the pollers' threads ask: boto3's default session is not safe to share while threads
     # create clients. (A Lambda runs one event at a time per process and never meets this.)
-    saga_services()
+    switches = TestSwitches.from_env()
+    services = build_saga_services(get_settings())
+    if switches.duplicate_delivery:
+        services = replace(services, publisher=DuplicatingPublisher(services.publisher))
+    saga_services.install(services)
     intake_services()
+    consumers = crashing_consumers(at_random(switches.fault_rate)) if switches.fault_rate else HANDLERS
     session = boto3.session.Session()
     sources = EventSources(
         _stream(session, "outbox-relay", provisioned.table_name, relay.handler),
         Schedule("payment-expiry", Timed(expiry.handler), expiry_interval),
     )
-    for queue, handler in (HANDLERS | intake.HANDLERS).items():
+    for queue, handler in (consumers | intake.HANDLERS).items():
         sources.add(
             SqsEventSource(queue, provisioned.queue_urls[queue], Timed(handler), sqs_client=_client(session, "sqs"))
         )
@@ -111,7 +120,7 @@ def handler_seconds(sources: EventSources) -> float:
 
 def realtime_event_sources(provisioned: Provisioned) -> EventSources:
     """The realtime gateway's background: the stream -> fan-out, the connection_init deadline queue -> its check."""
-    from local_stack.resources import WS_INIT_TIMEOUT_QUEUE
+    from platform_spec.messaging import WS_INIT_TIMEOUT_QUEUE
     from realtime import fanout, handlers
 
     session = boto3.session.Session()

@@ -1,4 +1,4 @@
-"""Every AWS resource of the platform, declared once, and their creation on the local emulator.
+"""Every AWS resource of the platform (declared in platform_spec/), created on the local emulator.
 
 Names are fixed locally; on AWS the CDK app creates the same resources and passes their names to the functions.
 """
@@ -12,82 +12,23 @@ from typing import Any
 import boto3
 
 from persistence.schema import TTL_ATTRIBUTE, create_table_request
-from sagas.routes import STEP_SUBSCRIPTIONS
-
-PREFIX = "vehicle-platform"
-# SQS moves a message to its DLQ after this many receives (seed 001: "DLQ after 3 retries").
-MAX_RECEIVES = 3
-# SQS's longest: a message waits 14 days in its queue, then 14 more in its DLQ (consumer markers outlive both).
-MESSAGE_RETENTION_SECONDS = 14 * 24 * 3600
-SES_SENDER = "vendas@concessionaria.example.com"
-USER_GROUPS = {
-    "admin": "Dealership staff: manage vehicles, products and stock; see every order.",
-    "customer": "Customers: register, buy, follow their own orders.",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class QueueSpec:
-    name: str
-    # Domain event types this queue receives from the events topic; empty means it is fed some other way.
-    event_types: tuple[str, ...] = ()
-    fifo: bool = False
-    visibility_timeout: int = 30
-    dead_letters: bool = True
-
-    @property
-    def queue_name(self) -> str:
-        return f"{PREFIX}-{self.name}" + (".fifo" if self.fifo else "")
-
-    @property
-    def dlq_name(self) -> str:
-        return f"{PREFIX}-{self.name}-dlq" + (".fifo" if self.fifo else "")
-
-
-@dataclass(frozen=True, slots=True)
-class TopicSpec:
-    name: str
-
-    @property
-    def topic_name(self) -> str:
-        return f"{PREFIX}-{self.name}"
-
-
-EVENTS_TOPIC = TopicSpec("domain-events")
-ORDER_ERRORS_TOPIC = TopicSpec("order-errors")
-PENDING_STOCK_TOPIC = TopicSpec("pending-stock")
-TOPICS = (EVENTS_TOPIC, ORDER_ERRORS_TOPIC, PENDING_STOCK_TOPIC)
-
-# One queue per saga step, subscribed to the events topic with a filter on the event type (DESIGN.md, Events).
-SAGA_QUEUES = tuple(
-    QueueSpec(step, tuple(sorted(event_type.value for event_type in event_types)))
-    for step, event_types in STEP_SUBSCRIPTIONS.items()
+from platform_spec.email import SES_SENDER
+from platform_spec.identity import PASSWORD_POLICY, USER_GROUPS, USER_POOL_CLIENT_NAME, USER_POOL_NAME
+from platform_spec.messaging import (
+    EVENTS_TOPIC,
+    INTAKE_FILES_QUEUE,
+    INTAKE_ORDERS_QUEUE,
+    MAX_RECEIVES,
+    MESSAGE_RETENTION_SECONDS,
+    ORDER_ERRORS_TOPIC,
+    PENDING_STOCK_TOPIC,
+    QUEUES,
+    SALES_NOTIFICATIONS_QUEUE,
+    TOPICS,
+    WS_INIT_TIMEOUT_QUEUE,
+    QueueSpec,
 )
-SALES_NOTIFICATIONS_QUEUE = QueueSpec("sales-notifications")
-# $connect leaves a delayed message here: when it comes back, a connection without connection_init is ended.
-WS_INIT_TIMEOUT_QUEUE = QueueSpec("ws-init-timeout")
-INTAKE_FILES_QUEUE = QueueSpec("intake-files", visibility_timeout=60)
-INTAKE_ORDERS_QUEUE = QueueSpec("intake-orders", fifo=True)
-QUEUES = (*SAGA_QUEUES, SALES_NOTIFICATIONS_QUEUE, WS_INIT_TIMEOUT_QUEUE, INTAKE_FILES_QUEUE, INTAKE_ORDERS_QUEUE)
-
-INVOICES_BUCKET = f"{PREFIX}-invoices"
-INTAKE_BUCKET = f"{PREFIX}-intake"
-BUCKETS = (INVOICES_BUCKET, INTAKE_BUCKET)
-# The intake bucket tells the intake-files queue about new objects with this suffix (reports end in it too; the
-# reader passes over them).
-INTAKE_FILE_SUFFIX = ".json"
-
-USER_POOL_NAME = f"{PREFIX}-users"
-USER_POOL_CLIENT_NAME = f"{PREFIX}-spa"
-# Cognito's PasswordPolicy as CreateUserPool takes it: eight characters or more, of all four kinds (the demo
-# password has them), which is what cdk-nag's AwsSolutions-COG1 asks of the deployed pool.
-PASSWORD_POLICY = {
-    "MinimumLength": 8,
-    "RequireUppercase": True,
-    "RequireLowercase": True,
-    "RequireNumbers": True,
-    "RequireSymbols": True,
-}
+from platform_spec.storage import BUCKETS, INTAKE_BUCKET, INTAKE_FILE_SUFFIX, INVOICES_BUCKET
 
 
 @dataclass

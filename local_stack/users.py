@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 
 from local_stack.config import DEMO_PASSWORD, FAKE_CREDENTIALS
-from local_stack.resources import USER_POOL_CLIENT_NAME, USER_POOL_NAME
+from platform_spec.identity import USER_POOL_CLIENT_NAME, USER_POOL_NAME
 
 
 class TokenUnavailable(Exception):

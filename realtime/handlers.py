@@ -20,14 +20,13 @@ import boto3
 import strawberry
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionClosedError
-from pynamodb.connection import Connection
 
+from composition import ProcessDefault
 from domain.errors import DomainError, StaleVersion, Unauthenticated
 from graphql_api.context import PushContext
 from graphql_api.limits import document_policy
-from graphql_api.schema import build_schema
 from graphql_api.trusted_documents import trusted_documents
-from graphql_api.wiring import Services, dynamo_services
+from graphql_api.wiring import Services
 from persistence.connections import ConnectionRecord, DynamoConnectionStore
 from realtime.protocol import (
     INIT_TIMEOUT_SECONDS,
@@ -161,15 +160,14 @@ def management_api(endpoint: str) -> ManagementApi:
     return ManagementApi(endpoint)
 
 
-@lru_cache(maxsize=1)
-def realtime_services() -> RealtimeServices:
-    settings = get_settings()
-    return RealtimeServices(
-        settings=settings,
-        connections=DynamoConnectionStore(Connection(region=settings.region, host=settings.endpoint_url)),
-        api=dynamo_services(settings),
-        schema=build_schema(settings),
-    )
+def _build() -> RealtimeServices:
+    from composition.aws import realtime_services as build
+
+    return build(get_settings())
+
+
+# This process's graph: built by the composition root on first use, once per cold start.
+realtime_services: ProcessDefault[RealtimeServices] = ProcessDefault(_build)
 
 
 def connect(event: dict[str, Any], _context: Any) -> dict[str, Any]:

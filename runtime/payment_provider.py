@@ -1,18 +1,13 @@
-"""The payment provider behind the domain's PaymentProvider port."""
+"""A simulated payment provider behind the domain's PaymentProvider port (the saga is assembled in composition/)."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from domain.invoice_document import Seller
-from domain.ports import Clock
-from domain.purchase import InvoiceArchive, Purchase, PurchaseStore, SagaConfig
-from domain.values import Cnpj, Money
-from runtime.invoice_html import HtmlInvoiceRenderer
-from runtime.settings import Settings
+from domain.values import Money
 
 
 class SimulatedPaymentProvider:
@@ -36,17 +31,3 @@ class SimulatedPaymentProvider:
         # Key and amount only: a retried step asks at another moment, and must still get the same code.
         digest = hmac.new(self._secret, f"{idempotency_key}|{amount}".encode(), hashlib.sha256).digest()
         return "PAY-" + base64.b32encode(digest).decode()[:12]
-
-
-def purchase_saga(store: PurchaseStore, settings: Settings, clock: Clock, archive: InvoiceArchive) -> Purchase:
-    """The purchase saga as this deployment runs it: its payment provider, its payment deadline, who sells."""
-    orders = settings.orders
-    seller = Seller(name=orders.seller_name, cnpj=Cnpj.parse(orders.seller_cnpj), address=orders.seller_address)
-    return Purchase(
-        store=store,
-        clock=clock,
-        payments=SimulatedPaymentProvider(settings.cursor_secret),
-        archive=archive,
-        renderer=HtmlInvoiceRenderer(),
-        config=SagaConfig(seller=seller, payment_ttl=timedelta(seconds=settings.saga.payment_ttl_seconds)),
-    )

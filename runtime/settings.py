@@ -7,6 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+from platform_spec.email import SES_SENDER
+from platform_spec.storage import TABLE_NAME
+from runtime.secrets import Secrets
+
 # Only the local stack may fall back to these: outside local mode a missing secret is a startup error.
 _LOCAL_SECRETS = {
     "CURSOR_SECRET": "local-only-cursor-secret",
@@ -36,15 +40,11 @@ _DEFAULT_LIMITS = GraphQLLimits()
 class SagaSettings:
     events_topic_arn: str = ""
     sales_queue_url: str = ""
-    ses_sender: str = "vendas@concessionaria.example.com"
+    ses_sender: str = SES_SENDER
     payment_ttl_seconds: int = 30 * 60
     # How long an order may wait for stock (PENDING_STOCK) holding what it reserved; then it is cancelled.
     pending_stock_ttl_hours: float = 72.0
     webhook_secret: bytes = b""
-    # Test configuration only: the probability that a saga step crashes before or after its commit, and
-    # whether the relay publishes every event twice (at-least-once delivery, made visible).
-    fault_rate: float = 0.0
-    duplicate_delivery: bool = False
 
 
 _DEFAULT_SAGA = SagaSettings()
@@ -87,7 +87,8 @@ class Settings:
     cognito_client_id: str
     cognito_issuer: str
     cognito_jwks_url: str
-    cursor_secret: bytes
+    # One key per purpose (cursors, payment codes), derived from the root secret CURSOR_SECRET.
+    secrets: Secrets
     # The SPA's origin: API Gateway answers CORS for it on AWS; the local API does it itself (runtime/cors.py).
     spa_origin: str
     # Only the web app's documents (by id, or their exact text) are served, except to staff.
@@ -114,20 +115,16 @@ class Settings:
                 raise SettingsError(f"{name} is required outside local mode ({purpose})")
             return value.encode()
 
-        fault_rate = float(environ.get("FAULT_INJECTION_RATE", "0"))
-        duplicate_delivery = environ.get("DUPLICATE_DELIVERY", "") in {"1", "true"}
-        if (fault_rate or duplicate_delivery) and not local_mode:
-            raise SettingsError("FAULT_INJECTION_RATE and DUPLICATE_DELIVERY are for tests of the local stack only")
         return cls(
             region=region,
-            table_name=environ.get("TABLE_NAME", "vehicle-platform"),
+            table_name=environ.get("TABLE_NAME", TABLE_NAME),
             endpoint_url=environ.get("AWS_ENDPOINT_URL") or None,
             local_mode=local_mode,
             cognito_user_pool_id=pool_id,
             cognito_client_id=environ.get("COGNITO_CLIENT_ID", ""),
             cognito_issuer=issuer,
             cognito_jwks_url=jwks_url,
-            cursor_secret=secret("CURSOR_SECRET", "it signs pagination cursors"),
+            secrets=Secrets.derive(secret("CURSOR_SECRET", "the root of the keys of cursors and payment codes")),
             spa_origin=environ.get("SPA_ORIGIN", "http://127.0.0.1:5173"),
             trusted_documents_only=environ.get("TRUSTED_DOCUMENTS_ONLY", "").lower() in {"1", "true", "yes"},
             limits=GraphQLLimits(
@@ -148,8 +145,6 @@ class Settings:
                     environ.get("PAYMENT_WEBHOOK_SECRET")
                     or (_LOCAL_SECRETS["PAYMENT_WEBHOOK_SECRET"] if local_mode else "")
                 ).encode(),
-                fault_rate=fault_rate,
-                duplicate_delivery=duplicate_delivery,
             ),
             realtime=RealtimeSettings(
                 management_url=environ.get("WS_MANAGEMENT_URL", ""),

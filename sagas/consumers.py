@@ -3,36 +3,27 @@ on the event type). Partial batch failures are reported, so one bad message neve
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from domain.events import DomainEvent, InvalidEvent
+from platform_spec.routes import STEP_SUBSCRIPTIONS
 from runtime.logs import service_logger
-from sagas.routes import STEP_SUBSCRIPTIONS
 from sagas.wiring import SagaServices, saga_services
 
 # Picks the step, from this process's services: it takes the event and the consumer's name.
 Step = Callable[[SagaServices], Callable[[DomainEvent, str], None]]
 
 
-class InjectedFault(RuntimeError):
-    """A crash injected by test configuration (FAULT_INJECTION_RATE), before or after a step's commit."""
-
-
-def _injected_fault(services: SagaServices) -> str | None:
-    """Where this delivery crashes ("before" or "after" the step's commit), at the configured rate; or None."""
-    rate = services.settings.saga.fault_rate
-    if rate and random.random() < rate:  # noqa: S311 - fault injection, not cryptography
-        return random.choice(("before", "after"))  # noqa: S311
-    return None
-
-
-def consumer(name: str, step: Step) -> Callable[[dict[str, Any], Any], Any]:
-    """A Lambda handler for the queue `name`: each record is a domain event of a type that queue subscribes to."""
+def consumer(
+    name: str, step: Step, services: Callable[[], SagaServices] = saga_services
+) -> Callable[[dict[str, Any], Any], Any]:
+    """A Lambda handler for the queue `name`: each record is a domain event of a type that queue subscribes to,
+    handed to `step` over `services` (this process's graph by default)."""
     accepts = STEP_SUBSCRIPTIONS[name]
     logger = service_logger(f"saga.{name}")
     processor = BatchProcessor(event_type=EventType.SQS)
@@ -46,13 +37,7 @@ def consumer(name: str, step: Step) -> Callable[[dict[str, Any], Any], Any]:
             if event.event_type not in accepts:
                 # A message this queue's filter should never let through: fail it so it ends in the DLQ, seen.
                 raise InvalidEvent(f"{name} does not handle {event.event_type}")
-            services = saga_services()
-            fault = _injected_fault(services)
-            if fault == "before":
-                raise InjectedFault("injected fault before the step")
-            step(services)(event, name)
-            if fault == "after":
-                raise InjectedFault("injected fault after the step's commit")
+            step(services())(event, name)
             logger.info("handled")
         finally:
             logger.thread_safe_clear_keys()
@@ -64,19 +49,23 @@ def consumer(name: str, step: Step) -> Callable[[dict[str, Any], Any], Any]:
     return handler
 
 
-validate_client = consumer("validate-client", lambda services: services.purchase.validate_client)
-reserve_inventory = consumer("reserve-inventory", lambda services: services.purchase.reserve_inventory)
-request_payment = consumer("request-payment", lambda services: services.purchase.request_payment)
-complete_sale = consumer("complete-sale", lambda services: services.purchase.complete_sale)
-compensate = consumer("compensate", lambda services: services.purchase.compensate)
-notify = consumer("notify", lambda services: services.notifications.notify)
-
+# Queue name -> the step its consumer runs.
+STEPS: Mapping[str, Step] = MappingProxyType(
+    {
+        "validate-client": lambda services: services.purchase.validate_client,
+        "reserve-inventory": lambda services: services.purchase.reserve_inventory,
+        "request-payment": lambda services: services.purchase.request_payment,
+        "complete-sale": lambda services: services.purchase.complete_sale,
+        "compensate": lambda services: services.purchase.compensate,
+        "notify": lambda services: services.notifications.notify,
+    }
+)
 # Queue name -> handler: what the CDK app wires with event source mappings, and the local stack with pollers.
-HANDLERS = {
-    "validate-client": validate_client,
-    "reserve-inventory": reserve_inventory,
-    "request-payment": request_payment,
-    "complete-sale": complete_sale,
-    "compensate": compensate,
-    "notify": notify,
-}
+HANDLERS = {name: consumer(name, step) for name, step in STEPS.items()}
+# Each handler under its Lambda name (sagas.consumers.<queue with underscores>), as the CDK app names them.
+validate_client = HANDLERS["validate-client"]
+reserve_inventory = HANDLERS["reserve-inventory"]
+request_payment = HANDLERS["request-payment"]
+complete_sale = HANDLERS["complete-sale"]
+compensate = HANDLERS["compensate"]
+notify = HANDLERS["notify"]

@@ -13,14 +13,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.purchase import Purchase
 from runtime.logs import service_logger
 from sagas.wiring import saga_services
 
 logger = service_logger("payment-expiry")
 
 
-def handler(_event: dict[str, Any], _context: Any) -> dict[str, int]:
-    purchase = saga_services().purchase
+def sweep(purchase: Purchase) -> dict[str, int]:
+    """One run of the schedule: the payments past their deadline, then the stock holds past theirs."""
     expired = purchase.expire_due_payments()
     if expired:
         logger.info("expired %d payments", expired)
@@ -28,3 +29,7 @@ def handler(_event: dict[str, Any], _context: Any) -> dict[str, int]:
     if holds:
         logger.info("ended %d stock holds", holds)
     return {"expired": expired, "stockHoldsExpired": holds}
+
+
+def handler(_event: dict[str, Any], _context: Any) -> dict[str, int]:
+    return sweep(saga_services().purchase)

@@ -1,16 +1,16 @@
 """The batch intake's ports on AWS: the intake bucket (files and their reports), the FIFO queue of accepted orders,
-the order-errors topic; and the intake's services, built once per process."""
+the order-errors topic; and the intake's services (built by composition/aws.py)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
+from composition import ProcessDefault
 from domain.batch_orders import (
     MAX_FILE_BYTES,
     BatchIntake,
@@ -20,7 +20,7 @@ from domain.batch_orders import (
     report_key,
 )
 from domain.intake import BatchReport, IntakeOrder
-from runtime.settings import Settings, get_settings
+from runtime.settings import get_settings
 from sagas.adapters import sns_subject
 
 # SQS SendMessageBatch and SNS PublishBatch: at most ten entries, and at most 256 KiB in all.
@@ -154,43 +154,11 @@ class IntakeServices:
     orders: BatchOrders
 
 
-def build_intake_services(settings: Settings) -> IntakeServices:
-    import boto3
-    from pynamodb.connection import Connection
+def _build() -> IntakeServices:
+    from composition.aws import intake_services as build
 
-    from persistence.cursors import CursorCodec
-    from persistence.models import bind
-    from persistence.purchases import DynamoPurchaseStore
-    from persistence.repositories import DynamoClientStore, DynamoProductStore
-    from runtime.clock import SystemClock
-    from runtime.invoices import S3InvoiceArchive
-    from runtime.payment_provider import purchase_saga
-
-    # A session of its own: boto3's default session is not safe to share while other threads create clients.
-    session = boto3.session.Session()
-    s3 = session.client("s3")
-    bind(settings.table_name, settings.region, settings.endpoint_url)
-    connection = Connection(region=settings.region, host=settings.endpoint_url)
-    cursors = CursorCodec(settings.cursor_secret)
-    store = DynamoPurchaseStore(connection, cursors)
-    clock = SystemClock()
-    orders = settings.orders
-    files = S3BatchFiles(s3)
-    intake = BatchIntake(
-        files=files,
-        queue=SqsOrderQueue(orders.intake_orders_queue_url, session.client("sqs")),
-        staff=SnsStaffTopic(orders.order_errors_topic_arn, session.client("sns")),
-        products=DynamoProductStore(cursors),
-        orders=store,
-    )
-    purchase = purchase_saga(
-        store, settings, clock, S3InvoiceArchive(orders.invoices_bucket, orders.invoice_link_seconds, s3)
-    )
-    return IntakeServices(
-        files=files, intake=intake, orders=BatchOrders(DynamoClientStore(connection), purchase, clock)
-    )
+    return build(get_settings())
 
 
-@lru_cache(maxsize=1)
-def intake_services() -> IntakeServices:
-    return build_intake_services(get_settings())
+# This process's graph: built by the composition root on first use, once per cold start.
+intake_services: ProcessDefault[IntakeServices] = ProcessDefault(_build)

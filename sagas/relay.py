@@ -24,10 +24,7 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 def relay_event(event: OutboxEventAdded) -> None:
-    services = saga_services()
-    copies = 2 if services.settings.saga.duplicate_delivery else 1
-    for _ in range(copies):
-        services.publisher.publish(event.event_type, event.body, event.order_id)
+    saga_services().publisher.publish(event.event_type, event.body, event.order_id)
     logger.info("published", extra={"event": event.event_type, "order_id": event.order_id})
 
 

@@ -22,7 +22,7 @@ from runtime import untrusted_json
 from runtime.logs import service_logger
 from runtime.settings import SettingsError
 from runtime.webhook_signature import HEADER, InvalidSignature, verify
-from sagas.wiring import saga_services
+from sagas.wiring import SagaServices, saga_services
 
 logger = service_logger("payment-webhook")
 app = APIGatewayHttpResolver()
@@ -53,14 +53,17 @@ def _notification(payload: object) -> tuple[str, str, bool, Money, str]:
 
 @app.post("/webhooks/payments")
 def payment_webhook() -> Response[str]:
-    services = saga_services()
+    event = app.current_event
+    return receive(saga_services(), (event.decoded_body or "").encode(), event.headers.get(HEADER))
+
+
+def receive(services: SagaServices, body: bytes, signature: str | None) -> Response[str]:
+    """One provider call, over these services: checked, then handed to the saga."""
     secret = services.settings.saga.webhook_secret
     if not secret:
         raise SettingsError("PAYMENT_WEBHOOK_SECRET is not set: no provider call can be trusted")
-    event = app.current_event
-    body = (event.decoded_body or "").encode()
     try:
-        verify(secret, event.headers.get(HEADER), body, now=time.time())
+        verify(secret, signature, body, now=time.time())
     except InvalidSignature as error:
         logger.warning("refused a webhook call: %s", error)
         return _json(401, {"error": "invalid signature"})

@@ -1,59 +1,36 @@
-"""The saga's services for this process, built once from the settings on first use (Lambda init, or locally)."""
+"""The saga's services, and this process's graph of them: built by the composition root (composition/aws.py) on
+first use, once per cold start; the local stack and the tests install the graph they built instead."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import timedelta
-from functools import lru_cache
+from dataclasses import dataclass
+from typing import Protocol
 
-from pynamodb.connection import Connection
-
+from composition import ProcessDefault
 from domain.notifications import Notifications
-from domain.purchase import Purchase
-from persistence.cursors import CursorCodec
-from persistence.models import bind
-from persistence.notifications import DynamoNotificationLedger
-from persistence.purchases import DynamoPurchaseStore
-from runtime.clock import SystemClock
-from runtime.invoices import S3InvoiceArchive
-from runtime.payment_provider import purchase_saga
+from domain.purchase import Purchase, PurchaseStore
 from runtime.settings import Settings, get_settings
-from sagas.adapters import SesMailer, SnsEventPublisher, SnsStaffAlerts, SqsSalesFeed
+
+
+class EventPublisher(Protocol):
+    """Where the outbox relay publishes each event (sagas/adapters.py, SnsEventPublisher, on AWS)."""
+
+    def publish(self, event_type: str, body: str, order_id: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
 class SagaServices:
     settings: Settings
-    store: DynamoPurchaseStore
+    store: PurchaseStore
     purchase: Purchase
     notifications: Notifications
-    publisher: SnsEventPublisher
+    publisher: EventPublisher
 
 
-def build_saga_services(settings: Settings) -> SagaServices:
-    bind(settings.table_name, settings.region, settings.endpoint_url)
-    store = DynamoPurchaseStore(
-        Connection(region=settings.region, host=settings.endpoint_url), CursorCodec(settings.cursor_secret)
-    )
-    archive = S3InvoiceArchive(settings.orders.invoices_bucket, settings.orders.invoice_link_seconds)
-    purchase = purchase_saga(store, settings, SystemClock(), archive)
-    purchase.config = replace(purchase.config, pending_stock_ttl=timedelta(hours=settings.saga.pending_stock_ttl_hours))
-    notifications = Notifications(
-        store,
-        DynamoNotificationLedger(),
-        SesMailer(settings.saga.ses_sender),
-        SqsSalesFeed(settings.saga.sales_queue_url),
-        SnsStaffAlerts(settings.orders.pending_stock_topic_arn),
-    )
-    return SagaServices(
-        settings=settings,
-        store=store,
-        purchase=purchase,
-        notifications=notifications,
-        publisher=SnsEventPublisher(settings.saga.events_topic_arn),
-    )
+def _build() -> SagaServices:
+    from composition.aws import saga_services as build
+
+    return build(get_settings())
 
 
-@lru_cache(maxsize=1)
-def saga_services() -> SagaServices:
-    return build_saga_services(get_settings())
+saga_services: ProcessDefault[SagaServices] = ProcessDefault(_build)

@@ -6,8 +6,8 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from mangum import Mangum
 
+from composition.aws import api_services
 from graphql_api.app import create_app
-from graphql_api.wiring import dynamo_services
 from runtime.settings import get_settings
 
 logger = Logger(service="graphql-api")
@@ -15,4 +15,4 @@ logger = Logger(service="graphql-api")
 copy_config_to_registered_loggers(source_logger=logger, include={"vehicle_platform"})
 
 _settings = get_settings()
-handler = Mangum(create_app(_settings, dynamo_services(_settings)), lifespan="off")
+handler = Mangum(create_app(_settings, api_services(_settings)), lifespan="off")

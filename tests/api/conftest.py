@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import strawberry
 
+from composition import memory
 from domain.clients import AddressInput
 from domain.errors import Unauthenticated
 from domain.events import DomainEvent
@@ -18,11 +19,11 @@ from domain.orders import Order
 from domain.registration import RegistrationInput, register
 from graphql_api.context import RequestContext
 from graphql_api.schema import build_schema
-from graphql_api.wiring import Services, memory_services
+from graphql_api.wiring import Services
 from persistence.memory import MemoryPurchaseStore
+from platform_spec.routes import STEP_SUBSCRIPTIONS
 from runtime.principal import Principal, Role
 from runtime.settings import Settings
-from sagas.routes import STEP_SUBSCRIPTIONS
 
 ADMIN = Principal(subject="admin-sub", email="admin@example.com", roles=frozenset({Role.ADMIN}))
 CUSTOMER = Principal(subject="customer-sub", email="customer@example.com", roles=frozenset({Role.CUSTOMER}))
@@ -78,7 +79,7 @@ def settings() -> Settings:
 
 @pytest.fixture
 def services(settings: Settings) -> Services:
-    return memory_services(settings, clock=FixedClock(), verifier=FakeVerifier())
+    return memory.api_services(settings, clock=FixedClock(), verifier=FakeVerifier())
 
 
 @pytest.fixture

@@ -11,23 +11,21 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match
 
-from local_stack.resources import (
-    BUCKETS,
-    INTAKE_FILE_SUFFIX,
+from local_stack.resources import Provisioned
+from persistence.keys import OUTBOX_PREFIX
+from persistence.schema import TTL_ATTRIBUTE, create_table_request
+from platform_spec.identity import PASSWORD_POLICY, USER_GROUPS
+from platform_spec.messaging import (
     INTAKE_FILES_QUEUE,
     MAX_RECEIVES,
     MESSAGE_RETENTION_SECONDS,
-    PASSWORD_POLICY,
     QUEUES,
     SAGA_QUEUES,
     TOPICS,
-    USER_GROUPS,
-    Provisioned,
 )
-from persistence.keys import OUTBOX_PREFIX
-from persistence.schema import TTL_ATTRIBUTE, create_table_request
+from platform_spec.routes import STEP_SUBSCRIPTIONS
+from platform_spec.storage import BUCKETS, INTAKE_FILE_SUFFIX
 from runtime.settings import Settings
-from sagas.routes import STEP_SUBSCRIPTIONS
 from tests.infra.conftest import Synthesized, synthesize
 from vehicle_platform_infra.bundling import LAMBDA_PYTHON
 from vehicle_platform_infra.functions import (

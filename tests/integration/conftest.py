@@ -10,7 +10,8 @@ from typing import Any
 import boto3
 import pytest
 
-from graphql_api.wiring import Services, dynamo_services
+from composition.aws import api_services
+from graphql_api.wiring import Services
 from local_stack.config import DEMO_PASSWORD
 from local_stack.emulator import Emulator
 from local_stack.resources import Provisioned, provision
@@ -48,7 +49,7 @@ def _empty_table(table_name: str) -> None:
 
 @pytest.fixture
 def services(settings: Settings) -> Iterator[Services]:
-    yield dynamo_services(settings)
+    yield api_services(settings)
     _empty_table(settings.table_name)
 
 

@@ -54,7 +54,7 @@ from domain.events import EventType
 from domain.order_status import InvoiceStatus, OrderStatus, VehicleStatus
 from domain.orders import ItemStatus, Order, PaymentStatus
 from local_stack.event_sources import StreamEventSource
-from local_stack.resources import INTAKE_FILES_QUEUE, INTAKE_ORDERS_QUEUE, QUEUES
+from platform_spec.messaging import INTAKE_FILES_QUEUE, INTAKE_ORDERS_QUEUE, QUEUES
 from sagas.adapters import SnsEventPublisher
 from tests.integration.saga_harness import DEFAULT_TIMEOUT, SagaHarness, Timeout, wait_until
 

@@ -49,7 +49,8 @@ from local_stack.event_sources import EventSources
 from local_stack.lambda_events import http_api_event, lambda_context
 from local_stack.operations import DeadLetter, dead_letters, redrive, sent_emails
 from local_stack.platform import saga_event_sources
-from local_stack.resources import QUEUES, SALES_NOTIFICATIONS_QUEUE, Provisioned
+from local_stack.resources import Provisioned
+from platform_spec.messaging import QUEUES, SALES_NOTIFICATIONS_QUEUE
 from runtime.settings import Settings, get_settings
 from runtime.webhook_signature import HEADER, sign
 from sagas.adapters import SesMailer
@@ -530,7 +531,7 @@ def _configure(environment: Mapping[str, str]) -> None:
         else:
             os.environ.pop(name, None)
     get_settings.cache_clear()
-    saga_services.cache_clear()
+    saga_services.reset()
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """The CDK template and the local stack describe the same platform: the resources the emulator holds after
 `provision()` (what `make dev` runs against) are read back from the emulator and compared, kind by kind, with what
-the synthesized template declares. Both are built from local_stack/resources.py and persistence/schema.py; this
+the synthesized template declares. Both are built from platform_spec/ and persistence/schema.py; this
 catches the day one of them stops being.
 
 AWS-only additions are left out on purpose, each named below: encryption, alarms, logs, the dead-letter queue of
@@ -18,16 +18,9 @@ from typing import Any
 import boto3
 import pytest
 
-from local_stack.resources import (
-    BUCKETS,
-    EVENTS_TOPIC,
-    INTAKE_BUCKET,
-    INVOICES_BUCKET,
-    QUEUES,
-    TOPICS,
-    Provisioned,
-    QueueSpec,
-)
+from local_stack.resources import Provisioned
+from platform_spec.messaging import EVENTS_TOPIC, QUEUES, TOPICS, QueueSpec
+from platform_spec.storage import BUCKETS, INTAKE_BUCKET, INVOICES_BUCKET
 from runtime.settings import Settings
 
 cdk = pytest.importorskip("aws_cdk")

@@ -22,7 +22,8 @@ from domain.order_status import OrderStatus  # noqa: E402
 from domain.orders import Order  # noqa: E402
 from domain.values import Cpf  # noqa: E402
 from local_stack.operations import staff_notifications  # noqa: E402
-from local_stack.resources import INTAKE_BUCKET, INTAKE_FILES_QUEUE, INTAKE_ORDERS_QUEUE  # noqa: E402
+from platform_spec.messaging import INTAKE_FILES_QUEUE, INTAKE_ORDERS_QUEUE  # noqa: E402
+from platform_spec.storage import INTAKE_BUCKET  # noqa: E402
 from sagas.intake_adapters import intake_services  # noqa: E402
 from tests.integration.saga_harness import SagaHarness, Timeout, make_cpf, wait_until  # noqa: E402
 from tests.unit.test_batch_orders import seed_002_order  # noqa: E402
@@ -103,7 +104,7 @@ class Intake:
 @pytest.fixture
 def intake(saga: SagaHarness) -> Iterator[Intake]:
     """The saga running with the intake's pollers; the intake's services rebuilt from this test's settings."""
-    intake_services.cache_clear()
+    intake_services.reset()
     s3 = boto3.session.Session().client("s3", endpoint_url=saga.emulator, region_name=saga.settings.region)
     helper = Intake(saga, s3)
     helper.drain()
@@ -111,7 +112,7 @@ def intake(saga: SagaHarness) -> Iterator[Intake]:
         yield helper
     finally:
         helper.drain()
-        intake_services.cache_clear()
+        intake_services.reset()
 
 
 def order_id() -> str:

@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
-import pytest
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from domain.events import EventType
@@ -32,15 +31,8 @@ ORDER_CHANGES = "subscription($orderId: ID!) { orderStatusChanged(orderId: $orde
 CUSTOMER = "customer@example.com"
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
-# The realtime handlers wired to the emulator, their posts recorded: the protocol tests' fixture, shared.
+# The realtime handlers and the fan-out wired to the emulator, their posts recorded: the protocol tests' fixture.
 realtime = test_realtime_protocol.realtime
-
-
-@pytest.fixture
-def streamed(realtime: Realtime, monkeypatch: pytest.MonkeyPatch) -> Realtime:
-    """The recorded realtime handlers, with the fan-out wired to them too."""
-    monkeypatch.setattr(fanout, "realtime_services", lambda: realtime.services)
-    return realtime
 
 
 def image(settings: Settings, order_id: str) -> dict[str, Any]:
@@ -112,19 +104,19 @@ def compensate_it(order: Order) -> Order:
 
 
 def test_the_owner_and_staff_hear_the_invoice_issued_then_confirmed_with_its_link(
-    streamed: Realtime, demo_users: dict[str, str], token_for: Callable[[str], str]
+    realtime: Realtime, demo_users: dict[str, str], token_for: Callable[[str], str]
 ) -> None:
-    order = write_order(streamed.services.api, demo_users[CUSTOMER])
-    owner = subscriber(streamed, token_for(CUSTOMER))
-    staff = subscriber(streamed, token_for("admin@example.com"))
-    other = subscriber(streamed, token_for("customer2@example.com"))
+    order = write_order(realtime.services.api, demo_users[CUSTOMER])
+    owner = subscriber(realtime, token_for(CUSTOMER))
+    staff = subscriber(realtime, token_for("admin@example.com"))
+    other = subscriber(realtime, token_for("customer2@example.com"))
     for connection_id in (owner, staff, other):
-        subscribe(streamed, connection_id, "invoice", INVOICE_CHANGES, order.id)
+        subscribe(realtime, connection_id, "invoice", INVOICE_CHANGES, order.id)
 
     for step in (reserve, await_it, pay_it, confirm_it):
-        change_and_stream(streamed, order.id, step)
+        change_and_stream(realtime, order.id, step)
 
-    heard = invoices(streamed, owner)
+    heard = invoices(realtime, owner)
     assert [(invoice["number"], invoice["status"]) for invoice in heard] == [
         ("000001", "PENDING"),
         ("000001", "CONFIRMED"),
@@ -134,29 +126,29 @@ def test_the_owner_and_staff_hear_the_invoice_issued_then_confirmed_with_its_lin
     assert isinstance(url, str)
     assert invoice_document_key(order.id, "000001") in url
     assert "Signature" in url
-    assert invoices(streamed, staff) == heard
+    assert invoices(realtime, staff) == heard
     # Someone else's order is as absent as a missing one: refused at subscribe time, never pushed to.
     refused = [
         (message["type"], [error["extensions"]["code"] for error in message["payload"]])
-        for message in messages(streamed, other, "invoice")
+        for message in messages(realtime, other, "invoice")
     ]
     assert refused == [("error", ["NOT_FOUND"])]
 
 
 def test_an_invoice_that_fails_is_heard_though_the_order_stays_paid(
-    streamed: Realtime, demo_users: dict[str, str], token_for: Callable[[str], str]
+    realtime: Realtime, demo_users: dict[str, str], token_for: Callable[[str], str]
 ) -> None:
-    order = write_order(streamed.services.api, demo_users[CUSTOMER])
-    connection_id = subscriber(streamed, token_for(CUSTOMER))
-    subscribe(streamed, connection_id, "invoice", INVOICE_CHANGES, order.id)
-    subscribe(streamed, connection_id, "order", ORDER_CHANGES, order.id)
+    order = write_order(realtime.services.api, demo_users[CUSTOMER])
+    connection_id = subscriber(realtime, token_for(CUSTOMER))
+    subscribe(realtime, connection_id, "invoice", INVOICE_CHANGES, order.id)
+    subscribe(realtime, connection_id, "order", ORDER_CHANGES, order.id)
 
     for step in (reserve, await_it, pay_it, fail_it, compensate_it):
-        change_and_stream(streamed, order.id, step)
+        change_and_stream(realtime, order.id, step)
 
-    assert [invoice["status"] for invoice in invoices(streamed, connection_id)] == ["PENDING", "ERROR_STOCK"]
+    assert [invoice["status"] for invoice in invoices(realtime, connection_id)] == ["PENDING", "ERROR_STOCK"]
     # The order's subscribers hear its statuses only: ERROR_STOCK changed none, the cancellation no invoice.
-    orders = pushed(streamed, connection_id, "order", "orderStatusChanged")
+    orders = pushed(realtime, connection_id, "order", "orderStatusChanged")
     assert [order["status"] for order in orders] == [
         "PLACED",
         "RESERVED",
@@ -167,28 +159,28 @@ def test_an_invoice_that_fails_is_heard_though_the_order_stays_paid(
 
 
 def test_a_subscriber_arriving_after_the_invoice_was_issued_hears_it_as_it_is_now(
-    streamed: Realtime, demo_users: dict[str, str], token_for: Callable[[str], str]
+    realtime: Realtime, demo_users: dict[str, str], token_for: Callable[[str], str]
 ) -> None:
     # Given an order whose invoice was issued and confirmed before anyone listened
-    order = write_order(streamed.services.api, demo_users[CUSTOMER])
+    order = write_order(realtime.services.api, demo_users[CUSTOMER])
     for step in (reserve, await_it, pay_it, confirm_it):
-        change_and_stream(streamed, order.id, step)
+        change_and_stream(realtime, order.id, step)
     # When the customer subscribes to its invoice
-    connection_id = subscriber(streamed, token_for(CUSTOMER))
-    subscribe(streamed, connection_id, "invoice", INVOICE_CHANGES, order.id)
+    connection_id = subscriber(realtime, token_for(CUSTOMER))
+    subscribe(realtime, connection_id, "invoice", INVOICE_CHANGES, order.id)
     # Then the first message is the invoice as it is now, link included
-    [current] = invoices(streamed, connection_id)
+    [current] = invoices(realtime, connection_id)
     assert (current["number"], current["status"]) == ("000001", "CONFIRMED")
     assert isinstance(current["url"], str)
 
 
 def test_a_subscriber_to_an_order_without_an_invoice_waits_for_its_issue(
-    streamed: Realtime, demo_users: dict[str, str], token_for: Callable[[str], str]
+    realtime: Realtime, demo_users: dict[str, str], token_for: Callable[[str], str]
 ) -> None:
-    order = write_order(streamed.services.api, demo_users[CUSTOMER])
-    connection_id = subscriber(streamed, token_for(CUSTOMER))
-    subscribe(streamed, connection_id, "invoice", INVOICE_CHANGES, order.id)
-    assert messages(streamed, connection_id, "invoice") == []
+    order = write_order(realtime.services.api, demo_users[CUSTOMER])
+    connection_id = subscriber(realtime, token_for(CUSTOMER))
+    subscribe(realtime, connection_id, "invoice", INVOICE_CHANGES, order.id)
+    assert messages(realtime, connection_id, "invoice") == []
     for step in (reserve, await_it, pay_it):
-        change_and_stream(streamed, order.id, step)
-    assert [invoice["status"] for invoice in invoices(streamed, connection_id)] == ["PENDING"]
+        change_and_stream(realtime, order.id, step)
+    assert [invoice["status"] for invoice in invoices(realtime, connection_id)] == ["PENDING"]

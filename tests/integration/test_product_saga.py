@@ -18,8 +18,8 @@ from domain.order_status import CancellationReason, InvoiceStatus, OrderStatus  
 from domain.orders import ItemStatus, Order  # noqa: E402
 from domain.products import Product  # noqa: E402
 from domain.values import Money  # noqa: E402
-from local_stack.resources import INVOICES_BUCKET  # noqa: E402
 from persistence.models import ProductItem  # noqa: E402
+from platform_spec.storage import INVOICES_BUCKET  # noqa: E402
 from tests.integration.saga_harness import SagaHarness, new_key  # noqa: E402
 
 WAITING = {OrderStatus.AWAITING_PAYMENT, OrderStatus.PENDING_STOCK}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -70,7 +70,7 @@ class Realtime:
 
 
 @pytest.fixture
-def realtime(settings: Settings, services: Services, monkeypatch: pytest.MonkeyPatch) -> Realtime:
+def realtime(settings: Settings, services: Services, monkeypatch: pytest.MonkeyPatch) -> Iterator[Realtime]:
     wired = RealtimeServices(
         # No init-timeout queue: these tests do not wait for connection_init's deadline.
         settings=replace(settings, realtime=RealtimeSettings(management_url="http://127.0.0.1:9")),
@@ -87,10 +87,12 @@ def realtime(settings: Settings, services: Services, monkeypatch: pytest.MonkeyP
     def delete(_api: ManagementApi, connection_id: str) -> None:
         recorder.deleted.append(connection_id)
 
-    monkeypatch.setattr(handlers, "realtime_services", lambda: wired)
     monkeypatch.setattr(ManagementApi, "post", post)
     monkeypatch.setattr(ManagementApi, "delete", delete)
-    return recorder
+    # The handlers and the fan-out use this process's graph: this one, over the emulator, until the test ends.
+    handlers.realtime_services.install(wired)
+    yield recorder
+    handlers.realtime_services.reset()
 
 
 def write_order(services: Services, client_id: str) -> Order:

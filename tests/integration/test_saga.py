@@ -23,7 +23,7 @@ from domain.events import EventType  # noqa: E402
 from domain.order_status import CancellationReason, OrderStatus, VehicleStatus  # noqa: E402
 from domain.orders import Order, PaymentStatus  # noqa: E402
 from domain.vehicles import Vehicle  # noqa: E402
-from local_stack.resources import SES_SENDER  # noqa: E402
+from platform_spec.email import SES_SENDER  # noqa: E402
 from sagas.wiring import saga_services  # noqa: E402
 from tests.integration.saga_harness import SagaHarness, call_webhook, saga_config, webhook_body  # noqa: E402
 from tests.unit.saga_paths import HAPPY_PATH_EVENTS  # noqa: E402

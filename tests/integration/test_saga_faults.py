@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -18,11 +19,12 @@ from domain.events import DomainEvent, EventType  # noqa: E402
 from domain.order_status import CancellationReason, OrderStatus, VehicleStatus  # noqa: E402
 from domain.orders import Order  # noqa: E402
 from domain.purchase import Change  # noqa: E402
+from local_stack.event_sources import Handler  # noqa: E402
+from local_stack.faults import InjectedFault, crashing_consumers  # noqa: E402
 from local_stack.lambda_events import lambda_context  # noqa: E402
-from local_stack.resources import SALES_NOTIFICATIONS_QUEUE  # noqa: E402
-from sagas import consumers  # noqa: E402
-from sagas.consumers import HANDLERS, InjectedFault  # noqa: E402
-from sagas.wiring import SagaServices, saga_services  # noqa: E402
+from platform_spec.messaging import SALES_NOTIFICATIONS_QUEUE  # noqa: E402
+from sagas.consumers import HANDLERS  # noqa: E402
+from sagas.wiring import saga_services  # noqa: E402
 from tests.integration.saga_harness import SagaHarness, Timeout, event_json, saga_config, sqs_event, wait_until  # noqa: E402
 from tests.unit.saga_paths import HAPPY_PATH_EVENTS  # noqa: E402
 
@@ -204,19 +206,20 @@ def test_messages_that_are_not_events_end_in_the_dead_letter_queue_and_can_be_re
 
 
 class Crash:
-    """Stands in for sagas.consumers._injected_fault: one crash, at the point it is armed for."""
+    """Where the local stack's crashing consumers crash (local_stack/faults.py): once, at the point it is armed for."""
 
     def __init__(self) -> None:
         self.armed: str | None = None
+        self.consumers = crashing_consumers(self)
 
-    def __call__(self, _services: SagaServices) -> str | None:
+    def __call__(self) -> str | None:
         where, self.armed = self.armed, None
         return where
 
 
-def deliver(queue: str, event: DomainEvent) -> Any:
+def deliver(queue: str, event: DomainEvent, handlers: Mapping[str, Handler] = HANDLERS) -> Any:
     """Invoke the queue's consumer as Lambda would, with one SQS record carrying the event."""
-    return HANDLERS[queue](sqs_event(event.to_json(), queue=queue), lambda_context(queue))
+    return handlers[queue](sqs_event(event.to_json(), queue=queue), lambda_context(queue))
 
 
 def deliver_with_crashes(harness: SagaHarness, crash: Crash, queue: str, event: DomainEvent) -> None:
@@ -225,17 +228,17 @@ def deliver_with_crashes(harness: SagaHarness, crash: Crash, queue: str, event: 
     before = harness.table_snapshot()
     crash.armed = "before"
     with pytest.raises(BatchProcessingError):
-        deliver(queue, event)
+        deliver(queue, event, crash.consumers)
     assert harness.table_snapshot() == before, f"{queue}: a crash before the step changed the table"
 
     crash.armed = "after"
     with pytest.raises(BatchProcessingError):
-        deliver(queue, event)
+        deliver(queue, event, crash.consumers)
     committed = harness.table_snapshot()
     assert committed != before, f"{queue}: the step wrote nothing"
     emails, notices = len(harness.emails()), harness.queue_depth(SALES_NOTIFICATIONS_QUEUE.name)
 
-    assert deliver(queue, event) == {"batchItemFailures": []}
+    assert deliver(queue, event, crash.consumers) == {"batchItemFailures": []}
     assert harness.table_snapshot() == committed, f"{queue}: the redelivered event changed the table"
     assert len(harness.emails()) == emails, f"{queue}: the redelivered event sent another email"
     assert harness.queue_depth(SALES_NOTIFICATIONS_QUEUE.name) == notices
@@ -248,10 +251,8 @@ def next_event(harness: SagaHarness, order_id: str, event_type: EventType) -> Do
 
 
 @pytest.fixture
-def crash(saga_settings: SagaHarness, monkeypatch: pytest.MonkeyPatch) -> Crash:
-    injected = Crash()
-    monkeypatch.setattr(consumers, "_injected_fault", injected)
-    return injected
+def crash(saga_settings: SagaHarness) -> Crash:
+    return Crash()
 
 
 @pytest.fixture

@@ -18,10 +18,10 @@ from domain.purchase import Change, Purchase, SagaConfig
 from domain.values import Money
 from domain.vehicles import Vehicle
 from persistence.memory import MemoryClientStore, MemoryProductStore, MemoryPurchaseStore, MemoryVehicleStore
+from platform_spec.routes import STEP_SUBSCRIPTIONS
 from runtime.invoice_html import HtmlInvoiceRenderer
 from runtime.invoices import MemoryInvoiceArchive
 from runtime.payment_provider import SimulatedPaymentProvider
-from sagas.routes import STEP_SUBSCRIPTIONS
 from tests.unit.factories import (
     CPF_ANA,
     CPF_BRUNO,
@@ -298,7 +298,7 @@ class Saga:
     # --- the topic and the queues ---------------------------------------------------------------------------------
 
     def steps(self) -> dict[EventType, list[tuple[str, Step]]]:
-        """Each event type's consumers, as the queues' subscriptions route them (sagas/routes.py)."""
+        """Each event type's consumers, as the queues' subscriptions route them (platform_spec/routes.py)."""
         p = self.purchase
         handlers: dict[str, Step] = {
             "validate-client": p.validate_client,

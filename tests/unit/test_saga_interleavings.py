@@ -33,7 +33,7 @@ from domain.order_status import ORDER_TRANSITIONS, InvoiceStatus, OrderStatus, V
 from domain.orders import HistoryEntry, ItemStatus, Order, PaymentStatus
 from domain.purchase import DEFAULT_PENDING_STOCK_TTL
 from domain.values import Money
-from sagas.routes import STEP_SUBSCRIPTIONS
+from platform_spec.routes import STEP_SUBSCRIPTIONS
 from tests.unit.factories import make_product, make_vehicle
 from tests.unit.saga_fakes import ADMIN, ANA, BRUNO, PAYMENT_TTL, Saga
 

@@ -1,7 +1,7 @@
 """The CDK app's constructs, one per concern; `stack.VehiclePlatformStack` composes them.
 
-The resources are built from the same declarations the local stack creates (local_stack/resources.py,
-persistence/schema.py, sagas/routes.py), never retyped here.
+The resources are built from the declarations the local stack creates too (platform_spec/, persistence/schema.py),
+never retyped here; nothing here imports the local stack.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Who may sign in: the Cognito user pool, its groups and the SPA's app client.
 
-The pool's shape is the local stack's (local_stack/resources.py): email as the user name, the same password policy,
+The pool's shape is the local stack's (platform_spec/identity.py): email as the user name, the same password policy,
 the `admin` and `customer` groups. The functions verify its JWTs themselves (runtime/auth.py).
 """
 
@@ -10,7 +10,7 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
-from local_stack.resources import PASSWORD_POLICY, USER_GROUPS
+from platform_spec.identity import PASSWORD_POLICY, USER_GROUPS
 from vehicle_platform_infra import suppress
 
 

@@ -49,6 +49,8 @@ PROJECT_PACKAGES: tuple[tuple[str, str], ...] = (
     ("runtime", "runtime"),
     ("pix", "pix"),
     ("sagas", "sagas"),
+    ("platform_spec", "platform_spec"),
+    ("composition", "composition"),
     ("realtime", "realtime"),
     ("graphql/graphql_api", "graphql_api"),
 )

@@ -15,8 +15,8 @@ from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from local_stack.resources import BUCKETS, INTAKE_BUCKET, INTAKE_FILE_SUFFIX, INVOICES_BUCKET
 from persistence.schema import TTL_ATTRIBUTE, create_table_request
+from platform_spec.storage import BUCKETS, INTAKE_BUCKET, INTAKE_FILE_SUFFIX, INVOICES_BUCKET
 from vehicle_platform_infra import suppress
 
 _ATTRIBUTE_TYPES = {
@@ -174,4 +174,4 @@ class Data(Construct):
         # The local stack's bucket names, mapped to the buckets that play their part here.
         self.buckets: dict[str, s3.Bucket] = {INVOICES_BUCKET: self.invoices, INTAKE_BUCKET: self.intake}
         if set(self.buckets) != set(BUCKETS):
-            raise ValueError("local_stack/resources.py declares a bucket that has no counterpart here")
+            raise ValueError("platform_spec/storage.py declares a bucket that has no counterpart here")

@@ -38,7 +38,9 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
-from local_stack.resources import (
+from persistence.keys import ORDER_PREFIX, OUTBOX_PREFIX, PRODUCT_PREFIX, VEHICLE_PREFIX
+from persistence.schema import create_table_request
+from platform_spec.messaging import (
     EVENTS_TOPIC,
     INTAKE_FILES_QUEUE,
     INTAKE_ORDERS_QUEUE,
@@ -49,8 +51,6 @@ from local_stack.resources import (
     WS_INIT_TIMEOUT_QUEUE,
     QueueSpec,
 )
-from persistence.keys import ORDER_PREFIX, OUTBOX_PREFIX, PRODUCT_PREFIX, VEHICLE_PREFIX
-from persistence.schema import create_table_request
 from vehicle_platform_infra import pascal, suppress
 from vehicle_platform_infra.auth import Auth
 from vehicle_platform_infra.bundling import ARCHITECTURE, RUNTIME, lambda_code
@@ -74,7 +74,7 @@ SAGA_STEPS = tuple(spec.name for spec in SAGA_QUEUES)
 # The functions that run clients' GraphQL documents: HTTP requests, and the WebSocket's `subscribe` messages.
 TRUSTED_DOCUMENTS_FUNCTIONS = (GRAPHQL_API, WS_DEFAULT)
 TRUSTED_DOCUMENTS_ONLY = "TRUSTED_DOCUMENTS_ONLY"
-# The two steps that touch more than the table (sagas/routes.py names them).
+# The two steps that touch more than the table (platform_spec/routes.py names them).
 COMPLETE_SALE = "complete-sale"
 NOTIFY = "notify"
 
@@ -221,7 +221,8 @@ class Functions(Construct):
         self._data = data
         self._messaging = messaging
 
-        # Signs pagination cursors and keys the simulated payment provider's codes (runtime/payment_provider.py).
+        # The root secret: runtime/secrets.py derives from it the key of pagination cursors and the key of the
+        # simulated payment provider's codes (runtime/payment_provider.py), one per purpose.
         self.cursor_secret = secretsmanager.Secret(
             self,
             "CursorSecret",

@@ -1,7 +1,8 @@
 """The saga's messaging: the domain events topic and one queue per step, the staff's topics, and the other queues.
 
-Everything is built from local_stack/resources.py (QUEUES, TOPICS, MAX_RECEIVES), whose saga queues take their
-event types from sagas/routes.py: the filter policy of each step's subscription is the list its consumer accepts.
+Everything is built from platform_spec/messaging.py (QUEUES, TOPICS, MAX_RECEIVES), whose saga queues take
+their event types from platform_spec/routes.py: the filter policy of each step's subscription is the list its consumer
+accepts.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from local_stack.resources import (
+from platform_spec.messaging import (
     EVENTS_TOPIC,
     MAX_RECEIVES,
     MESSAGE_RETENTION_SECONDS,

@@ -8,7 +8,7 @@ typo fails the synthesis rather than the deployment:
   local build against the deployed API).
 - `trustedDocuments` (default `true`): the API and the WebSocket accept only the SPA's persisted documents
   (TRUSTED_DOCUMENTS_ONLY=1), and the deployed config.json tells the app to send their ids.
-- `sesSender` (default local_stack.resources.SES_SENDER): the address customers' emails come from.
+- `sesSender` (default platform_spec.email.SES_SENDER): the address customers' emails come from.
 - `staffEmail` (none): subscribed to the order-errors and pending-stock topics.
 - `alarmEmail` (none): subscribed to the alarms.
 - `paymentWebhookSecretName` (default `vehicle-platform/payment-webhook`): the Secrets Manager secret, created
@@ -38,7 +38,7 @@ from constructs import Construct, IConstruct, Node
 
 from domain.errors import ValidationFailed
 from domain.values import Cnpj
-from local_stack.resources import SES_SENDER
+from platform_spec.email import SES_SENDER
 from runtime.settings import OrderSettings, SagaSettings
 from vehicle_platform_infra.api import HttpApi
 from vehicle_platform_infra.auth import Auth

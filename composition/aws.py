@@ -1,0 +1,178 @@
+"""The service graphs as AWS runs them: DynamoDB through PynamoDB, S3, SNS, SQS and SES through boto3.
+
+The local stack builds the same graphs against its emulator (AWS_ENDPOINT_URL). Every import of an AWS library is
+inside the builder that needs it: a handler's module imports this one for free, and pays at its first event.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from runtime.settings import Settings
+
+if TYPE_CHECKING:
+    from pynamodb.connection import Connection
+
+    from domain.ports import Clock
+    from domain.purchase import InvoiceArchive, Purchase, PurchaseStore
+    from graphql_api.wiring import Services
+    from realtime.handlers import RealtimeServices
+    from sagas.intake_adapters import IntakeServices
+    from sagas.wiring import SagaServices
+
+
+def purchase_saga(store: PurchaseStore, settings: Settings, clock: Clock, archive: InvoiceArchive) -> Purchase:
+    """The purchase saga as this deployment runs it: its payment provider, its deadlines, who sells."""
+    from domain.invoice_document import Seller
+    from domain.purchase import Purchase, SagaConfig
+    from domain.values import Cnpj
+    from runtime.invoice_html import HtmlInvoiceRenderer
+    from runtime.payment_provider import SimulatedPaymentProvider
+
+    orders = settings.orders
+    seller = Seller(name=orders.seller_name, cnpj=Cnpj.parse(orders.seller_cnpj), address=orders.seller_address)
+    return Purchase(
+        store=store,
+        clock=clock,
+        payments=SimulatedPaymentProvider(settings.secrets.payment_codes),
+        archive=archive,
+        renderer=HtmlInvoiceRenderer(),
+        config=SagaConfig(
+            seller=seller,
+            payment_ttl=timedelta(seconds=settings.saga.payment_ttl_seconds),
+            pending_stock_ttl=timedelta(hours=settings.saga.pending_stock_ttl_hours),
+        ),
+    )
+
+
+def _table(settings: Settings) -> Connection:
+    """The models bound to this deployment's table, and a connection to it for the transactions."""
+
+    from persistence.models import bind
+
+    bind(settings.table_name, settings.region, settings.endpoint_url)
+    return _table(settings)
+
+
+def api_services(settings: Settings) -> Services:
+    """What the GraphQL resolvers (and the WebSocket's subscriptions) use."""
+
+    from graphql_api.wiring import Services
+    from persistence.cursors import CursorCodec
+    from persistence.models import TableItem
+    from persistence.purchases import DynamoPurchaseStore
+    from persistence.repositories import DynamoClientStore, DynamoProductStore, DynamoVehicleStore
+    from runtime.auth import TokenVerifier
+    from runtime.clock import SystemClock
+    from runtime.invoices import S3InvoiceArchive
+
+    cursors = CursorCodec(settings.secrets.cursors)
+    invoices = S3InvoiceArchive(settings.orders.invoices_bucket, settings.orders.invoice_link_seconds)
+    connection = _table(settings)
+    purchases = DynamoPurchaseStore(connection, cursors)
+    clock = SystemClock()
+    verifier = TokenVerifier(
+        issuer=settings.cognito_issuer,
+        client_id=settings.cognito_client_id,
+        jwks_url=settings.cognito_jwks_url,
+    )
+
+    def check_table() -> None:
+        TableItem.describe_table()
+
+    def check_user_pool() -> None:
+        verifier.fetch_keys()
+
+    return Services(
+        vehicles=DynamoVehicleStore(cursors),
+        products=DynamoProductStore(cursors),
+        clients=DynamoClientStore(connection),
+        orders=purchases,
+        purchase=purchase_saga(purchases, settings, clock, invoices),
+        invoices=invoices,
+        clock=clock,
+        verifier=verifier,
+        health_checks={"dynamodb": check_table, "cognito": check_user_pool},
+    )
+
+
+def saga_services(settings: Settings) -> SagaServices:
+    """What the saga's steps, the outbox relay, the expiry sweep and the payment webhook use."""
+
+    from domain.notifications import Notifications
+    from persistence.cursors import CursorCodec
+    from persistence.notifications import DynamoNotificationLedger
+    from persistence.purchases import DynamoPurchaseStore
+    from runtime.clock import SystemClock
+    from runtime.invoices import S3InvoiceArchive
+    from sagas.adapters import SesMailer, SnsEventPublisher, SnsStaffAlerts, SqsSalesFeed
+    from sagas.wiring import SagaServices
+
+    store = DynamoPurchaseStore(_table(settings), CursorCodec(settings.secrets.cursors))
+    archive = S3InvoiceArchive(settings.orders.invoices_bucket, settings.orders.invoice_link_seconds)
+    notifications = Notifications(
+        store,
+        DynamoNotificationLedger(),
+        SesMailer(settings.saga.ses_sender),
+        SqsSalesFeed(settings.saga.sales_queue_url),
+        SnsStaffAlerts(settings.orders.pending_stock_topic_arn),
+    )
+    return SagaServices(
+        settings=settings,
+        store=store,
+        purchase=purchase_saga(store, settings, SystemClock(), archive),
+        notifications=notifications,
+        publisher=SnsEventPublisher(settings.saga.events_topic_arn),
+    )
+
+
+def intake_services(settings: Settings) -> IntakeServices:
+    """What the batch intake's two handlers use: the intake bucket, its queue and topic, and the saga."""
+    import boto3
+
+    from domain.batch_orders import BatchIntake, BatchOrders
+    from persistence.cursors import CursorCodec
+    from persistence.purchases import DynamoPurchaseStore
+    from persistence.repositories import DynamoClientStore, DynamoProductStore
+    from runtime.clock import SystemClock
+    from runtime.invoices import S3InvoiceArchive
+    from sagas.intake_adapters import IntakeServices, S3BatchFiles, SnsStaffTopic, SqsOrderQueue
+
+    # A session of its own: boto3's default session is not safe to share while other threads create clients.
+    session = boto3.session.Session()
+    s3 = session.client("s3")
+    connection = _table(settings)
+    cursors = CursorCodec(settings.secrets.cursors)
+    store = DynamoPurchaseStore(connection, cursors)
+    clock = SystemClock()
+    orders = settings.orders
+    files = S3BatchFiles(s3)
+    intake = BatchIntake(
+        files=files,
+        queue=SqsOrderQueue(orders.intake_orders_queue_url, session.client("sqs")),
+        staff=SnsStaffTopic(orders.order_errors_topic_arn, session.client("sns")),
+        products=DynamoProductStore(cursors),
+        orders=store,
+    )
+    purchase = purchase_saga(
+        store, settings, clock, S3InvoiceArchive(orders.invoices_bucket, orders.invoice_link_seconds, s3)
+    )
+    return IntakeServices(
+        files=files, intake=intake, orders=BatchOrders(DynamoClientStore(connection), purchase, clock)
+    )
+
+
+def realtime_services(settings: Settings) -> RealtimeServices:
+    """What the WebSocket handlers and the fan-out use: the connections, the API's services, the schema."""
+
+    from graphql_api.schema import build_schema
+    from persistence.connections import DynamoConnectionStore
+    from realtime.handlers import RealtimeServices
+
+    return RealtimeServices(
+        settings=settings,
+        connections=DynamoConnectionStore(_table(settings)),
+        api=api_services(settings),
+        schema=build_schema(settings),
+    )
