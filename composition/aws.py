@@ -48,11 +48,12 @@ def purchase_saga(store: PurchaseStore, settings: Settings, clock: Clock, archiv
 
 def _table(settings: Settings) -> Connection:
     """The models bound to this deployment's table, and a connection to it for the transactions."""
+    from pynamodb.connection import Connection
 
     from persistence.models import bind
 
     bind(settings.table_name, settings.region, settings.endpoint_url)
-    return _table(settings)
+    return Connection(region=settings.region, host=settings.endpoint_url)
 
 
 def api_services(settings: Settings) -> Services:

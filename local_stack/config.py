@@ -73,6 +73,8 @@ class LocalConfig:
             "AWS_DEFAULT_REGION": self.region,
             "AWS_ENDPOINT_URL": self.emulator_url,
             "APP_ENV": "local",
+            # Metrics are EMF lines on stdout: in the local stack's readable log they would only be noise.
+            "POWERTOOLS_METRICS_DISABLED": "true",
             "TABLE_NAME": self.table_name,
             "SPA_ORIGIN": self.web_url,
         }

@@ -80,6 +80,6 @@ class DuplicatingPublisher:
     def __init__(self, publisher: EventPublisher) -> None:
         self._publisher = publisher
 
-    def publish(self, event_type: str, body: str, order_id: str) -> None:
+    def publish(self, event_type: str, body: str, order_id: str, trace_header: str | None = None) -> None:
         for _ in range(2):
-            self._publisher.publish(event_type, body, order_id)
+            self._publisher.publish(event_type, body, order_id, trace_header)

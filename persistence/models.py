@@ -221,6 +221,8 @@ class OutboxItem(TableItem):
     event_type = UnicodeAttribute()
     order_id = UnicodeAttribute()
     body = UnicodeAttribute()
+    # The X-Ray trace of the work that committed the event, so its publishing continues the same trace.
+    trace_header = UnicodeAttribute(null=True)
     expires_at = NumberAttribute(attr_name=schema.TTL_ATTRIBUTE)
 
     PREFIX = keys.OUTBOX_PREFIX

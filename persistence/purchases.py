@@ -56,6 +56,7 @@ from persistence.repositories import (
     list_page,
     money,
 )
+from runtime.telemetry import current_trace_header
 
 OUTBOX_RETENTION_SECONDS = 7 * 24 * 3600
 # Longer than a message can live: 14 days in its queue, then up to 14 in its DLQ before a redrive.
@@ -246,6 +247,7 @@ def outbox_item(event: DomainEvent) -> OutboxItem:
         event_type=event.event_type.value,
         order_id=event.order_id,
         body=event.to_json(),
+        trace_header=current_trace_header(),
         expires_at=int(time.time()) + OUTBOX_RETENTION_SECONDS,
     )
 

@@ -55,6 +55,8 @@ class OutboxEventAdded:
     event_type: str
     body: str
     order_id: str
+    # The trace of the work that committed it (X-Ray's header), when that work was traced.
+    trace_header: str | None = None
 
 
 TableChange = OrderChanged | VehicleChanged | StockChanged | OutboxEventAdded
@@ -103,4 +105,6 @@ def _available(item: ProductItem) -> int | None:
 
 def _outbox_event(image: Image) -> OutboxEventAdded:
     item = OutboxItem.from_raw_data(dict(image))
-    return OutboxEventAdded(event_type=item.event_type, body=item.body, order_id=item.order_id)
+    return OutboxEventAdded(
+        event_type=item.event_type, body=item.body, order_id=item.order_id, trace_header=item.trace_header
+    )

@@ -31,6 +31,7 @@ from realtime.handlers import POST_CONCURRENCY, RealtimeServices, management_api
 from realtime.protocol import complete_message, next_message
 from realtime.subscriptions import render, variables_key
 from runtime.logs import service_logger
+from runtime.telemetry import BusinessMetric, MetricPoint, lambda_entry, publish_metrics
 
 logger = service_logger("realtime-fanout")
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
@@ -114,6 +115,9 @@ def push(
     with ThreadPoolExecutor(min(POST_CONCURRENCY, len(jobs))) as pool:
         gone = sum(not kept for kept in pool.map(lambda job: job(), jobs))
     logger.info("pushed %s to %d subscribers (%d gone)", topic, len(deliver), gone)
+    publish_metrics(
+        [MetricPoint(BusinessMetric.PUSHES, len(deliver)), MetricPoint(BusinessMetric.CONNECTIONS_GONE, gone)]
+    )
     return len(deliver)
 
 
@@ -136,5 +140,6 @@ async def _render_all(
     return dict(rendered)
 
 
+@lambda_entry(logger)
 def handler(event: dict[str, Any], context: Any) -> Any:
     return process_partial_response(event=event, record_handler=fan_out, processor=processor, context=context)

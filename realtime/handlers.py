@@ -18,6 +18,8 @@ from typing import Any
 
 import boto3
 import strawberry
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionClosedError
 
@@ -46,6 +48,7 @@ from runtime.connection_state import ConnectionState, SubscribeRequest
 from runtime.logs import service_logger
 from runtime.principal import Principal
 from runtime.settings import Settings, get_settings
+from runtime.telemetry import lambda_entry
 
 logger = service_logger("realtime")
 # How many posts to @connections the fan-out makes at once.
@@ -170,6 +173,7 @@ def _build() -> RealtimeServices:
 realtime_services: ProcessDefault[RealtimeServices] = ProcessDefault(_build)
 
 
+@lambda_entry(logger)
 def connect(event: dict[str, Any], _context: Any) -> dict[str, Any]:
     """Accept only clients that speak graphql-transport-ws, answering the subprotocol they offered."""
     headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
@@ -209,6 +213,7 @@ class Decision:
     first_push: str | None = None
 
 
+@lambda_entry(logger)
 def default(event: dict[str, Any], _context: Any) -> dict[str, Any]:
     services = realtime_services()
     connection_id = event["requestContext"]["connectionId"]
@@ -358,22 +363,32 @@ def _store(services: RealtimeServices, record: ConnectionRecord, decision: Decis
         store.save(record, decision.state, subscribe=decision.subscribe, unsubscribe=decision.unsubscribe)
 
 
+@lambda_entry(logger)
 def disconnect(event: dict[str, Any], _context: Any) -> dict[str, Any]:
     realtime_services().connections.close(event["requestContext"]["connectionId"])
     return {"statusCode": 200}
 
 
-def init_timeout(event: dict[str, Any], _context: Any) -> dict[str, Any]:
-    """SQS (delayed by the init timeout): end each connection that has still not sent connection_init."""
+_init_timeouts = BatchProcessor(event_type=EventType.SQS)
+
+
+def end_if_never_initialised(record: SQSRecord) -> None:
+    """One connection's init deadline: end it if it has still not sent connection_init (a failure is retried)."""
     services = realtime_services()
-    for record in event.get("Records", []):
-        body = json.loads(record["body"])
-        connection = services.connections.get(body["connectionId"])
-        if connection is None:
-            continue
-        outcome = init_timed_out(connection.state)
-        if outcome is not None and outcome.closing is not None:
-            api = services.management({"requestContext": body["requestContext"]})
-            api.post(connection.connection_id, outcome.closing.message())
-            api.delete(connection.connection_id)
-    return {"batchItemFailures": []}
+    body = json.loads(record.body)
+    connection = services.connections.get(body["connectionId"])
+    if connection is None:
+        return
+    outcome = init_timed_out(connection.state)
+    if outcome is not None and outcome.closing is not None:
+        api = services.management({"requestContext": body["requestContext"]})
+        api.post(connection.connection_id, outcome.closing.message())
+        api.delete(connection.connection_id)
+
+
+@lambda_entry(logger)
+def init_timeout(event: dict[str, Any], context: Any) -> Any:
+    """SQS (delayed by the init timeout): end each connection that has still not sent connection_init."""
+    return process_partial_response(
+        event=event, record_handler=end_if_never_initialised, processor=_init_timeouts, context=context
+    )

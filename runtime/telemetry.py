@@ -12,20 +12,23 @@ never locally.
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from domain.events import DomainEvent, EventType
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools import Tracer
+    from aws_lambda_powertools import Logger, Tracer
 
 NAMESPACE = "VehiclePlatform"
 
@@ -78,7 +81,10 @@ def step_latency(step: str, milliseconds: float) -> MetricPoint:
 
 def publish_metrics(points: Iterable[MetricPoint]) -> None:
     """Writes each point as one EMF line on stdout, which the function's log group turns into a metric. The metrics
-    are the platform's, not a function's: no service dimension, so an alarm reads one series whoever emits it."""
+    are the platform's, not a function's: no service dimension, so an alarm reads one series whoever emits it.
+    POWERTOOLS_METRICS_DISABLED turns them off (the local stack does: its log is read by people)."""
+    if is_metrics_disabled():
+        return
     for point in points:
         if not point.value and point.unit is MetricUnit.Count:
             continue  # a zero count says nothing a missing datapoint does not, and costs a log line
@@ -109,6 +115,40 @@ def tracer() -> Tracer | None:
     return Tracer(patch_modules=["botocore"])
 
 
+# Lambda's header for the invocation being served: `Root=1-...;Parent=...;Sampled=1`.
+TRACE_HEADER_ENV = "_X_AMZN_TRACE_ID"
+_CONTINUED_TRACE: ContextVar[str | None] = ContextVar("continued_trace", default=None)
+
+
+def current_trace_header() -> str | None:
+    """The trace of the work being done, to hand to work that continues it later (an event in the outbox)."""
+    if not tracing_enabled():
+        return None
+    return os.environ.get(TRACE_HEADER_ENV) or None
+
+
+def continue_trace(client: Any, operation: str) -> None:
+    """Lets `trace_continued` choose the trace header of `operation`'s requests ("sns.Publish") on this client.
+    The header is not part of a request's signature, so it is set just before the request leaves."""
+
+    def set_header(request: Any, **_: Any) -> None:
+        header = _CONTINUED_TRACE.get()
+        if header:
+            request.headers["X-Amzn-Trace-Id"] = header
+
+    client.meta.events.register(f"before-send.{operation}", set_header)
+
+
+@contextmanager
+def trace_continued(header: str | None) -> Iterator[None]:
+    """The requests made inside carry `header` (an earlier invocation's trace) instead of this invocation's."""
+    token = _CONTINUED_TRACE.set(header)
+    try:
+        yield
+    finally:
+        _CONTINUED_TRACE.reset(token)
+
+
 @contextmanager
 def traced(name: str, *, order_id: str, event_type: str | None = None) -> Iterator[None]:
     """A subsegment for one unit of work, annotated so X-Ray finds every segment of a sale by its order id."""
@@ -121,3 +161,30 @@ def traced(name: str, *, order_id: str, event_type: str | None = None) -> Iterat
         if event_type:
             subsegment.put_annotation("event_type", event_type)
         yield
+
+
+LambdaHandler = Callable[[dict[str, Any], Any], Any]
+
+
+def lambda_entry(logger: Logger) -> Callable[[LambdaHandler], LambdaHandler]:
+    """What every Lambda entry point carries: the invocation's context on each of its log lines (request id, cold
+    start, function), and, where tracing is on, a segment for the invocation (the tracer built at the first call, so
+    importing the handler's module stays cheap)."""
+
+    def decorate(handler: LambdaHandler) -> LambdaHandler:
+        logged: LambdaHandler = logger.inject_lambda_context(handler, clear_state=True)
+        traced_handler: LambdaHandler | None = None
+
+        @functools.wraps(handler)
+        def entry(event: dict[str, Any], context: Any) -> Any:
+            nonlocal traced_handler
+            current = tracer()
+            if current is None:
+                return logged(event, context)
+            if traced_handler is None:
+                traced_handler = current.capture_lambda_handler(logged)
+            return traced_handler(event, context)
+
+        return entry
+
+    return decorate

@@ -8,6 +8,7 @@ from typing import Any
 import boto3
 
 from domain.notifications import Email
+from runtime.telemetry import continue_trace, trace_continued
 
 
 class SnsEventPublisher:
@@ -17,16 +18,20 @@ class SnsEventPublisher:
     def __init__(self, topic_arn: str, client: Any | None = None) -> None:
         self._topic_arn = topic_arn
         self._sns = client or boto3.client("sns")
+        continue_trace(self._sns, "sns.Publish")
 
-    def publish(self, event_type: str, body: str, order_id: str) -> None:
-        self._sns.publish(
-            TopicArn=self._topic_arn,
-            Message=body,
-            MessageAttributes={
-                "eventType": {"DataType": "String", "StringValue": event_type},
-                "orderId": {"DataType": "String", "StringValue": order_id},
-            },
-        )
+    def publish(self, event_type: str, body: str, order_id: str, trace_header: str | None = None) -> None:
+        # The publish continues the trace of the work that committed the event (not the relay's own), and SNS
+        # carries it on to the steps' queues: a sale is one trace from placeOrder to its email.
+        with trace_continued(trace_header):
+            self._sns.publish(
+                TopicArn=self._topic_arn,
+                Message=body,
+                MessageAttributes={
+                    "eventType": {"DataType": "String", "StringValue": event_type},
+                    "orderId": {"DataType": "String", "StringValue": order_id},
+                },
+            )
 
 
 class SesMailer:

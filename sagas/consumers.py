@@ -4,6 +4,7 @@ on the event type). Partial batch failures are reported, so one bad message neve
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -13,6 +14,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from domain.events import DomainEvent, InvalidEvent
 from platform_spec.routes import STEP_SUBSCRIPTIONS
 from runtime.logs import service_logger
+from runtime.telemetry import lambda_entry, publish_metrics, step_latency, traced
 from sagas.wiring import SagaServices, saga_services
 
 # Picks the step, from this process's services: it takes the event and the consumer's name.
@@ -37,11 +39,16 @@ def consumer(
             if event.event_type not in accepts:
                 # A message this queue's filter should never let through: fail it so it ends in the DLQ, seen.
                 raise InvalidEvent(f"{name} does not handle {event.event_type}")
-            step(services())(event, name)
+            with traced(name, order_id=event.order_id, event_type=event.event_type.value):
+                step(services())(event, name)
+            # From the event's commit to this step's: the queue's wait and the step's work, what a customer waits.
+            waited = (datetime.now(UTC) - event.occurred_at).total_seconds() * 1000
+            publish_metrics([step_latency(name, waited)])
             logger.info("handled")
         finally:
             logger.thread_safe_clear_keys()
 
+    @lambda_entry(logger)
     def handler(event: dict[str, Any], context: Any) -> Any:
         return process_partial_response(event=event, record_handler=handle_record, processor=processor, context=context)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from domain.purchase import Purchase
 from runtime.logs import service_logger
+from runtime.telemetry import lambda_entry
 from sagas.wiring import saga_services
 
 logger = service_logger("payment-expiry")
@@ -31,5 +32,6 @@ def sweep(purchase: Purchase) -> dict[str, int]:
     return {"expired": expired, "stockHoldsExpired": holds}
 
 
+@lambda_entry(logger)
 def handler(_event: dict[str, Any], _context: Any) -> dict[str, int]:
     return sweep(saga_services().purchase)

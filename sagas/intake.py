@@ -26,6 +26,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from domain.batch_orders import is_report
 from domain.intake import IntakeOrder
 from runtime.logs import service_logger
+from runtime.telemetry import BusinessMetric, MetricPoint, lambda_entry, publish_metrics
 from sagas.intake_adapters import intake_services
 
 logger = service_logger("intake")
@@ -58,6 +59,12 @@ def take_file(record: SQSRecord) -> None:
                 "file read",
                 extra={"accepted": len(report.accepted), "rejected": len(report.rejected), "error": report.file_error},
             )
+            publish_metrics(
+                [
+                    MetricPoint(BusinessMetric.INTAKE_ORDERS_ACCEPTED, len(report.accepted)),
+                    MetricPoint(BusinessMetric.INTAKE_ORDERS_REJECTED, len(report.rejected)),
+                ]
+            )
         finally:
             logger.thread_safe_clear_keys()
 
@@ -72,10 +79,12 @@ def place_order(record: SQSRecord) -> None:
         logger.thread_safe_clear_keys()
 
 
+@lambda_entry(logger)
 def files(event: dict[str, Any], context: Any) -> Any:
     return process_partial_response(event=event, record_handler=take_file, processor=_files, context=context)
 
 
+@lambda_entry(logger)
 def orders(event: dict[str, Any], context: Any) -> Any:
     return process_partial_response(event=event, record_handler=place_order, processor=_orders, context=context)
 

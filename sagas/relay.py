@@ -14,8 +14,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
+from domain.events import DomainEvent
 from persistence.stream import OutboxEventAdded, StockChanged, decode
 from runtime.logs import service_logger
+from runtime.telemetry import event_metrics, lambda_entry, publish_metrics
 from sagas.restock import resume_waiting_orders
 from sagas.wiring import saga_services
 
@@ -24,8 +26,9 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 def relay_event(event: OutboxEventAdded) -> None:
-    saga_services().publisher.publish(event.event_type, event.body, event.order_id)
+    saga_services().publisher.publish(event.event_type, event.body, event.order_id, event.trace_header)
     logger.info("published", extra={"event": event.event_type, "order_id": event.order_id})
+    publish_metrics(event_metrics(DomainEvent.from_json(event.body)))
 
 
 def on_table_change(record: DynamoDBRecord) -> None:
@@ -37,5 +40,6 @@ def on_table_change(record: DynamoDBRecord) -> None:
         resume_waiting_orders(change)
 
 
+@lambda_entry(logger)
 def handler(event: dict[str, Any], context: Any) -> Any:
     return process_partial_response(event=event, record_handler=on_table_change, processor=processor, context=context)

@@ -21,6 +21,7 @@ from domain.values import Money
 from runtime import untrusted_json
 from runtime.logs import service_logger
 from runtime.settings import SettingsError
+from runtime.telemetry import lambda_entry
 from runtime.webhook_signature import HEADER, InvalidSignature, verify
 from sagas.wiring import SagaServices, saga_services
 
@@ -84,5 +85,6 @@ def receive(services: SagaServices, body: bytes, signature: str | None) -> Respo
     return _json(200, {"received": True, "duplicate": not new})
 
 
+@lambda_entry(logger)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return app.resolve(event, context)

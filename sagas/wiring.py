@@ -15,7 +15,7 @@ from runtime.settings import Settings, get_settings
 class EventPublisher(Protocol):
     """Where the outbox relay publishes each event (sagas/adapters.py, SnsEventPublisher, on AWS)."""
 
-    def publish(self, event_type: str, body: str, order_id: str) -> None: ...
+    def publish(self, event_type: str, body: str, order_id: str, trace_header: str | None = None) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,10 +9,11 @@ from mangum import Mangum
 from composition.aws import api_services
 from graphql_api.app import create_app
 from runtime.settings import get_settings
+from runtime.telemetry import lambda_entry
 
 logger = Logger(service="graphql-api")
 # The app logs through the standard library; on Lambda those lines become Powertools' structured JSON.
 copy_config_to_registered_loggers(source_logger=logger, include={"vehicle_platform"})
 
 _settings = get_settings()
-handler = Mangum(create_app(_settings, api_services(_settings)), lifespan="off")
+handler = lambda_entry(logger)(Mangum(create_app(_settings, api_services(_settings)), lifespan="off"))

@@ -136,6 +136,8 @@ def test_every_topic_of_the_local_stack_exists_encrypted_and_tls_only(synthesize
     for topic in messaging.topics.values():
         properties = synthesized.resources[logical_id(topic)]["Properties"]
         assert properties["KmsMasterKeyId"] == arn(messaging.topic_key)
+        # A published event continues its publisher's trace into the queues (runtime/telemetry.py).
+        assert properties["TracingConfig"] == "Active"
     synthesized.template.has_resource_properties(
         "AWS::KMS::Key", {"EnableKeyRotation": True, "Description": Match.string_like_regexp("SNS topics")}
     )

@@ -27,6 +27,7 @@ from domain.orders import Order, advance, cancel, place_vehicle_order
 from domain.purchase import Change
 from graphql_api.schema import build_schema
 from graphql_api.wiring import Services
+from local_stack.lambda_events import lambda_context
 from persistence.connections import DynamoConnectionStore
 from realtime import fanout, handlers
 from realtime.handlers import ManagementApi, RealtimeServices
@@ -54,12 +55,12 @@ class Realtime:
             "headers": {"Sec-WebSocket-Protocol": "graphql-transport-ws"},
             "requestContext": self._context(connection_id),
         }
-        assert handlers.connect(event, None)["statusCode"] == 200
+        assert handlers.connect(event, lambda_context("realtime-connect"))["statusCode"] == 200
         return connection_id
 
     def send(self, connection_id: str, message: dict[str, Any]) -> None:
         event = {"requestContext": self._context(connection_id), "body": json.dumps(message)}
-        handlers.default(event, None)
+        handlers.default(event, lambda_context("realtime-default"))
 
     def statuses(self, connection_id: str, operation_id: str) -> list[str]:
         return [

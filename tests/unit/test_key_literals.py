@@ -25,6 +25,8 @@ PACKAGES = (
     "local_stack",
     "infra/cdk/vehicle_platform_infra",
     "platform_spec",
+    "composition",
+    "pix",
 )
 KEYS_MODULE = ROOT / "persistence" / "keys.py"
 # Upper-case words before a `#`: the shape of every partition key prefix of the table.

@@ -9,6 +9,7 @@ import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from domain.events import EventType
+from local_stack.lambda_events import lambda_context
 from runtime.settings import Settings
 from sagas.consumers import STEPS, consumer
 from sagas.wiring import SagaServices
@@ -19,7 +20,7 @@ class RecordingPublisher:
     def __init__(self) -> None:
         self.published: list[tuple[str, str, str]] = []
 
-    def publish(self, event_type: str, body: str, order_id: str) -> None:
+    def publish(self, event_type: str, body: str, order_id: str, trace_header: str | None = None) -> None:
         self.published.append((event_type, body, order_id))
 
 
@@ -52,7 +53,7 @@ def test_a_consumer_runs_its_step_on_the_graph_it_is_given() -> None:
     handler = consumer("validate-client", STEPS["validate-client"], lambda: graph)
 
     # When Lambda hands it the OrderPlaced
-    response = handler(sqs_batch(placed.to_json()), None)
+    response = handler(sqs_batch(placed.to_json()), lambda_context("validate-client"))
 
     # Then the step ran on that graph: the client validated, nothing failed
     assert response == {"batchItemFailures": []}
@@ -68,5 +69,5 @@ def test_a_consumer_refuses_an_event_its_queue_does_not_subscribe_to() -> None:
 
     # Every record of the batch failed: Powertools fails the invocation, and SQS will dead-letter the message
     with pytest.raises(BatchProcessingError, match="notify does not handle OrderPlaced"):
-        handler(sqs_batch(placed.to_json()), None)
+        handler(sqs_batch(placed.to_json()), lambda_context("validate-client"))
     assert saga.written_types() == ["OrderPlaced"]

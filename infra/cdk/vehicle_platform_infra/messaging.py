@@ -83,6 +83,8 @@ class Messaging(Construct):
                 display_name=f"Vehicle Platform {spec.name}",
                 master_key=self.topic_key,
                 enforce_ssl=True,
+                # A published message continues its publisher's X-Ray trace into the subscribed queues.
+                tracing_config=sns.TracingConfig.ACTIVE,
             )
             for spec in TOPICS
         }
