@@ -16,6 +16,8 @@ from domain.order_status import OrderStatus as S
 from domain.orders import PaymentStatus, Refund, RefundStatus
 from domain.purchase import Payer, RefundOutcome
 from domain.values import Money
+from pix.model import Devolucao, DevolucaoStatus, Pix
+from runtime.pix_payments import AppliedPix, apply_pix
 from tests.unit.factories import CPF_ANA, NOW
 from tests.unit.saga_fakes import ANA, PAYMENT_TTL, PRICE, RecordingPaymentProvider, Saga, awaiting_payment
 
@@ -218,3 +220,19 @@ def test_an_outcome_for_an_unknown_charge_is_not_found() -> None:
     outcome = RefundOutcome("TX-NONE", "E-1", "D-1", Money.parse(PRICE), RefundStatus.REFUNDED, NOW)
     with pytest.raises(NotFound):
         saga.purchase.record_refund_outcome(outcome)
+
+
+def test_a_listed_pix_and_its_settled_refund_apply_once_through_the_seam() -> None:
+    saga, _ = _saga(RecordingPaymentProvider(refund_answers=[RefundStatus.PENDING]))
+    _owed_after_cancel(saga, end_to_end_id="E-LATE")
+    order = saga.order()
+    assert order.payment is not None
+    pending = saga.purchase.refund_owed(order_id="order-1", end_to_end_id="E-LATE", amount=Money.parse(PRICE))
+    settled = Devolucao(pending.id, "R" * 32, Money.parse(PRICE), DevolucaoStatus.DEVOLVIDO, NOW, NOW)
+    pix = Pix("E-LATE", Money.parse(PRICE), NOW, txid=order.payment.code, devolucoes=(settled,))
+
+    assert apply_pix(saga.purchase, pix) == AppliedPix(new_payment=False, refunds_changed=1)
+    assert apply_pix(saga.purchase, pix) == AppliedPix(new_payment=False, refunds_changed=0)
+    refunded = saga.order().payment
+    assert refunded is not None
+    assert [refund.status for refund in refunded.refunds] == [RefundStatus.REFUNDED]
