@@ -344,7 +344,8 @@ class PurchaseCommands(PurchaseDependencies):
             updated = _with_refund(order, refund, now)
             if updated is not order:
                 self.store.apply(Change(order=updated))
-            return refund
+            assert updated.payment is not None  # the order's, with the refund recorded
+            return next(recorded for recorded in updated.payment.refunds if recorded.id == refund.id)
 
         return with_fresh_reads(attempt)
 
@@ -386,7 +387,9 @@ def _with_refund(order: Order, refund: Refund, now: datetime) -> Order:
     refunds = list(order.payment.refunds)
     index = next((i for i, known in enumerate(refunds) if known.id == refund.id), None)
     if index is None:
-        refunds.append(refund)
+        # A final outcome the provider gave no time for (a refund not carried out has none) ended when it was told.
+        ended = refund.completed_at or (None if refund.status is RefundStatus.PENDING else now)
+        refunds.append(replace(refund, completed_at=ended))
     else:
         known = refunds[index]
         if known.status is not RefundStatus.PENDING or refund.status is RefundStatus.PENDING:
