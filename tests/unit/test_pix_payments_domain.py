@@ -109,6 +109,22 @@ def test_a_provider_unreachable_at_expiry_leaves_the_payment_due_for_the_next_sw
     assert order.payment.status is PaymentStatus.PENDING
 
 
+def test_a_customer_cancel_while_the_provider_is_unreachable_changes_nothing() -> None:
+    class Unreachable(RecordingPaymentProvider):
+        def remove_charge(self, code: str) -> None:
+            raise ConnectionError("the PSP is down")
+
+    saga, _ = _saga(Unreachable())
+    awaiting_payment(saga)
+    with pytest.raises(ConnectionError):
+        saga.purchase.cancel_by_customer("order-1", requested_by=ANA, is_admin=False)
+    order = saga.order()
+    assert order.status is S.AWAITING_PAYMENT
+    assert order.payment is not None
+    assert order.payment.status is PaymentStatus.PENDING
+    assert saga.store.get_payment(order.payment.code) is not None
+
+
 # --- a Pix received -----------------------------------------------------------------------------------------------
 
 
