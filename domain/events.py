@@ -180,6 +180,8 @@ class RefundOwed(EventPayload):
     amount: str
     # The event whose email already tells the customer (OrderCancelled), if one does.
     told_with: str | None = None
+    # The payment whose money is owed back (a Pix's endToEndId), what its refund names; absent when not known.
+    end_to_end_id: str | None = None
 
 
 PAYLOAD_TYPES: Mapping[EventType, type[EventPayload]] = MappingProxyType(

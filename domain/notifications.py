@@ -27,6 +27,7 @@ _REASONS_PT = {
     "PAYMENT_FAILED": "o pagamento não foi aprovado",
     "CUSTOMER_CANCELLED": "você cancelou o pedido",
     "STOCK_HOLD_EXPIRED": "o prazo de espera pelo estoque de um dos produtos terminou",
+    "PAYMENT_REFUSED": "não foi possível gerar a cobrança Pix",
 }
 
 

@@ -33,6 +33,8 @@ class CancellationReason(StrEnum):
     CUSTOMER_CANCELLED = "CUSTOMER_CANCELLED"
     # Waited for stock longer than the hold lasts (PENDING_STOCK_TTL_HOURS): what it held goes to the next in line.
     STOCK_HOLD_EXPIRED = "STOCK_HOLD_EXPIRED"
+    # The payment provider refused to create the order's charge (its answer says why).
+    PAYMENT_REFUSED = "PAYMENT_REFUSED"
 
 
 class InvoiceStatus(StrEnum):
@@ -83,6 +85,8 @@ CANCELLATION_REASONS: Mapping[CancellationReason, frozenset[OrderStatus]] = Mapp
         CancellationReason.OUT_OF_STOCK: frozenset({OrderStatus.PLACED, OrderStatus.PENDING_STOCK, OrderStatus.PAID}),
         # Only a waiting order's hold expires: once reserved in full, the payment's own deadline takes over.
         CancellationReason.STOCK_HOLD_EXPIRED: frozenset({OrderStatus.PENDING_STOCK}),
+        # Only while the charge is being created: once it exists, the order awaits its payment.
+        CancellationReason.PAYMENT_REFUSED: frozenset({OrderStatus.RESERVED}),
     }
 )
 

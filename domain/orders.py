@@ -80,6 +80,26 @@ class OrderItem:
         return self.unit_price * self.quantity
 
 
+class RefundStatus(StrEnum):
+    # Asked of the PSP, not settled yet.
+    PENDING = "PENDING"
+    REFUNDED = "REFUNDED"
+    # The PSP could not return it; another attempt of the same refund may be asked for.
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True, slots=True)
+class Refund:
+    """One attempt at giving back money received: `id` is the PSP's name for it, `end_to_end_id` the received Pix."""
+
+    id: str
+    end_to_end_id: str
+    amount: Money
+    status: RefundStatus
+    requested_at: datetime
+    completed_at: datetime | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Payment:
     code: str
@@ -89,6 +109,17 @@ class Payment:
     status: PaymentStatus = PaymentStatus.PENDING
     # What actually arrived against the charge, every payment of it added up (0.00 until the first).
     received: Money = _NOTHING
+    # The copy-and-paste code (BR Code) the payer's bank reads, and the charge's address at the PSP, when it has them.
+    br_code: str | None = None
+    location: str | None = None
+    # The end-to-end id of the payment that paid it, once it is PAID: what a refund of that money names.
+    paid_by: str | None = None
+    # Every refund asked for against money received for this order, in the order they were asked for.
+    refunds: tuple[Refund, ...] = ()
+
+    def refund_attempts(self, end_to_end_id: str) -> tuple[Refund, ...]:
+        """The refunds of one received payment, first attempt first."""
+        return tuple(refund for refund in self.refunds if refund.end_to_end_id == end_to_end_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,14 +347,13 @@ def with_payment_status(order: Order, status: PaymentStatus) -> Order:
     return replace(order, payment=replace(order.payment, status=status))
 
 
-def paid_in_full(order: Order) -> Order:
-    """The charge was paid, exactly: PAID, its amount received."""
+def paid_in_full(order: Order, paid_by: str | None = None) -> Order:
+    """The charge was paid, exactly, by the payment `paid_by` (its end-to-end id): PAID, its amount received."""
     if order.payment is None:
         return order
     payment = order.payment
-    return replace(
-        order, payment=replace(payment, status=PaymentStatus.PAID, received=payment.received + payment.amount)
-    )
+    received = payment.received + payment.amount
+    return replace(order, payment=replace(payment, status=PaymentStatus.PAID, received=received, paid_by=paid_by))
 
 
 def owe_refund(

@@ -16,7 +16,18 @@ from domain.clients import Client
 from domain.errors import Conflict, StaleVersion
 from domain.events import DomainEvent
 from domain.order_status import CancellationReason, InvoiceStatus, OrderStatus, VehicleStatus
-from domain.orders import HistoryEntry, Invoice, ItemKind, ItemStatus, Order, OrderItem, Payment, PaymentStatus
+from domain.orders import (
+    HistoryEntry,
+    Invoice,
+    ItemKind,
+    ItemStatus,
+    Order,
+    OrderItem,
+    Payment,
+    PaymentStatus,
+    Refund,
+    RefundStatus,
+)
 from domain.pages import Page
 from domain.products import Product
 from domain.purchase import (
@@ -95,6 +106,10 @@ def order_document(order: Order) -> str:
                 "expiresAt": order.payment.expires_at.isoformat(),
                 "status": order.payment.status.value,
                 "received": str(order.payment.received),
+                "brCode": order.payment.br_code,
+                "location": order.payment.location,
+                "paidBy": order.payment.paid_by,
+                "refunds": [_refund_document(refund) for refund in order.payment.refunds],
             },
             "idempotencyKey": order.idempotency_key,
             "correlationId": order.correlation_id,
@@ -161,6 +176,11 @@ def order_from_item(item: OrderModel) -> Order:
             expires_at=datetime.fromisoformat(payment["expiresAt"]),
             status=PaymentStatus(payment["status"]),
             received=_received(payment),
+            # Absent from payments written before charges had them.
+            br_code=payment.get("brCode"),
+            location=payment.get("location"),
+            paid_by=payment.get("paidBy"),
+            refunds=tuple(_refund(refund) for refund in payment.get("refunds", [])),
         ),
         refund_owed=None if document["refundOwed"] is None else Money.parse(document["refundOwed"], allow_zero=True),
         invoice=None if invoice is None else _invoice(invoice),
@@ -175,6 +195,29 @@ def _received(payment: dict[str, Any]) -> Money:
     if payment["status"] == PaymentStatus.PAID.value:
         return Money.parse(payment["amount"], allow_zero=True)
     return Money.zero()
+
+
+def _refund_document(refund: Refund) -> dict[str, Any]:
+    return {
+        "id": refund.id,
+        "endToEndId": refund.end_to_end_id,
+        "amount": str(refund.amount),
+        "status": refund.status.value,
+        "requestedAt": refund.requested_at.isoformat(),
+        "completedAt": None if refund.completed_at is None else refund.completed_at.isoformat(),
+    }
+
+
+def _refund(document: dict[str, Any]) -> Refund:
+    completed_at = document["completedAt"]
+    return Refund(
+        id=document["id"],
+        end_to_end_id=document["endToEndId"],
+        amount=Money.parse(document["amount"], allow_zero=True),
+        status=RefundStatus(document["status"]),
+        requested_at=datetime.fromisoformat(document["requestedAt"]),
+        completed_at=None if completed_at is None else datetime.fromisoformat(completed_at),
+    )
 
 
 def _invoice(document: dict[str, Any]) -> Invoice:

@@ -7,6 +7,8 @@ import hashlib
 import hmac
 from datetime import datetime
 
+from domain.orders import RefundStatus
+from domain.purchase import Charge, Payer, RefundReceipt
 from domain.values import Money
 
 
@@ -24,10 +26,20 @@ class SimulatedPaymentProvider:
     def create_charge(
         self,
         *,
-        idempotency_key: str,
+        order_id: str,
         amount: Money,
-        expires_at: datetime,  # noqa: ARG002 - a real provider enforces it; here the saga's expiry sweep does
-    ) -> str:
-        # Key and amount only: a retried step asks at another moment, and must still get the same code.
-        digest = hmac.new(self._secret, f"{idempotency_key}|{amount}".encode(), hashlib.sha256).digest()
-        return "PAY-" + base64.b32encode(digest).decode()[:12]
+        expires_at: datetime,  # a real provider enforces it; here the saga's expiry sweep does
+        payer: Payer,  # noqa: ARG002 - a real provider addresses the charge to the payer
+        description: str,  # noqa: ARG002 - and shows it to the payer
+    ) -> Charge:
+        # Order and amount only: a retried step asks at another moment, and must still get the same code.
+        digest = hmac.new(self._secret, f"order:{order_id}|{amount}".encode(), hashlib.sha256).digest()
+        return Charge(code="PAY-" + base64.b32encode(digest).decode()[:12], expires_at=expires_at)
+
+    def remove_charge(self, code: str) -> None:
+        """Nothing to remove: a simulated code is paid only through the webhook, which the saga's records guard."""
+
+    def refund(self, *, payment_code: str, end_to_end_id: str, amount: Money, attempt: int) -> RefundReceipt:
+        """Refunded at once, under an id naming the payment and the attempt."""
+        del payment_code, amount
+        return RefundReceipt(id=f"{end_to_end_id}-{attempt}", status=RefundStatus.REFUNDED)

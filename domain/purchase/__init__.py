@@ -32,7 +32,18 @@ from domain.purchase.errors import (
     StockChanged,
     VehicleUnavailable,
 )
-from domain.purchase.ports import InvoiceArchive, InvoiceRenderer, PaymentProvider, PurchaseStore
+from domain.purchase.ports import (
+    Charge,
+    InvoiceArchive,
+    InvoiceRenderer,
+    Payer,
+    PaymentProvider,
+    PaymentReceived,
+    PaymentRefused,
+    PurchaseStore,
+    RefundOutcome,
+    RefundReceipt,
+)
 from domain.purchase.rules import FAILURE_REASONS
 from domain.purchase.steps import SagaSteps
 
@@ -48,17 +59,23 @@ __all__ = [
     "RESUME_BATCH",
     "AlreadyApplied",
     "Change",
+    "Charge",
     "IdempotencyClaim",
     "InvoiceArchive",
     "InvoiceNumberTaken",
     "InvoiceRenderer",
     "KeyReused",
+    "Payer",
     "PaymentChanged",
     "PaymentProvider",
+    "PaymentReceived",
     "PaymentRecord",
+    "PaymentRefused",
     "Purchase",
     "PurchaseCommands",
     "PurchaseStore",
+    "RefundOutcome",
+    "RefundReceipt",
     "SagaConfig",
     "SagaSteps",
     "Sale",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from domain.errors import Conflict, Forbidden, NotFound, StaleVersion
 from domain.events import (
@@ -23,6 +23,8 @@ from domain.orders import (
     Order,
     PaymentStatus,
     ProductLine,
+    Refund,
+    RefundStatus,
     cancel,
     note,
     parse_idempotency_key,
@@ -35,6 +37,7 @@ from domain.orders import (
 from domain.purchase.change import Change, IdempotencyClaim, PaymentRecord
 from domain.purchase.dependencies import PurchaseDependencies
 from domain.purchase.errors import AlreadyApplied, KeyReused, PaymentChanged
+from domain.purchase.ports import PaymentReceived, RefundOutcome
 from domain.purchase.rules import COMPENSATED, hours, release_stock
 from domain.retries import with_fresh_reads
 from domain.values import Money
@@ -173,7 +176,10 @@ class PurchaseCommands(PurchaseDependencies):
             cancelled = cancel(order, CancellationReason.CUSTOMER_CANCELLED, now)
             payment = None
             if order.payment is not None and order.payment.status is PaymentStatus.PENDING:
-                # The code can no longer be paid; closing it also takes it out of the expiry sweep's index.
+                # The code can no longer be paid; closing it also takes it out of the expiry sweep's index. Removed
+                # at the provider before the commit, so a cancelled order's charge is never left payable (a payment
+                # that got there first is a late payment, owed back).
+                self.payments.remove_charge(order.payment.code)
                 cancelled = with_payment_status(cancelled, PaymentStatus.CANCELLED)
                 closed = replace(order.payment, status=PaymentStatus.CANCELLED)
                 payment = PaymentRecord(order.id, closed, expected_status=PaymentStatus.PENDING)
@@ -202,6 +208,9 @@ class PurchaseCommands(PurchaseDependencies):
                 and order.payment.code == record.payment.code
                 and order.payment.status is PaymentStatus.PENDING
             )
+            # Removed at the provider before the record is closed: if the provider cannot be reached, the payment
+            # stays due and the next sweep tries again.
+            self.payments.remove_charge(record.payment.code)
             if order is None or not current:
                 # A payment its order no longer waits for: close it, or it would come back on every sweep.
                 with contextlib.suppress(PaymentChanged):
@@ -252,6 +261,19 @@ class PurchaseCommands(PurchaseDependencies):
             expired += 1
         return expired
 
+    def receive_payment(self, received: PaymentReceived) -> bool:
+        """The provider received money for a charge (a Pix, from the webhook or the reconciliation). Only emits
+        PaymentConfirmed; the saga decides whether the order keeps the money or owes it back.
+
+        Returns False when this payment was already received (its end-to-end id: a replay changes nothing)."""
+        return self.receive_payment_notification(
+            provider_event_id=received.end_to_end_id,
+            code=received.code,
+            paid=True,
+            amount=received.amount,
+            detail="",
+        )
+
     def receive_payment_notification(
         self, *, provider_event_id: str, code: str, paid: bool, amount: Money, detail: str
     ) -> bool:
@@ -289,3 +311,91 @@ class PurchaseCommands(PurchaseDependencies):
             except AlreadyApplied:
                 return False
         return True
+
+    def refund_owed(self, *, order_id: str, end_to_end_id: str, amount: Money) -> Refund:
+        """Give back money the order received and does not keep (a RefundOwed event names it): the provider is
+        asked, the refund recorded on the order's payment with what the provider said.
+
+        Safe to repeat: a refund asked for already (PENDING or REFUNDED) is asked again under the same attempt,
+        which the provider answers with the same refund; after a FAILED one, the next attempt is a new refund."""
+
+        def attempt() -> Refund:
+            order = self.store.get_order(order_id)
+            if order is None or order.payment is None:
+                raise NotFound("order payment", order_id)
+            payment = order.payment
+            attempts = payment.refund_attempts(end_to_end_id)
+            last = attempts[-1] if attempts else None
+            if last is not None and last.status is RefundStatus.REFUNDED:
+                return last
+            number = len(attempts) + (0 if last is not None and last.status is RefundStatus.PENDING else 1)
+            receipt = self.payments.refund(
+                payment_code=payment.code, end_to_end_id=end_to_end_id, amount=amount, attempt=number
+            )
+            now = self.clock.now()
+            refund = Refund(
+                id=receipt.id,
+                end_to_end_id=end_to_end_id,
+                amount=amount,
+                status=receipt.status,
+                requested_at=now if last is None or last.id != receipt.id else last.requested_at,
+                completed_at=receipt.completed_at,
+            )
+            updated = _with_refund(order, refund, now)
+            if updated is not order:
+                self.store.apply(Change(order=updated))
+            assert updated.payment is not None  # the order's, with the refund recorded
+            return next(recorded for recorded in updated.payment.refunds if recorded.id == refund.id)
+
+        return with_fresh_reads(attempt)
+
+    def record_refund_outcome(self, outcome: RefundOutcome) -> bool:
+        """The provider says how a refund ended (the webhook or the reconciliation). Recorded once: a refund
+        already REFUNDED or FAILED keeps its outcome, and a replay changes nothing. A refund the order does not
+        know yet (the provider was asked, then the step crashed before recording it) is recorded as told.
+
+        Returns whether the order changed."""
+        record = self.store.get_payment(outcome.code)
+        if record is None:
+            raise NotFound("payment", outcome.code)
+
+        def attempt() -> bool:
+            order = self.store.get_order(record.order_id)
+            if order is None or order.payment is None:
+                raise NotFound("order", record.order_id)
+            told = Refund(
+                id=outcome.refund_id,
+                end_to_end_id=outcome.end_to_end_id,
+                amount=outcome.amount,
+                status=outcome.status,
+                requested_at=outcome.requested_at,
+                completed_at=outcome.completed_at,
+            )
+            updated = _with_refund(order, told, self.clock.now())
+            if updated is order:
+                return False
+            self.store.apply(Change(order=updated))
+            return True
+
+        return with_fresh_reads(attempt)
+
+
+def _with_refund(order: Order, refund: Refund, now: datetime) -> Order:
+    """The order with `refund` recorded on its payment, or the same order when that says nothing new: a refund's
+    outcome, once REFUNDED or FAILED, is final."""
+    assert order.payment is not None  # checked by the callers
+    refunds = list(order.payment.refunds)
+    index = next((i for i, known in enumerate(refunds) if known.id == refund.id), None)
+    if index is None:
+        # A final outcome the provider gave no time for (a refund not carried out has none) ended when it was told.
+        ended = refund.completed_at or (None if refund.status is RefundStatus.PENDING else now)
+        refunds.append(replace(refund, completed_at=ended))
+    else:
+        known = refunds[index]
+        if known.status is not RefundStatus.PENDING or refund.status is RefundStatus.PENDING:
+            return order
+        refunds[index] = replace(known, status=refund.status, completed_at=refund.completed_at or now)
+    detail = f"refund {refund.id} of {refund.amount}: {refund.status.value}"
+    return replace(
+        note(order, EventType.REFUND_OWED, now, detail), payment=replace(order.payment, refunds=tuple(refunds))
+    )

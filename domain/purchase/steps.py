@@ -44,6 +44,7 @@ from domain.purchase.change import Change, PaymentRecord, Sale, StockMove, Stock
 from domain.purchase.config import INVOICE_NUMBER_DIGITS, RESUME_BATCH
 from domain.purchase.dependencies import PurchaseDependencies
 from domain.purchase.errors import AlreadyApplied, InvoiceNumberTaken, StockChanged, VehicleUnavailable
+from domain.purchase.ports import Payer, PaymentRefused
 from domain.purchase.rules import COMPENSATED, PAID_BY, failure_reason, happened, marker, release_stock
 from domain.retries import with_fresh_reads
 from domain.values import Money
@@ -206,24 +207,56 @@ class SagaSteps(PurchaseDependencies):
         if order.status is not OrderStatus.RESERVED:
             return
         now = self.clock.now()
-        expires_at = now + self.config.payment_ttl
-        code = self.payments.create_charge(
-            idempotency_key=f"order:{order.id}", amount=order.total, expires_at=expires_at
+        client = self.store.get_client(order.client_id)
+        if client is None:
+            raise InvalidEvent(f"order {order.id} was reserved for a client that does not exist")
+        try:
+            charge = self.payments.create_charge(
+                order_id=order.id,
+                amount=order.total,
+                expires_at=now + self.config.payment_ttl,
+                payer=Payer(name=client.name, cpf=client.cpf.value),
+                description=f"Pedido {order.id}",
+            )
+        except PaymentRefused as refused:
+            self._refused_charge(order, refused.reason, marker(consumer, event), now)
+            return
+        # The provider's deadline is the order's: the sweep expires the order when the charge stops being payable.
+        payment = Payment(
+            code=charge.code,
+            amount=order.total,
+            expires_at=charge.expires_at,
+            br_code=charge.br_code,
+            location=charge.location,
         )
-        payment = Payment(code=code, amount=order.total, expires_at=expires_at)
+        requested = PaymentRequested(
+            payment_code=charge.code, amount=str(payment.amount), expires_at=charge.expires_at.isoformat()
+        )
         self._apply(
             Change(
                 order=await_payment(order, payment, now),
                 payment=PaymentRecord(order.id, payment, expected_status=None),
-                events=(
-                    order.event(
-                        PaymentRequested(
-                            payment_code=code, amount=str(payment.amount), expires_at=expires_at.isoformat()
-                        ),
-                        now,
-                    ),
-                ),
+                events=(order.event(requested, now),),
                 consumed=marker(consumer, event),
+            )
+        )
+
+    def _refused_charge(self, order: Order, reason: str, consumed: str, now: datetime) -> None:
+        """The provider will not charge the order (it said why): cancelled, PAYMENT_REFUSED, what it holds given
+        back, the customer told once by the cancellation's email."""
+        detail = f"the payment could not be created: {reason}"
+        cancelled = cancel(order, CancellationReason.PAYMENT_REFUSED, now, detail)
+        released, moves, waits = release_stock(cancelled)
+        self._apply(
+            Change(
+                order=replace(released, applied=released.applied | {COMPENSATED}),
+                vehicle=self._release(order),
+                stock=moves,
+                waits_removed=waits,
+                events=(
+                    order.event(OrderCancelled(reason=CancellationReason.PAYMENT_REFUSED.value, detail=detail), now),
+                ),
+                consumed=consumed,
             )
         )
 
@@ -239,6 +272,8 @@ class SagaSteps(PurchaseDependencies):
         received = event.payload_as(PaymentConfirmed)
         amount = Money.parse(received.amount, field="amount", allow_zero=True)
         code = received.payment_code
+        # The provider's id of this payment (a Pix's endToEndId): what its refund, if it is owed back, names.
+        paid_by = received.provider_event_id
         now = self.clock.now()
         waiting = (
             order.status is OrderStatus.AWAITING_PAYMENT
@@ -258,7 +293,7 @@ class SagaSteps(PurchaseDependencies):
                     waits_removed=waits,
                     events=(
                         order.event(OrderCancelled(reason=CancellationReason.PAYMENT_FAILED.value), now),
-                        order.event(RefundOwed(payment_code=code, amount=str(amount)), now),
+                        order.event(RefundOwed(payment_code=code, amount=str(amount), end_to_end_id=paid_by), now),
                     ),
                     consumed=marker(consumer, event),
                 )
@@ -269,7 +304,8 @@ class SagaSteps(PurchaseDependencies):
             # Money the order does not wait for: it came after the cancellation, or paid the code once more (a boleto
             # can be paid twice). Each payment is owed back once; a redelivery of one finds its marker.
             if order.status is not OrderStatus.PLACED:
-                refund = order.event(RefundOwed(payment_code=code, amount=str(amount)), now)
+                owed_back = RefundOwed(payment_code=code, amount=str(amount), end_to_end_id=paid_by)
+                refund = order.event(owed_back, now)
                 why = "received after cancellation" if order.status is OrderStatus.CANCELLED else "paid twice"
                 owed = owe_refund(order, amount, now, why)
                 self._apply(Change(order=owed, events=(refund,), consumed=marker(consumer, event)))
@@ -286,7 +322,8 @@ class SagaSteps(PurchaseDependencies):
         Without the consumer's marker: a crash after it leaves a PAID order that the redelivered event finishes (the
         order names the event that paid it; any other payment of it is money owed back).
         """
-        paid = paid_in_full(advance(order, OrderStatus.PAID, EventType.PAYMENT_CONFIRMED, now))
+        paid_by = payment.payload_as(PaymentConfirmed).provider_event_id
+        paid = paid_in_full(advance(order, OrderStatus.PAID, EventType.PAYMENT_CONFIRMED, now), paid_by)
         paid = replace(paid, applied=paid.applied | {f"{PAID_BY}{payment.event_id}"})
 
         def attempt() -> Order:
@@ -384,7 +421,12 @@ class SagaSteps(PurchaseDependencies):
                 )
                 events = [order.event(OrderCancelled(reason=reason.value, refund=amount), now)]
                 told_with = EventType.ORDER_CANCELLED.value
-                refund = RefundOwed(payment_code=order.payment.code, amount=amount, told_with=told_with)
+                refund = RefundOwed(
+                    payment_code=order.payment.code,
+                    amount=amount,
+                    told_with=told_with,
+                    end_to_end_id=order.payment.paid_by,
+                )
                 events.append(order.event(refund, now))
         else:
             return  # a late failure for an order that moved on (paid, completed): that outcome stands

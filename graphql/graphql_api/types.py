@@ -280,6 +280,28 @@ OrderStatus = strawberry.enum(order_status.OrderStatus, name="OrderStatus")
 ItemKind = strawberry.enum(orders.ItemKind, name="ItemKind")
 ItemStatus = strawberry.enum(orders.ItemStatus, name="ItemStatus")
 InvoiceStatus = strawberry.enum(order_status.InvoiceStatus, name="InvoiceStatus")
+RefundStatus = strawberry.enum(orders.RefundStatus, name="RefundStatus")
+
+
+@strawberry.type(description="One attempt at giving back money the order received and did not keep.")
+class Refund:
+    id: str = strawberry.field(description="The refund's id at the PSP.")
+    amount: Decimal
+    status: RefundStatus = strawberry.field(  # type: ignore[valid-type]
+        description="PENDING (asked of the PSP), REFUNDED, or FAILED (a later attempt may follow)."
+    )
+    requested_at: datetime
+    completed_at: datetime | None = strawberry.field(description="When it was REFUNDED or FAILED; null before.")
+
+    @classmethod
+    def from_domain(cls, refund: orders.Refund) -> Refund:
+        return cls(
+            id=refund.id,
+            amount=refund.amount.amount,
+            status=refund.status,
+            requested_at=refund.requested_at,
+            completed_at=refund.completed_at,
+        )
 
 
 @strawberry.type
@@ -296,6 +318,12 @@ class Payment:
     refund_owed: Decimal | None = strawberry.field(
         description="What the dealership owes back to the client out of what was received; null when nothing."
     )
+    br_code: str | None = strawberry.field(
+        description="The Pix copy-and-paste code (BR Code) to pay the charge with: shown to copy, and drawn as a QR "
+        "code. Null for a charge that has none."
+    )
+    location: str | None = strawberry.field(description="The charge's address at the PSP, which the BR Code names.")
+    refunds: list[Refund] = strawberry.field(description="Every refund asked for, oldest first.")
 
 
 @strawberry.type(description="The nota fiscal of a paid order: PENDING when issued, then CONFIRMED or ERROR_STOCK.")
@@ -403,6 +431,9 @@ class Order:
                 status=payment.status.value,
                 received=payment.received.amount,
                 refund_owed=None if order.refund_owed is None else order.refund_owed.amount,
+                br_code=payment.br_code,
+                location=payment.location,
+                refunds=[Refund.from_domain(refund) for refund in payment.refunds],
             ),
             invoice=None if order.invoice is None else Invoice.from_domain(order.invoice),
             history=[

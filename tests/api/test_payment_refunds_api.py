@@ -99,3 +99,26 @@ def test_money_after_a_cancellation_shows_as_owed_back(client: GraphQLClient, se
         "received": "172500.00",
         "refundOwed": "172500.00",
     }
+
+
+def test_the_charge_and_the_refunds_of_the_money_owed_back_are_shown(
+    client: GraphQLClient, services: Services, saga: Saga
+) -> None:
+    order_id = _awaiting_payment(client, services, saga)
+    _pay(services, saga, order_id, "1.00", event="E-UNDERPAID")
+    refund = services.purchase.refund_owed(order_id=order_id, end_to_end_id="E-UNDERPAID", amount=Money.parse("1.00"))
+
+    query = (
+        "query($id: ID!) { order(id: $id) { payment { brCode location "
+        "refunds { id amount status requestedAt completedAt } } } }"
+    )
+    result = client.execute(query, {"id": order_id}, token="customer-token")
+
+    assert result["errors"] == [], result
+    payment = result["data"]["order"]["payment"]
+    # The simulated provider issues codes without a BR Code; the Pix provider's charges carry one.
+    assert (payment["brCode"], payment["location"]) == (None, None)
+    (shown,) = payment["refunds"]
+    assert (shown["id"], shown["amount"], shown["status"]) == (refund.id, "1.00", "REFUNDED")
+    assert shown["requestedAt"] is not None
+    assert shown["completedAt"] is not None

@@ -12,9 +12,19 @@ from domain.clients import Client, register_client
 from domain.events import PAYLOAD_SCHEMAS, DomainEvent, EventType
 from domain.notifications import Claim, Email, Notifications
 from domain.order_status import OrderStatus
-from domain.orders import Order
+from domain.orders import Order, RefundStatus
 from domain.products import Product
-from domain.purchase import Change, Purchase, SagaConfig
+from domain.purchase import (
+    Change,
+    Charge,
+    Payer,
+    PaymentProvider,
+    PaymentReceived,
+    PaymentRefused,
+    Purchase,
+    RefundReceipt,
+    SagaConfig,
+)
 from domain.values import Money
 from domain.vehicles import Vehicle
 from persistence.memory import MemoryClientStore, MemoryProductStore, MemoryPurchaseStore, MemoryVehicleStore
@@ -164,6 +174,44 @@ class InterceptingStore(MemoryPurchaseStore):
 
 
 @dataclass
+class RecordingPaymentProvider:
+    """A Pix-like provider that remembers what it was asked: charges with a BR Code and a location, removals,
+    refunds. `refusing` makes it refuse every charge with that reason; `refund_answers` is what each new refund
+    attempt answers, in turn (REFUNDED once the list is used up); a refund asked again answers as it did."""
+
+    refusing: str | None = None
+    refund_answers: list[RefundStatus] = field(default_factory=list)
+    charges: dict[str, tuple[Charge, Payer, str]] = field(default_factory=dict)
+    removed: list[str] = field(default_factory=list)
+    refunds: dict[str, RefundReceipt] = field(default_factory=dict)
+    refund_calls: list[tuple[str, str, Money, int]] = field(default_factory=list)
+
+    def create_charge(
+        self, *, order_id: str, amount: Money, expires_at: datetime, payer: Payer, description: str
+    ) -> Charge:
+        if self.refusing is not None:
+            raise PaymentRefused(self.refusing)
+        code = f"TX{order_id.replace('-', '')}".ljust(26, "0")
+        known = self.charges.get(code)
+        if known is None:
+            charge = Charge(code=code, expires_at=expires_at, br_code=f"00020101-{code}", location=f"psp/{code}")
+            self.charges[code] = (charge, payer, description)
+            return charge
+        return known[0]
+
+    def remove_charge(self, code: str) -> None:
+        self.removed.append(code)
+
+    def refund(self, *, payment_code: str, end_to_end_id: str, amount: Money, attempt: int) -> RefundReceipt:
+        self.refund_calls.append((payment_code, end_to_end_id, amount, attempt))
+        refund_id = f"D{end_to_end_id}{attempt}"
+        if refund_id not in self.refunds:
+            status = self.refund_answers.pop(0) if self.refund_answers else RefundStatus.REFUNDED
+            self.refunds[refund_id] = RefundReceipt(id=refund_id, status=status)
+        return self.refunds[refund_id]
+
+
+@dataclass
 class Saga:
     """The purchase saga over memory stores, with the outbox delivered by hand."""
 
@@ -192,6 +240,7 @@ class Saga:
         vehicles: Iterable[Vehicle] | None = None,
         clients: Iterable[Callable[[datetime], Client]] = (ana, bruno),
         products: Iterable[Product] = (),
+        payments: PaymentProvider | None = None,
     ) -> Saga:
         clock = FixedClock()
         vehicle_store = MemoryVehicleStore(cursor_codec())
@@ -208,7 +257,7 @@ class Saga:
         purchase = Purchase(
             store=store,
             clock=clock,
-            payments=SimulatedPaymentProvider(b"unit-test-payments"),
+            payments=SimulatedPaymentProvider(b"unit-test-payments") if payments is None else payments,
             archive=archive,
             renderer=HtmlInvoiceRenderer(),
             config=SagaConfig(seller=SELLER, payment_ttl=PAYMENT_TTL),
@@ -294,6 +343,18 @@ class Saga:
             amount=payment.amount if amount is None else Money.parse(amount),
             detail=detail,
         )
+
+    def pay_pix(self, order_id: str = "order-1", *, end_to_end_id: str = "E1", amount: str | None = None) -> bool:
+        """A Pix received for the order's charge, as the webhook or the reconciliation reports it."""
+        payment = self.order(order_id).payment
+        assert payment is not None, f"order {order_id} has no payment code"
+        received = PaymentReceived(
+            code=payment.code,
+            end_to_end_id=end_to_end_id,
+            amount=payment.amount if amount is None else Money.parse(amount),
+            paid_at=self.clock.now(),
+        )
+        return self.purchase.receive_payment(received)
 
     # --- the topic and the queues ---------------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ _REASONS_PT = {
     CancellationReason.PAYMENT_FAILED: "o pagamento não foi aprovado",
     CancellationReason.CUSTOMER_CANCELLED: "você cancelou o pedido",
     CancellationReason.STOCK_HOLD_EXPIRED: "o prazo de espera pelo estoque de um dos produtos terminou",
+    CancellationReason.PAYMENT_REFUSED: "não foi possível gerar a cobrança Pix",
 }
 
 

@@ -77,6 +77,8 @@ _CANCELLABLE: frozenset[tuple[OrderStatus, CancellationReason]] = frozenset(
         (S.PAID, R.OUT_OF_STOCK),
         # Only a waiting order's stock hold expires (PENDING_STOCK_TTL_HOURS).
         (S.PENDING_STOCK, R.STOCK_HOLD_EXPIRED),
+        # The provider refused to create the charge.
+        (S.RESERVED, R.PAYMENT_REFUSED),
     }
 )
 _NOT_CANCELLABLE = sorted(set(product(OrderStatus, CancellationReason)) - _CANCELLABLE)

@@ -603,7 +603,7 @@ def _expired_and_cancelled(saga: Saga) -> None:
     assert saga.order().cancellation_reason is CancellationReason.PAYMENT_EXPIRED
 
 
-def _assert_one_refund(saga: Saga, reason: CancellationReason) -> None:
+def _assert_one_refund(saga: Saga, reason: CancellationReason, paid_by: str) -> None:
     order = saga.order()
     assert order.status is S.CANCELLED
     assert order.cancellation_reason is reason
@@ -613,7 +613,8 @@ def _assert_one_refund(saga: Saga, reason: CancellationReason) -> None:
     assert order.payment.received == Money.parse(PRICE)
     assert [event for event, _ in saga.history()].count("RefundOwed") == 1
     refund = saga.one(E.REFUND_OWED)
-    assert dict(refund.payload) == {"paymentCode": order.payment.code, "amount": PRICE}
+    # naming the payment to give back
+    assert dict(refund.payload) == {"paymentCode": order.payment.code, "amount": PRICE, "endToEndId": paid_by}
     assert saga.vehicle().status is VehicleStatus.AVAILABLE
     assert saga.store.sales == {}
     refunds = [email for email in saga.mailer.sent if email.subject.startswith("Reembolso")]
@@ -633,7 +634,7 @@ def test_a_payment_after_expiry_leaves_the_order_cancelled_and_owes_a_refund() -
     assert saga.pay(provider_event_id="provider-evt-9") is False
     saga.run(times=2)
     # Then the order stays cancelled, a refund is owed once, and the client is told once
-    _assert_one_refund(saga, CancellationReason.PAYMENT_EXPIRED)
+    _assert_one_refund(saga, CancellationReason.PAYMENT_EXPIRED, paid_by="provider-evt-9")
     assert len(saga.mailer.sent) == 2  # the cancellation, then the refund
 
 
@@ -648,7 +649,7 @@ def test_a_payment_between_the_expiry_and_its_compensation_owes_a_refund() -> No
     saga.deliver(saga.take(E.PAYMENT_CONFIRMED))
     saga.run()
     # Then the order is cancelled as expired, the vehicle released, and the money owed back
-    _assert_one_refund(saga, CancellationReason.PAYMENT_EXPIRED)
+    _assert_one_refund(saga, CancellationReason.PAYMENT_EXPIRED, paid_by="provider-evt-1")
 
 
 def test_a_payment_confirmed_twice_between_the_expiry_and_its_compensation_owes_one_refund() -> None:
@@ -662,7 +663,7 @@ def test_a_payment_confirmed_twice_between_the_expiry_and_its_compensation_owes_
     saga.deliver(saga.take(E.PAYMENT_CONFIRMED), times=2)
     saga.run()
     # Then the outcome is the same as with one delivery
-    _assert_one_refund(saga, CancellationReason.PAYMENT_EXPIRED)
+    _assert_one_refund(saga, CancellationReason.PAYMENT_EXPIRED, paid_by="provider-evt-1")
 
 
 # --- the customer cancels -----------------------------------------------------------------------------------------
@@ -814,7 +815,7 @@ def test_money_arriving_after_the_cancel_is_owed_back() -> None:
     saga.pay()
     saga.run(times=2)
     # Then the cancellation stands and the money is owed back, once
-    _assert_one_refund(saga, CancellationReason.CUSTOMER_CANCELLED)
+    _assert_one_refund(saga, CancellationReason.CUSTOMER_CANCELLED, paid_by="provider-evt-1")
 
 
 def test_payment_confirmed_first_then_cancel_is_a_conflict() -> None:
