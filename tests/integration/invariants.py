@@ -75,10 +75,12 @@ class PublishLog:
         self.counts: Counter[str] = Counter()
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        publish: Callable[[SnsEventPublisher, str, str, str], None] = SnsEventPublisher.publish
+        publish: Callable[[SnsEventPublisher, str, str, str, str | None], None] = SnsEventPublisher.publish
 
-        def publish_and_record(publisher: SnsEventPublisher, event_type: str, body: str, order_id: str) -> None:
-            publish(publisher, event_type, body, order_id)
+        def publish_and_record(
+            publisher: SnsEventPublisher, event_type: str, body: str, order_id: str, trace_header: str | None = None
+        ) -> None:
+            publish(publisher, event_type, body, order_id, trace_header)
             with self._lock:
                 self.counts[str(json.loads(body)["eventId"])] += 1
 

@@ -327,12 +327,14 @@ class CrashingPublisher:
     """Wraps SnsEventPublisher.publish: the first attempt at each event dies, for one event in two before SNS takes
     it (the table written, nothing published) and for the other after (published, the record not checkpointed)."""
 
-    def __init__(self, publish: Callable[[SnsEventPublisher, str, str, str], None]) -> None:
+    def __init__(self, publish: Callable[[SnsEventPublisher, str, str, str, str | None], None]) -> None:
         self._publish = publish
         self.crashed: dict[str, str] = {}  # event id -> where its first attempt died
         self._lock = threading.Lock()
 
-    def __call__(self, publisher: SnsEventPublisher, event_type: str, body: str, order_id: str) -> None:
+    def __call__(
+        self, publisher: SnsEventPublisher, event_type: str, body: str, order_id: str, trace_header: str | None
+    ) -> None:
         event_id = str(json.loads(body)["eventId"])
         with self._lock:
             where = None if event_id in self.crashed else ("before", "after")[len(self.crashed) % 2]
@@ -340,7 +342,7 @@ class CrashingPublisher:
                 self.crashed[event_id] = where
         if where == "before":
             raise RelayCrash(f"died after {event_id} was written, before it was published")
-        self._publish(publisher, event_type, body, order_id)
+        self._publish(publisher, event_type, body, order_id, trace_header)
         if where == "after":
             raise RelayCrash(f"died after publishing {event_id}, before its stream record was checkpointed")
 
@@ -351,8 +353,10 @@ def crashing_relay(
 ) -> CrashingPublisher:
     crashing = CrashingPublisher(SnsEventPublisher.publish)
 
-    def publish(publisher: SnsEventPublisher, event_type: str, body: str, order_id: str) -> None:
-        crashing(publisher, event_type, body, order_id)
+    def publish(
+        publisher: SnsEventPublisher, event_type: str, body: str, order_id: str, trace_header: str | None = None
+    ) -> None:
+        crashing(publisher, event_type, body, order_id, trace_header)
 
     monkeypatch.setattr(SnsEventPublisher, "publish", publish)
     return crashing
