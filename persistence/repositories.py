@@ -15,7 +15,7 @@ from domain.errors import Conflict, DomainError, StaleVersion
 from domain.order_status import VehicleStatus
 from domain.pages import Page
 from domain.products import Product
-from domain.values import Address, Cep, Cpf, Email, Money, Phone
+from domain.values import AddressFields, Cpf, Email, Money, Phone
 from domain.vehicles import Vehicle
 from persistence import keys, schema
 from persistence.cursors import CursorCodec
@@ -238,27 +238,17 @@ class DynamoClientStore:
 
     @staticmethod
     def _to_client(item: ClientItem) -> Client:
-        address = item.address
         return Client(
             id=item.id,
             name=item.name,
             cpf=Cpf.parse(item.cpf),
             email=Email.parse(item.email),
             phone=Phone.parse(item.phone),
-            address=Address(
-                street=address.street,
-                number=address.number,
-                complement=address.complement,
-                neighborhood=address.neighborhood,
-                city=address.city,
-                state=address.state,
-                zip_code=Cep.parse(address.zip_code),
-            ),
+            address=AddressFields(**item.address.as_dict()).parse(),
             created_at=item.created_at,
         )
 
     def register(self, client: Client) -> None:
-        address = client.address
         client_item = ClientItem(
             *ClientItem.key(client.id),
             id=client.id,
@@ -266,15 +256,7 @@ class DynamoClientStore:
             cpf=client.cpf.value,
             email=client.email.value,
             phone=client.phone.value,
-            address=AddressMap(
-                street=address.street,
-                number=address.number,
-                complement=address.complement,
-                neighborhood=address.neighborhood,
-                city=address.city,
-                state=address.state,
-                zip_code=address.zip_code.value,
-            ),
+            address=AddressMap(**AddressFields.of(client.address).as_dict()),
             created_at=client.created_at,
         )
         email_claim = UniqueValueItem(*keys.client_email(client.email.value), owner_id=client.id)

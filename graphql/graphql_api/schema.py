@@ -3,6 +3,7 @@ its resolver parses the arguments and calls the domain."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncGenerator
 from typing import Any
 
@@ -12,10 +13,10 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from domain import order_status
-from domain.clients import AddressInput as DomainAddressInput
 from domain.errors import ValidationFailed
 from domain.orders import Order as DomainOrder
 from domain.registration import RegistrationInput, register
+from domain.values import AddressFields
 from domain.vehicles import VehicleChanges
 from graphql_api.context import Info, NothingPushed
 from graphql_api.extensions import present_errors, request_limits
@@ -142,7 +143,6 @@ class Mutation:
     )
     def register_client(self, info: Info, input: RegisterClientInput) -> Client:
         principal = info.context.caller()
-        address = input.address
         client = register(
             info.context.services.clients,
             info.context.services.clock,
@@ -153,15 +153,7 @@ class Mutation:
                 cpf=input.cpf,
                 email=input.email,
                 phone=input.phone,
-                address=DomainAddressInput(
-                    street=address.street,
-                    number=address.number,
-                    complement=address.complement,
-                    neighborhood=address.neighborhood,
-                    city=address.city,
-                    state=address.state,
-                    zip_code=address.zip_code,
-                ),
+                address=AddressFields(**dataclasses.asdict(input.address)),
             ),
         )
         return Client.from_domain(client)

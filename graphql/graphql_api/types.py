@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
@@ -20,7 +21,7 @@ from domain.errors import ValidationFailed
 from domain.identifiers import parse_id
 from domain.pages import Page
 from domain.products import Product as DomainProduct
-from domain.values import parse_decimal
+from domain.values import AddressFields, parse_decimal
 from domain.vehicles import Vehicle as DomainVehicle
 from graphql_api.context import Info
 
@@ -185,22 +186,13 @@ class Client:
 
     @classmethod
     def from_domain(cls, client: DomainClient) -> Client:
-        address = client.address
         return cls(
             id=strawberry.ID(client.id),
             name=client.name,
             cpf=str(client.cpf),
             email=client.email.value,
             phone=client.phone.value,
-            address=Address(
-                street=address.street,
-                number=address.number,
-                complement=address.complement,
-                neighborhood=address.neighborhood,
-                city=address.city,
-                state=address.state,
-                zip_code=str(address.zip_code),
-            ),
+            address=Address(**dataclasses.asdict(AddressFields.of(client.address))),
             created_at=client.created_at,
         )
 
