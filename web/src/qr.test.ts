@@ -50,8 +50,13 @@ describe('qrModules', () => {
     expect(isFinderAt(modules, last, last)).toBe(false);
     for (let i = 0; i < size; i += 1) {
       for (let band = 0; band < QUIET_ZONE; band += 1) {
-        const edges = [modules[band]?.[i], modules[size - 1 - band]?.[i], modules[i]?.[band], modules[i]?.[size - 1 - band]];
-        expect(edges).toEqual([false, false, false, false]);
+        const far = size - 1 - band;
+        expect([modules[band]?.[i], modules[far]?.[i], modules[i]?.[band], modules[i]?.[far]]).toEqual([
+          false,
+          false,
+          false,
+          false,
+        ]);
       }
     }
   });

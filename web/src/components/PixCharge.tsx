@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { formatCountdown } from '../format';
 import { useI18n } from '../i18n';
+import type { MessageKey } from '../i18n/messages';
 import { qrPicture } from '../qr';
 
 /** The clock, read again every `intervalMs` while the component is on screen. */
@@ -18,6 +19,11 @@ function useNow(intervalMs: number): number {
 }
 
 type CopyOutcome = 'copied' | 'failed';
+
+const COPY_MESSAGE = {
+  copied: 'order.payment.pix.copied',
+  failed: 'order.payment.pix.copyFailed',
+} as const satisfies Record<CopyOutcome, MessageKey>;
 
 /**
  * The Pix charge as a customer pays it: the BR Code drawn as a QR code (for a phone's camera) and as text to copy
@@ -82,8 +88,8 @@ export function PixCharge({ orderId, brCode, expiresAt }: { orderId: string; brC
       <button type="button" className="primary" data-testid="pix-copy" onClick={() => void copyCode()}>
         {t('order.payment.pix.copy')}
       </button>
-      <p role="status" className={copy === 'failed' ? 'copy-status copy-failed' : 'copy-status'} data-testid="pix-copy-status">
-        {copy === 'copied' ? t('order.payment.pix.copied') : copy === 'failed' ? t('order.payment.pix.copyFailed') : null}
+      <p role="status" className={`copy-status${copy === 'failed' ? ' copy-failed' : ''}`} data-testid="pix-copy-status">
+        {copy === null ? null : t(COPY_MESSAGE[copy])}
       </p>
     </div>
   );

@@ -15,7 +15,8 @@ export function RefundList({ refunds }: { refunds: readonly RefundData[] }) {
           <RefundStatusBadge status={refund.status} />{' '}
           <span data-testid="refund-amount">{formatMoney(refund.amount, locale)}</span>
           {' · '}
-          {t('order.refund.requestedAt')} <time dateTime={refund.requestedAt}>{formatDateTime(refund.requestedAt, locale)}</time>
+          {t('order.refund.requestedAt')}{' '}
+          <time dateTime={refund.requestedAt}>{formatDateTime(refund.requestedAt, locale)}</time>
           {refund.completedAt ? (
             <>
               {' · '}
