@@ -88,7 +88,11 @@ export function PixCharge({ orderId, brCode, expiresAt }: { orderId: string; brC
       <button type="button" className="primary" data-testid="pix-copy" onClick={() => void copyCode()}>
         {t('order.payment.pix.copy')}
       </button>
-      <p role="status" className={`copy-status${copy === 'failed' ? ' copy-failed' : ''}`} data-testid="pix-copy-status">
+      <p
+        role="status"
+        className={`copy-status${copy === 'failed' ? ' copy-failed' : ''}`}
+        data-testid="pix-copy-status"
+      >
         {copy === null ? null : t(COPY_MESSAGE[copy])}
       </p>
     </div>
