@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDateTime, formatMoney, parseMoneyInput } from './format';
+import { formatCountdown, formatDateTime, formatMoney, parseMoneyInput } from './format';
 
 describe('formatMoney', () => {
   it('writes reais the Brazilian way', () => {
@@ -36,5 +36,26 @@ describe('parseMoneyInput', () => {
     expect(parseMoneyInput('')).toBeNull();
     expect(parseMoneyInput('12,345,6')).toBeNull();
     expect(parseMoneyInput('-5')).toBeNull();
+  });
+});
+
+describe('formatCountdown', () => {
+  const now = Date.parse('2026-03-01T15:00:00Z');
+  it('counts minutes and seconds down to the instant', () => {
+    expect(formatCountdown('2026-03-01T15:30:00Z', now)).toBe('30:00');
+    expect(formatCountdown('2026-03-01T15:04:05+00:00', now)).toBe('4:05');
+    expect(formatCountdown('2026-03-01T12:00:09-03:00', now)).toBe('0:09');
+  });
+  it('shows hours when there are some', () => {
+    expect(formatCountdown('2026-03-01T16:02:03Z', now)).toBe('1:02:03');
+  });
+  it('rounds a part of a second up, so the last second still shows', () => {
+    expect(formatCountdown('2026-03-01T15:00:00.200Z', now)).toBe('0:01');
+    expect(formatCountdown('2026-03-01T15:00:59.001Z', now)).toBe('1:00');
+  });
+  it('is null once the instant has come, or when it cannot be read', () => {
+    expect(formatCountdown('2026-03-01T15:00:00Z', now)).toBeNull();
+    expect(formatCountdown('2026-03-01T14:59:00Z', now)).toBeNull();
+    expect(formatCountdown('soon', now)).toBeNull();
   });
 });

@@ -49,3 +49,19 @@ export function parseMoneyInput(text: string): string | null {
   }
   return Number(normalized).toFixed(2);
 }
+
+/**
+ * The time left until `iso` at `now` (milliseconds since the epoch) as a countdown: "4:05", "1:02:03". Seconds are
+ * rounded up, so "0:01" shows until the very end; null once the instant has passed (or cannot be read).
+ */
+export function formatCountdown(iso: string, now: number): string | null {
+  const end = Date.parse(iso);
+  if (Number.isNaN(end) || end <= now) {
+    return null;
+  }
+  const seconds = Math.ceil((end - now) / 1000);
+  const hours = Math.floor(seconds / 3600);
+  const minutes = Math.floor((seconds % 3600) / 60);
+  const rest = String(seconds % 60).padStart(2, '0');
+  return hours > 0 ? `${hours}:${String(minutes).padStart(2, '0')}:${rest}` : `${minutes}:${rest}`;
+}

@@ -1,5 +1,5 @@
 // What each status the API names means to a person, in each locale; and how urgent it looks.
-import type { InvoiceStatus, ItemStatus, OrderStatus, VehicleStatus } from './gql/graphql';
+import type { InvoiceStatus, ItemStatus, OrderStatus, RefundStatus, VehicleStatus } from './gql/graphql';
 import type { Locale } from './i18n/messages';
 
 type Labels<K extends string> = Record<K, Record<Locale, string>>;
@@ -32,6 +32,23 @@ export const ITEM_STATUS: Labels<ItemStatus> = {
   RELEASED: { 'pt-BR': 'Devolvido ao estoque', en: 'Back in stock' },
 };
 
+export const REFUND_STATUS: Labels<RefundStatus> = {
+  PENDING: { 'pt-BR': 'Devolução em processamento', en: 'Refund in progress' },
+  REFUNDED: { 'pt-BR': 'Devolvida', en: 'Refunded' },
+  FAILED: { 'pt-BR': 'Não realizada', en: 'Not made' },
+};
+
+export function refundTone(status: RefundStatus): Tone {
+  switch (status) {
+    case 'PENDING':
+      return 'progress';
+    case 'REFUNDED':
+      return 'success';
+    case 'FAILED':
+      return 'danger';
+  }
+}
+
 // Strings the API documents but does not enumerate in the schema: shown as they come when unknown.
 const PAYMENT_STATUS: Record<string, Record<Locale, string>> = {
   PENDING: { 'pt-BR': 'Pendente', en: 'Pending' },
@@ -39,6 +56,7 @@ const PAYMENT_STATUS: Record<string, Record<Locale, string>> = {
   FAILED: { 'pt-BR': 'Recusado', en: 'Failed' },
   EXPIRED: { 'pt-BR': 'Expirado', en: 'Expired' },
   CANCELLED: { 'pt-BR': 'Cancelado', en: 'Cancelled' },
+  REFUND_OWED: { 'pt-BR': 'Devolução devida', en: 'Refund owed' },
 };
 
 const CANCELLATION_REASON: Record<string, Record<Locale, string>> = {

@@ -2,12 +2,15 @@ import type { OrderFieldsFragment } from '../gql/graphql';
 import { formatDateTime, formatMoney } from '../format';
 import { useI18n } from '../i18n';
 import { cancellationReasonLabel, paymentStatusLabel, ORDER_STATUS } from '../status';
+import { PixCharge } from './PixCharge';
+import { RefundList } from './Refunds';
 import { InvoiceStatusBadge, ItemStatusBadge, OrderStatusBadge } from './ui';
 
 export type OrderData = OrderFieldsFragment;
 export type InvoiceData = NonNullable<OrderFieldsFragment['invoice']>;
 
-/** An order whole: status (announced when it changes), payment, items, invoice and history. */
+/** An order whole: status (announced when it changes), payment (the Pix to pay, the refunds), items, invoice and
+ * history. */
 export function OrderView({ order, invoice }: { order: OrderData; invoice: InvoiceData | null }) {
   const { t, locale } = useI18n();
   return (
@@ -61,10 +64,25 @@ export function OrderView({ order, invoice }: { order: OrderData; invoice: Invoi
               <dt>{t('order.payment.status')}</dt>
               <dd data-testid="payment-status">{paymentStatusLabel(order.payment.status, locale)}</dd>
             </div>
+            {Number(order.payment.received) > 0 ? (
+              <div>
+                <dt>{t('order.payment.received')}</dt>
+                <dd data-testid="payment-received">{formatMoney(order.payment.received, locale)}</dd>
+              </div>
+            ) : null}
           </dl>
         ) : order.status === 'CANCELLED' || order.status === 'PENDING_STOCK' ? null : (
           <p>{t('order.payment.waiting')}</p>
         )}
+        {order.status === 'AWAITING_PAYMENT' && order.payment?.status === 'PENDING' && order.payment.brCode ? (
+          <PixCharge orderId={order.id} brCode={order.payment.brCode} expiresAt={order.payment.expiresAt} />
+        ) : null}
+        {order.payment && order.payment.refunds.length > 0 ? (
+          <>
+            <h4>{t('order.refunds')}</h4>
+            <RefundList refunds={order.payment.refunds} />
+          </>
+        ) : null}
       </section>
 
       <section aria-labelledby={`items-${order.id}`}>

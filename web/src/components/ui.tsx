@@ -1,9 +1,18 @@
 import type { CombinedError } from '@urql/core';
 import type { ReactNode } from 'react';
 import { errorMessage } from '../errors';
-import type { InvoiceStatus, ItemStatus, OrderStatus, VehicleStatus } from '../gql/graphql';
+import type { InvoiceStatus, ItemStatus, OrderStatus, RefundStatus, VehicleStatus } from '../gql/graphql';
 import { useI18n } from '../i18n';
-import { INVOICE_STATUS, ITEM_STATUS, ORDER_STATUS, orderTone, VEHICLE_STATUS, type Tone } from '../status';
+import {
+  INVOICE_STATUS,
+  ITEM_STATUS,
+  ORDER_STATUS,
+  orderTone,
+  REFUND_STATUS,
+  refundTone,
+  VEHICLE_STATUS,
+  type Tone,
+} from '../status';
 
 function Badge({ tone, status, label }: { tone: Tone; status: string; label: string }) {
   return (
@@ -34,6 +43,11 @@ export function ItemStatusBadge({ status }: { status: ItemStatus }) {
   const { locale } = useI18n();
   const tone: Tone = status === 'PENDING' ? 'warning' : status === 'RESERVED' ? 'success' : 'neutral';
   return <Badge tone={tone} status={status} label={ITEM_STATUS[status][locale]} />;
+}
+
+export function RefundStatusBadge({ status }: { status: RefundStatus }) {
+  const { locale } = useI18n();
+  return <Badge tone={refundTone(status)} status={status} label={REFUND_STATUS[status][locale]} />;
 }
 
 /** An error shown as an alert (read out at once), never swallowed. */

@@ -108,6 +108,15 @@ export const OrderFieldsFragment = graphql(`
       amount
       expiresAt
       status
+      received
+      brCode
+      refunds {
+        id
+        amount
+        status
+        requestedAt
+        completedAt
+      }
     }
     invoice {
       number

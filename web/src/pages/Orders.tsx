@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { useMutation, useQuery, useSubscription } from 'urql';
 import { OrderView } from '../components/OrderView';
+import { RefundList } from '../components/Refunds';
 import { ErrorNotice, Loading, Notice, OrderStatusBadge } from '../components/ui';
 import { formatDateTime, formatMoney } from '../format';
 import type { OrderStatus } from '../gql/graphql';
@@ -161,6 +162,12 @@ function OrdersChunk({
             <p>
               {t('order.payment.code')}: <code>{order.payment.code}</code>
             </p>
+          ) : null}
+          {order.payment && order.payment.refunds.length > 0 ? (
+            <div>
+              <p>{t('order.refunds')}:</p>
+              <RefundList refunds={order.payment.refunds} />
+            </div>
           ) : null}
           {order.invoice?.status === 'CONFIRMED' && order.invoice.url ? (
             <p>
