@@ -68,13 +68,14 @@ def _wait_until_healthy(stack: LocalStack) -> None:
 @contextmanager
 def running_local_stack(log_path: Path, **overrides: str) -> Iterator[LocalStack]:
     """`vehicle-platform dev` on free ports, its output in `log_path` (a pipe nobody reads would fill and block)."""
-    api_port, ws_port, emulator_port, web_port = free_port(), free_port(), free_port(), free_port()
+    api_port, ws_port, emulator_port, web_port, psp_port = (free_port() for _ in range(5))
     environment = {
         **os.environ,
         "API_PORT": str(api_port),
         "WS_PORT": str(ws_port),
         "AWS_EMULATOR_PORT": str(emulator_port),
         "WEB_PORT": str(web_port),
+        "PIX_PSP_PORT": str(psp_port),
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{emulator_port}",
         "TABLE_NAME": "vehicle-platform",
         "PYTHONUNBUFFERED": "1",

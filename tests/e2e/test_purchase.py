@@ -21,7 +21,7 @@ ORDER = """
 query($id: ID!) {
   order(id: $id) {
     status cancellationReason total
-    payment { code amount status }
+    payment { code amount status brCode }
     items { vehicle { id status } }
     history { status event }
   }
@@ -69,7 +69,8 @@ def test_a_customer_buys_a_vehicle_and_gets_the_email(local_stack: LocalStack, t
     retried = graphql_data(local_stack, PLACE, {"input": {"vehicleId": vehicle_id, "idempotencyKey": key}}, customer)
     order_id = placed["placeOrder"]["id"]
     awaiting = wait_for_status(local_stack, order_id, customer, {"AWAITING_PAYMENT", "CANCELLED"})
-    paid = local_stack.cli("pay", awaiting["payment"]["code"])
+    # The customer's bank app pays with the copy-and-paste BR Code; the PSP then calls the webhook
+    paid = local_stack.cli("pay", awaiting["payment"]["brCode"])
     completed = wait_for_status(local_stack, order_id, customer, {"COMPLETED", "CANCELLED"})
     mail = local_stack.cli("mail").stdout
 
@@ -77,7 +78,7 @@ def test_a_customer_buys_a_vehicle_and_gets_the_email(local_stack: LocalStack, t
     assert retried["placeOrder"]["id"] == order_id
     assert awaiting["status"] == "AWAITING_PAYMENT"
     assert awaiting["payment"]["amount"] == placed["placeOrder"]["total"]
-    assert '"received": true' in paid.stdout
+    assert '"paid": true' in paid.stdout
     assert completed["status"] == "COMPLETED"
     assert completed["payment"]["status"] == "PAID"
     assert completed["items"][0]["vehicle"] == {"id": vehicle_id, "status": "SOLD"}

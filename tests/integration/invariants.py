@@ -28,7 +28,8 @@ violation it finds, not only the first:
 7. **One email per terminal order** (domain/notifications.py): a COMPLETED order's client gets "Compra
    confirmada", a CANCELLED one's "Pedido ... cancelado"; money that arrived after the cancellation adds one
    "Reembolso" email (refund owed with no invoice), while a cancellation after payment (refund owed with an
-   ERROR_STOCK invoice) says both in the one cancellation email. Orders whose buyer is no client get none;
+   ERROR_STOCK invoice) says both in the one cancellation email; each refund the PSP settled (REFUNDED on the
+   order's payment) adds one "valor devolvido" email. Orders whose buyer is no client get none;
    non-terminal orders only the refund email if they owe one. Each to the client's address; nothing else.
 8. **One sales notice per COMPLETED order** on the sales-notifications queue (read and deleted: `sales_feed`).
 9. **Nothing lost.** After `settle()` every step's queue and the intake queues are empty, every DLQ holds exactly
@@ -52,7 +53,7 @@ import pytest
 from domain.clients import Client
 from domain.events import EventType
 from domain.order_status import InvoiceStatus, OrderStatus, VehicleStatus
-from domain.orders import ItemStatus, Order, PaymentStatus
+from domain.orders import ItemStatus, Order, PaymentStatus, RefundStatus
 from local_stack.event_sources import StreamEventSource
 from platform_spec.messaging import INTAKE_FILES_QUEUE, INTAKE_ORDERS_QUEUE, QUEUES
 from sagas.adapters import SnsEventPublisher
@@ -75,10 +76,12 @@ class PublishLog:
         self.counts: Counter[str] = Counter()
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        publish: Callable[[SnsEventPublisher, str, str, str], None] = SnsEventPublisher.publish
+        publish: Callable[[SnsEventPublisher, str, str, str, str | None], None] = SnsEventPublisher.publish
 
-        def publish_and_record(publisher: SnsEventPublisher, event_type: str, body: str, order_id: str) -> None:
-            publish(publisher, event_type, body, order_id)
+        def publish_and_record(
+            publisher: SnsEventPublisher, event_type: str, body: str, order_id: str, trace_header: str | None = None
+        ) -> None:
+            publish(publisher, event_type, body, order_id, trace_header)
             with self._lock:
                 self.counts[str(json.loads(body)["eventId"])] += 1
 
@@ -156,6 +159,9 @@ def expected_subjects(order: Order) -> list[str]:
         subjects.append(f"Pedido {order.id} cancelado")
     if order.refund_owed is not None and order.invoice is None:
         subjects.append(f"Reembolso do pedido {order.id}")
+    if order.payment is not None:
+        settled = [refund for refund in order.payment.refunds if refund.status is RefundStatus.REFUNDED]
+        subjects += [f"Pedido {order.id}: valor devolvido" for _ in settled]
     return sorted(subjects)
 
 
