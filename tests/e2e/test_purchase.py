@@ -95,6 +95,28 @@ def test_a_customer_buys_a_vehicle_and_gets_the_email(local_stack: LocalStack, t
     assert "customer@example.com" in mail
 
 
+def test_a_payment_whose_webhook_is_lost_completes_through_the_reconciliation(
+    local_stack: LocalStack, token: Callable[[str], str]
+) -> None:
+    customer = token("customer2@example.com")
+    vehicle_id = cheapest_available(local_stack, skip=4)
+    placed = graphql_data(
+        local_stack, PLACE, {"input": {"vehicleId": vehicle_id, "idempotencyKey": str(uuid.uuid4())}}, customer
+    )
+    order_id = placed["placeOrder"]["id"]
+    awaiting = wait_for_status(local_stack, order_id, customer, {"AWAITING_PAYMENT", "CANCELLED"})
+
+    # The customer pays by the txid, and the PSP's webhook call never comes
+    paid = local_stack.cli("pay", awaiting["payment"]["code"], "--no-webhook")
+    completed = wait_for_status(local_stack, order_id, customer, {"COMPLETED", "CANCELLED"})
+    listed = local_stack.cli("pix").stdout
+
+    assert '"paid": true' in paid.stdout
+    assert completed["status"] == "COMPLETED", completed
+    assert completed["payment"]["status"] == "PAID"
+    assert f"charge  {awaiting['payment']['code']}  CONCLUIDA" in listed
+
+
 def test_an_unpaid_order_expires_and_frees_the_vehicle(local_stack: LocalStack, token: Callable[[str], str]) -> None:
     customer = token("customer2@example.com")
     vehicle_id = cheapest_available(local_stack, skip=1)
