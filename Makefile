@@ -65,9 +65,11 @@ pytest: install
 	$(BIN)/pytest
 
 # The CDK app's CloudFormation templates in infra/cdk/cdk.out/, the Lambda asset built for arm64 on this machine:
-# no Docker, no CDK CLI, no AWS access. cdk-nag's unsuppressed findings fail it.
+# no Docker, no CDK CLI, no AWS access. cdk-nag's unsuppressed findings fail it. A deployment names its PSP
+# (`-c pixApiUrl=... -c pixTokenUrl=... -c pixKey=...`); this offline synthesis names a placeholder one.
+SYNTH_PSP_CONTEXT = {"pixApiUrl": "https://psp.example/api/v2", "pixTokenUrl": "https://psp.example/oauth/token", "pixKey": "pix@dealership.example"}
 synth: install
-	cd infra/cdk && ../../$(BIN)/python app.py
+	cd infra/cdk && CDK_CONTEXT_JSON='$(SYNTH_PSP_CONTEXT)' ../../$(BIN)/python app.py
 
 schema: install
 	$(BIN)/python -m graphql_api.export_schema > schema.graphql

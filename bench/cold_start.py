@@ -6,7 +6,7 @@ The first events, each built before its process starts and read from stdin befor
 the runtime its event; the handler's own import and first answer are what is timed):
 
 - graphql_api.handler: an HTTP API POST /graphql, an anonymous 20-vehicle page (the README's figure, as before);
-- sagas.webhook: an HTTP API POST /webhooks/payments, signed, confirming the payment of an order awaiting it;
+- sagas.webhook: an HTTP API POST /webhooks/pix, with the deployment's secret, a Pix paying an order awaiting it;
 - sagas.consumers (validate-client): an SQS batch of one OrderPlaced, received from the step's queue after the
   events topic delivered it (raw delivery, its message attributes), the order's client registered;
 - sagas.relay: a stream record of an outbox item's INSERT (OrderPlaced): published on the events topic;
@@ -220,7 +220,7 @@ def _ok_graphql(response: Any) -> None:
 
 def _ok_webhook(response: Any) -> None:
     assert response["statusCode"] == 200, response
-    assert json.loads(response["body"]) == {"received": True, "duplicate": False}, response
+    assert json.loads(response["body"]) == {"received": 1, "newPayments": 1, "refundsChanged": 0}, response
 
 
 def _ok_connect(response: Any) -> None:
@@ -241,10 +241,10 @@ def handlers(stack: Any) -> list[Handler]:  # noqa: PLR0915 - every handler's da
     from local_stack.event_sources import SqsEventSource
     from local_stack.lambda_events import http_api_event
     from local_stack.platform import saga_event_sources, scheduled_event
+    from pix.webhook import WEBHOOK_SECRET_HEADER
     from platform_spec.messaging import INTAKE_FILES_QUEUE
     from platform_spec.storage import INTAKE_BUCKET
     from runtime.settings import Settings, get_settings
-    from runtime.webhook_signature import HEADER, sign
     from sagas.adapters import SnsEventPublisher
 
     get_settings.cache_clear()
@@ -312,16 +312,9 @@ def handlers(stack: Any) -> list[Handler]:  # noqa: PLR0915 - every handler's da
     notifications = _receive(sqs, files_queue.queue_url, [f"cold-{tag}-{n}.json" for n in range(EVENT_RUNS)])
 
     def webhook_event(n: int) -> dict[str, Any]:
-        payment = payments[n]
-        body = json.dumps(
-            {
-                "id": f"evt_{uuid.uuid4().hex}",
-                "type": "payment.confirmed",
-                "data": {"code": payment.code, "amount": str(payment.amount)},
-            }
-        )
-        signature = sign(settings.saga.webhook_secret, int(time.time()), body.encode())
-        return http_api_event("POST", "/webhooks/payments", body, {HEADER: signature})
+        pix = stack.psp.pay(txid=payments[n].code, notify=False)
+        body = json.dumps({"pix": [pix.to_json()]})
+        return http_api_event("POST", "/webhooks/pix", body, {WEBHOOK_SECRET_HEADER: settings.pix.webhook_secret})
 
     def fanout_event(n: int) -> dict[str, Any]:
         new = dynamodb.get_item(
@@ -342,7 +335,7 @@ def handlers(stack: Any) -> list[Handler]:  # noqa: PLR0915 - every handler's da
         Handler(
             "sagas.webhook",
             "handler",
-            "HTTP API POST /webhooks/payments: signed payment.confirmed",
+            "HTTP API POST /webhooks/pix: one Pix paying its charge",
             WEBHOOK_LIBRARIES,
             API_RUNS,
             webhook_event,

@@ -64,6 +64,7 @@ def seeded_memory_services() -> Any:
     from composition.memory import api_services as memory_api_services
     from runtime.principal import Principal
     from runtime.settings import Settings
+    from tests.unit.saga_fakes import RecordingPaymentProvider
 
     class Clock:
         def now(self) -> datetime:
@@ -74,7 +75,12 @@ def seeded_memory_services() -> Any:
             assert header is None
             return None
 
-    services = memory_api_services(Settings.from_env({"CURSOR_SECRET": "bench"}), clock=Clock(), verifier=NoTokens())
+    services = memory_api_services(
+        Settings.from_env({"CURSOR_SECRET": "bench"}),
+        clock=Clock(),
+        verifier=NoTokens(),
+        payments=RecordingPaymentProvider(),
+    )
     for n in range(40):
         services.catalog.create_vehicle(
             brand="Fiat", model=f"M{n}", year=2020, color="Prata", price=Decimal(40000 + 1375 * n)

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from local_stack.config import FAKE_CREDENTIALS
 from local_stack.emulator import Emulator
+from local_stack.pix_psp import LocalPsp, PspServer, PspSettings
 from local_stack.resources import Provisioned
 
 BENCH_TABLE = "vehicle-platform-bench"
@@ -35,7 +36,7 @@ def bench_environment(endpoint: str) -> dict[str, str]:
         "TABLE_NAME": BENCH_TABLE,
         "APP_ENV": "aws",
         "CURSOR_SECRET": "bench-cursor-secret",
-        "PAYMENT_WEBHOOK_SECRET": "bench-webhook-secret",
+        "PIX_WEBHOOK_SECRET": "bench-webhook-secret",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
     }
 
@@ -45,13 +46,21 @@ class BenchStack:
     endpoint: str
     environment: dict[str, str]
     provisioned: Provisioned
+    # The local PSP the saga charges at: the bench pays there as a customer's bank would, then calls the webhook.
+    psp: LocalPsp
 
 
 @contextmanager
 def emulated_platform(port: int) -> Iterator[BenchStack]:
-    """An emulator with every resource of the platform; the functions' environment set in this process."""
-    with Emulator("127.0.0.1", port) as emulator:
-        environment = bench_environment(emulator.endpoint)
+    """An emulator with every resource of the platform and the local PSP; the functions' environment set in this
+    process."""
+    psp_settings = PspSettings()
+    with Emulator("127.0.0.1", port) as emulator, PspServer(LocalPsp(psp_settings), port=0) as psp:
+        environment = bench_environment(emulator.endpoint) | {
+            "PIX_API_URL": psp.api_url,
+            "PIX_TOKEN_URL": psp.token_url,
+            "PIX_KEY": psp_settings.chave,
+        }
         os.environ.update(environment)
         from local_stack.resources import provision
 
@@ -61,7 +70,7 @@ def emulated_platform(port: int) -> Iterator[BenchStack]:
         # The handlers the bench runs in this process (to prepare its data) keep their EMF lines off the report;
         # the measured processes get `environment`, where metrics are on, as on AWS.
         os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
-        yield BenchStack(emulator.endpoint, environment, provisioned)
+        yield BenchStack(emulator.endpoint, environment, provisioned, psp.psp)
 
 
 def seed_vehicles(environment: dict[str, str], count: int) -> list[str]:

@@ -6,7 +6,8 @@ inside the builder that needs it: a handler's module imports this one for free, 
 
 from __future__ import annotations
 
-from datetime import timedelta
+import threading
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from runtime.settings import Settings
@@ -15,27 +16,95 @@ if TYPE_CHECKING:
     from pynamodb.connection import Connection
 
     from domain.ports import Clock
-    from domain.purchase import InvoiceArchive, Purchase, PurchaseStore
+    from domain.purchase import (
+        Charge,
+        InvoiceArchive,
+        Payer,
+        PaymentProvider,
+        Purchase,
+        PurchaseStore,
+        RefundReceipt,
+    )
+    from domain.values import Money
     from graphql_api.wiring import Services
+    from pix.api import PixApiClient
+    from pix.model import Pix
     from realtime.handlers import RealtimeServices
+    from runtime.pix_payments import PixPaymentProvider
     from sagas.intake_adapters import IntakeServices
     from sagas.wiring import SagaServices
 
 
-def purchase_saga(store: PurchaseStore, settings: Settings, clock: Clock, archive: InvoiceArchive) -> Purchase:
+def pix_payments(settings: Settings) -> DealershipPsp:
+    """The dealership's PSP, as the saga's payment provider and the reconciliation's list of received Pix."""
+    return DealershipPsp(settings)
+
+
+class DealershipPsp:
+    """The dealership's PSP through its API Pix, with the credentials from Secrets Manager: the domain's payment
+    provider (a charge payable as long as the saga waits for its payment), and the Pix it received.
+
+    Built at the first call that needs it, once per process (thread safe): a graph that never charges (most API
+    requests) pays neither the secret's read nor the TLS setup at its cold start."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._lock = threading.Lock()
+        self._built: tuple[PixApiClient, PixPaymentProvider] | None = None
+
+    def _connected(self) -> tuple[PixApiClient, PixPaymentProvider]:
+        from pix.api import PixApiClient
+        from runtime.pix_credentials import read_pix_credentials
+        from runtime.pix_payments import PixPaymentProvider
+        from runtime.settings import SettingsError
+
+        with self._lock:
+            if self._built is None:
+                settings, pix = self._settings, self._settings.pix
+                required = {"PIX_API_URL": pix.api_url, "PIX_TOKEN_URL": pix.token_url, "PIX_KEY": pix.chave}
+                missing = [name for name, value in required.items() if not value]
+                if missing:
+                    raise SettingsError(f"{', '.join(missing)} must be set to take payments")
+                credentials = read_pix_credentials(pix.credentials_secret, settings.region, settings.endpoint_url)
+                client = PixApiClient(pix.api_url, pix.token_url, credentials)
+                ttl = timedelta(seconds=settings.saga.payment_ttl_seconds)
+                self._built = client, PixPaymentProvider(client, chave=pix.chave, charge_ttl=ttl)
+            return self._built
+
+    def create_charge(
+        self, *, order_id: str, amount: Money, expires_at: datetime, payer: Payer, description: str
+    ) -> Charge:
+        return self._connected()[1].create_charge(
+            order_id=order_id, amount=amount, expires_at=expires_at, payer=payer, description=description
+        )
+
+    def remove_charge(self, code: str) -> None:
+        self._connected()[1].remove_charge(code)
+
+    def refund(self, *, payment_code: str, end_to_end_id: str, amount: Money, attempt: int) -> RefundReceipt:
+        return self._connected()[1].refund(
+            payment_code=payment_code, end_to_end_id=end_to_end_id, amount=amount, attempt=attempt
+        )
+
+    def list_pix(self, inicio: datetime, fim: datetime) -> tuple[Pix, ...]:
+        return self._connected()[0].list_pix(inicio, fim)
+
+
+def purchase_saga(
+    store: PurchaseStore, settings: Settings, clock: Clock, archive: InvoiceArchive, payments: PaymentProvider
+) -> Purchase:
     """The purchase saga as this deployment runs it: its payment provider, its deadlines, who sells."""
     from domain.invoice_document import Seller
     from domain.purchase import Purchase, SagaConfig
     from domain.values import Cnpj
     from runtime.invoice_html import HtmlInvoiceRenderer
-    from runtime.payment_provider import SimulatedPaymentProvider
 
     orders = settings.orders
     seller = Seller(name=orders.seller_name, cnpj=Cnpj.parse(orders.seller_cnpj), address=orders.seller_address)
     return Purchase(
         store=store,
         clock=clock,
-        payments=SimulatedPaymentProvider(settings.secrets.payment_codes),
+        payments=payments,
         archive=archive,
         renderer=HtmlInvoiceRenderer(),
         config=SagaConfig(
@@ -90,7 +159,7 @@ def api_services(settings: Settings) -> Services:
         products=DynamoProductStore(cursors),
         clients=DynamoClientStore(connection),
         orders=purchases,
-        purchase=purchase_saga(purchases, settings, clock, invoices),
+        purchase=purchase_saga(purchases, settings, clock, invoices, pix_payments(settings)),
         invoices=invoices,
         clock=clock,
         verifier=verifier,
@@ -99,7 +168,7 @@ def api_services(settings: Settings) -> Services:
 
 
 def saga_services(settings: Settings) -> SagaServices:
-    """What the saga's steps, the outbox relay, the expiry sweep and the payment webhook use."""
+    """What the saga's steps, the outbox relay, the expiry sweep, the Pix webhook and the reconciliation use."""
 
     from domain.notifications import Notifications
     from persistence.cursors import CursorCodec
@@ -119,12 +188,14 @@ def saga_services(settings: Settings) -> SagaServices:
         SqsSalesFeed(settings.saga.sales_queue_url),
         SnsStaffAlerts(settings.orders.pending_stock_topic_arn),
     )
+    psp = pix_payments(settings)
     return SagaServices(
         settings=settings,
         store=store,
-        purchase=purchase_saga(store, settings, SystemClock(), archive),
+        purchase=purchase_saga(store, settings, SystemClock(), archive, psp),
         notifications=notifications,
         publisher=SnsEventPublisher(settings.saga.events_topic_arn),
+        received_pix=psp,
     )
 
 
@@ -157,7 +228,11 @@ def intake_services(settings: Settings) -> IntakeServices:
         orders=store,
     )
     purchase = purchase_saga(
-        store, settings, clock, S3InvoiceArchive(orders.invoices_bucket, orders.invoice_link_seconds, s3)
+        store,
+        settings,
+        clock,
+        S3InvoiceArchive(orders.invoices_bucket, orders.invoice_link_seconds, s3),
+        pix_payments(settings),
     )
     return IntakeServices(
         files=files, intake=intake, orders=BatchOrders(DynamoClientStore(connection), purchase, clock)

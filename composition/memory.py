@@ -9,11 +9,13 @@ from runtime.settings import Settings
 
 if TYPE_CHECKING:
     from domain.ports import Clock
+    from domain.purchase import PaymentProvider
     from graphql_api.wiring import Services, Verifier
 
 
-def api_services(settings: Settings, *, clock: Clock, verifier: Verifier) -> Services:
-    """The API's services as `aws.api_services` builds them, every store in memory, no health check to run."""
+def api_services(settings: Settings, *, clock: Clock, verifier: Verifier, payments: PaymentProvider) -> Services:
+    """The API's services as `aws.api_services` builds them, every store in memory, no health check to run, and
+    the payment provider the caller gives (a fake, or a PixPaymentProvider over a local PSP)."""
     from graphql_api.wiring import Services
     from persistence.cursors import CursorCodec
     from persistence.memory import MemoryClientStore, MemoryProductStore, MemoryPurchaseStore, MemoryVehicleStore
@@ -30,7 +32,7 @@ def api_services(settings: Settings, *, clock: Clock, verifier: Verifier) -> Ser
         products=products,
         clients=clients,
         orders=purchases,
-        purchase=purchase_saga(purchases, settings, clock, invoices),
+        purchase=purchase_saga(purchases, settings, clock, invoices, payments),
         invoices=invoices,
         clock=clock,
         verifier=verifier,

@@ -37,6 +37,8 @@ class EventType(StrEnum):
     ORDER_CANCELLED = "OrderCancelled"
     # Money arrived for an order that was already cancelled: the dealership owes it back.
     REFUND_OWED = "RefundOwed"
+    # A refund of money the order did not keep reached the payer (the PSP says DEVOLVIDO).
+    REFUND_COMPLETED = "RefundCompleted"
 
 
 # --- the payload of each event type: one frozen dataclass, serialized in one place (`to_wire`, `from_wire`) ---------
@@ -184,6 +186,16 @@ class RefundOwed(EventPayload):
     end_to_end_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class RefundCompleted(EventPayload):
+    event_type = EventType.REFUND_COMPLETED
+    payment_code: str
+    refund_id: str
+    amount: str
+    # The Pix refunded (its endToEndId).
+    end_to_end_id: str
+
+
 PAYLOAD_TYPES: Mapping[EventType, type[EventPayload]] = MappingProxyType(
     {
         kind.event_type: kind
@@ -204,6 +216,7 @@ PAYLOAD_TYPES: Mapping[EventType, type[EventPayload]] = MappingProxyType(
             InvoiceFailed,
             OrderCancelled,
             RefundOwed,
+            RefundCompleted,
         )
     }
 )

@@ -12,7 +12,15 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from domain.clients import Client
-from domain.events import DomainEvent, EventType, OrderCancelled, RefundOwed, SaleCompleted, StockPending
+from domain.events import (
+    DomainEvent,
+    EventType,
+    OrderCancelled,
+    RefundCompleted,
+    RefundOwed,
+    SaleCompleted,
+    StockPending,
+)
 from domain.orders import Order
 from domain.purchase import PurchaseStore
 
@@ -114,6 +122,14 @@ def compose(event: DomainEvent, order: Order, client: Client) -> Email | None:
             body=f"{greeting}\n\nRecebemos um pagamento de R$ {owed.amount} de que o pedido não "
             f"precisava ({_REFUND_CAUSES_PT.get(order.status.value, 'pedido cancelado')}). Vamos devolver o valor "
             "integral em até 5 dias úteis.",
+        )
+    if event.event_type is EventType.REFUND_COMPLETED:
+        completed = event.payload_as(RefundCompleted)
+        return Email(
+            to=client.email.value,
+            subject=f"Pedido {order.id}: valor devolvido",
+            body=f"{greeting}\n\nDevolvemos R$ {completed.amount} por Pix à conta de onde o pagamento veio "
+            f"(identificador da devolução: {completed.refund_id}). O valor já deve aparecer no seu extrato.",
         )
     return None
 

@@ -1,4 +1,4 @@
-"""`vehicle-platform`: the local stack's command line (dev, token, signup, pay, mail, intake, dlq)."""
+"""`vehicle-platform`: the local stack's command line (dev, token, signup, pay, pix, mail, intake, dlq)."""
 
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ def _banner(config: LocalConfig) -> str:
             f"  Health                  {config.api_url}/health",
             f"  WebSocket (graphql-transport-ws)  {config.ws_url}",
             f"  AWS emulator (moto)     {config.emulator_url}",
+            f"  Local PSP (API Pix)     {config.psp_url}/api/v2",
             "",
             "  Demo logins (password for all: " + DEMO_PASSWORD + ")",
             "    admin@example.com      admin",
@@ -47,7 +48,8 @@ def _banner(config: LocalConfig) -> str:
             "    customer2@example.com  customer, registered client",
             "  Bearer token: vehicle-platform token customer@example.com",
             "  New customer: vehicle-platform signup someone@example.com",
-            "  Pay an order:  vehicle-platform pay PAY-XXXX [--fail];  emails: vehicle-platform mail",
+            "  Pay an order:  vehicle-platform pay BRCODE|TXID [--amount X] [--fail] [--no-webhook]",
+            "  Pix at the PSP: vehicle-platform pix;  emails: vehicle-platform mail",
             "  Batch orders:  vehicle-platform intake FILE  (prints the file's report)",
             "  Dead letters:  vehicle-platform dlq [--redrive-all]",
             "",
@@ -75,6 +77,7 @@ def dev(config: LocalConfig) -> int:
         from graphql_api.app import create_app
         from local_stack.demo_data import seed_catalog_and_clients, seed_users
         from local_stack.lambda_asgi import LambdaRoute
+        from local_stack.pix_psp import LocalPsp, PspServer, PspSettings
         from local_stack.platform import realtime_event_sources, saga_event_sources
         from local_stack.web_server import WebServer, runtime_config
         from local_stack.ws_gateway import GatewayServer, WebSocketGateway
@@ -83,13 +86,22 @@ def dev(config: LocalConfig) -> int:
         from sagas import webhook
 
         settings = get_settings()
+        # The PSP calls `{webhookUrl}/pix`, so the webhook URL it is given is the API's /webhooks.
+        psp = LocalPsp(
+            PspSettings(
+                chave=settings.pix.chave,
+                webhook_url=f"{config.api_url}/webhooks",
+                webhook_secret=settings.pix.webhook_secret,
+            )
+        )
+        psp_server = PspServer(psp, config.host, config.psp_port)
         services = api_services(settings)
         cognito = boto3.client("cognito-idp")
         subjects = seed_users(cognito, provisioned.user_pool_id, DEMO_PASSWORD)
         seed_catalog_and_clients(services, subjects)
 
         # The webhook is its own Lambda on AWS, behind the same HTTP API: here, a route of the same server.
-        app = create_app(settings, services, {"/webhooks/payments": LambdaRoute(webhook.handler, "payment-webhook")})
+        app = create_app(settings, services, {"/webhooks/pix": LambdaRoute(webhook.handler, "pix-webhook")})
         server = uvicorn.Server(
             uvicorn.Config(
                 app,
@@ -110,9 +122,12 @@ def dev(config: LocalConfig) -> int:
         # Stopped in reverse: the pollers first, so that nothing in flight finds the gateway gone.
         spa_config = runtime_config(config, provisioned.user_pool_id, provisioned.user_pool_client_id)
         with (
+            psp_server,
             WebServer(config.host, config.web_port, spa_config),
             GatewayServer(gateway, host=config.host, port=config.ws_port),
-            saga_event_sources(provisioned, expiry_interval=config.expiry_interval),
+            saga_event_sources(
+                provisioned, expiry_interval=config.expiry_interval, reconcile_interval=config.reconcile_interval
+            ),
             realtime_event_sources(provisioned),
         ):
             print(_banner(config), flush=True)
@@ -151,15 +166,34 @@ def signup(config: LocalConfig, email: str) -> int:
     return 0
 
 
-def pay(config: LocalConfig, code: str, *, fail: bool) -> int:
+def pay(config: LocalConfig, code: str, *, amount: str | None, fail: bool, webhook: bool) -> int:
     from local_stack.operations import OperationFailed
-    from local_stack.operations import pay as call_webhook
+    from local_stack.operations import pay as pay_at_psp
 
     try:
-        print(json.dumps(call_webhook(config, code, fail=fail)))
+        print(json.dumps(pay_at_psp(config, code, amount=amount, fail=fail, webhook=webhook)))
     except OperationFailed as error:
         _fail(str(error))
         return 1
+    return 0
+
+
+def pix(config: LocalConfig) -> int:
+    from local_stack.operations import OperationFailed, pix_activity
+
+    try:
+        activity = pix_activity(config)
+    except OperationFailed as error:
+        _fail(str(error))
+        return 1
+    for cob in activity["charges"]:
+        print(f"charge  {cob['txid']}  {cob['status']}  R$ {cob['valor']['original']}  {cob.get('pixCopiaECola', '')}")
+    for received in activity["pix"]:
+        print(f"pix     {received['endToEndId']}  txid {received.get('txid', '-')}  R$ {received['valor']}")
+    for refund in activity["refunds"]:
+        print(f"refund  {refund['id']}  of {refund['endToEndId']}  {refund['status']}  R$ {refund['valor']}")
+    counts = {name: len(items) for name, items in activity.items()}
+    print(f"{counts['charges']} charge(s), {counts['pix']} Pix received, {counts['refunds']} refund(s)")
     return 0
 
 
@@ -228,10 +262,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     signup_parser = commands.add_parser("signup", help="sign a new customer up and print their bearer token")
     signup_parser.add_argument("email")
     signup_parser.set_defaults(run=lambda config, arguments: signup(config, arguments.email))
-    pay_parser = commands.add_parser("pay", help="pay a payment code, signed, as the payment provider would")
-    pay_parser.add_argument("code")
-    pay_parser.add_argument("--fail", action="store_true", help="report the payment as failed instead")
-    pay_parser.set_defaults(run=lambda config, arguments: pay(config, arguments.code, fail=arguments.fail))
+    pay_parser = commands.add_parser(
+        "pay", help="pay a charge at the local PSP by its BR Code or txid, as the customer's bank app would"
+    )
+    pay_parser.add_argument("code", help="the copy-and-paste BR Code, or the txid (the order's payment code)")
+    pay_parser.add_argument("--amount", help="pay this amount (e.g. 100.00) instead of the charge's")
+    pay_parser.add_argument("--fail", action="store_true", help="the payer's bank refuses: nothing is paid")
+    pay_parser.add_argument(
+        "--no-webhook", action="store_true", help="do not call the webhook (the reconciliation must find the Pix)"
+    )
+    pay_parser.set_defaults(
+        run=lambda config, arguments: pay(
+            config, arguments.code, amount=arguments.amount, fail=arguments.fail, webhook=not arguments.no_webhook
+        )
+    )
+    commands.add_parser("pix", help="list the local PSP's charges, the Pix received and the refunds").set_defaults(
+        run=lambda config, _: pix(config)
+    )
     commands.add_parser("mail", help="list the emails sent and the staff's notifications").set_defaults(
         run=lambda config, _: mail(config)
     )

@@ -32,6 +32,9 @@ class LocalConfig:
     ws_max_duration: float
     # The SPA (web/dist) is served on its own origin, as CloudFront serves it on AWS: CORS is exercised locally.
     web_port: int = 5173
+    # The local PSP (local_stack/pix_psp.py), and how often the Pix reconciliation runs (every 5 minutes on AWS).
+    psp_port: int = 8002
+    reconcile_interval: float = 5.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> LocalConfig:
@@ -46,6 +49,8 @@ class LocalConfig:
             ws_idle_timeout=float(environ.get("WS_IDLE_TIMEOUT_SECONDS", "600")),
             ws_max_duration=float(environ.get("WS_MAX_DURATION_SECONDS", "7200")),
             web_port=int(environ.get("WEB_PORT", "5173")),
+            psp_port=int(environ.get("PIX_PSP_PORT", "8002")),
+            reconcile_interval=float(environ.get("PIX_RECONCILE_SECONDS", "5")),
         )
 
     @property
@@ -60,6 +65,10 @@ class LocalConfig:
     def web_url(self) -> str:
         """The SPA's origin: the one the API's CORS allows (SPA_ORIGIN)."""
         return f"http://{self.host}:{self.web_port}"
+
+    @property
+    def psp_url(self) -> str:
+        return f"http://{self.host}:{self.psp_port}"
 
     @property
     def emulator_url(self) -> str:
@@ -77,4 +86,6 @@ class LocalConfig:
             "POWERTOOLS_METRICS_DISABLED": "true",
             "TABLE_NAME": self.table_name,
             "SPA_ORIGIN": self.web_url,
+            "PIX_API_URL": f"{self.psp_url}/api/v2",
+            "PIX_TOKEN_URL": f"{self.psp_url}/oauth/token",
         }

@@ -1,4 +1,4 @@
-"""What a person does to the running local stack from the command line: pay as the provider would, read the
+"""What a person does to the running local stack from the command line: pay as a payer's bank would, read the
 emails sent (and the staff's notifications), drop a batch order file, look at and redrive dead letters."""
 
 from __future__ import annotations
@@ -7,7 +7,6 @@ import json
 import time
 import urllib.error
 import urllib.request
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,11 +17,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from domain.batch_orders import report_key
 from local_stack.config import FAKE_CREDENTIALS, LocalConfig
-from persistence import keys
 from platform_spec.messaging import ORDER_ERRORS_TOPIC, PENDING_STOCK_TOPIC, QUEUES
 from platform_spec.storage import INTAKE_BUCKET
-from runtime.settings import Settings
-from runtime.webhook_signature import HEADER, sign
 
 # The topics whose messages go to the staff by email on AWS.
 STAFF_TOPICS = (ORDER_ERRORS_TOPIC, PENDING_STOCK_TOPIC)
@@ -43,36 +39,44 @@ def _client(service: str, config: LocalConfig) -> Any:
     )
 
 
-def pay(config: LocalConfig, code: str, *, fail: bool = False) -> dict[str, Any]:
-    """Call the payment webhook exactly as the provider would: a signed POST saying the code was paid (or not)."""
-    partition, sort = keys.payment(code)
-    stored = _client("dynamodb", config).get_item(
-        TableName=config.table_name, Key={"PK": {"S": partition}, "SK": {"S": sort}}
-    )
-    # The provider knows what it charged; an unknown code is sent as is, and the webhook answers 404.
-    amount = f"{int(stored['Item']['amount_cents']['N']) / 100:.2f}" if "Item" in stored else "0.00"
-    notification = {
-        "id": f"evt_{uuid.uuid4().hex}",
-        "type": "payment.failed" if fail else "payment.confirmed",
-        "created": int(time.time()),
-        "data": {"code": code, "amount": amount, "currency": "BRL", "reason": "card declined" if fail else ""},
-    }
-    body = json.dumps(notification).encode()
-    secret = Settings.from_env({"APP_ENV": "local"}).saga.webhook_secret
+def _call_psp(config: LocalConfig, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
     request = urllib.request.Request(  # noqa: S310 - the local stack's own address
-        f"{config.api_url}/webhooks/payments",
-        data=body,
-        method="POST",
-        headers={"content-type": "application/json", HEADER: sign(secret, int(time.time()), body)},
+        f"{config.psp_url}{path}",
+        data=None if body is None else json.dumps(body).encode(),
+        method=method,
+        headers={"content-type": "application/json"},
     )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
             answer: dict[str, Any] = json.loads(response.read())
             return answer
     except urllib.error.HTTPError as error:
-        raise OperationFailed(f"the webhook answered {error.code}: {error.read().decode()}") from error
+        raise OperationFailed(f"the local PSP answered {error.code}: {error.read().decode()}") from error
     except urllib.error.URLError as error:
-        raise OperationFailed(f"cannot reach {config.api_url}; is `make dev` running?") from error
+        raise OperationFailed(f"cannot reach the local PSP at {config.psp_url}; is `make dev` running?") from error
+
+
+def pay(
+    config: LocalConfig, code: str, *, amount: str | None = None, fail: bool = False, webhook: bool = True
+) -> dict[str, Any]:
+    """Pay a charge as the customer's bank app would: by its copy-and-paste BR Code or by its txid (the order's
+    payment code). The local PSP then calls the platform's webhook, unless `webhook` is False (the reconciliation
+    finds the payment then); `fail` is the payer's bank refusing, which the receiving PSP never hears of."""
+    # A BR Code is an EMV payload: it begins with its format indicator, "000201"; a txid is 26-35 alphanumerics.
+    target = {"brCode": code} if code.startswith("000201") else {"txid": code}
+    body: dict[str, Any] = {**target, "fail": fail, "webhook": webhook}
+    if amount is not None:
+        body["amount"] = amount
+    return _call_psp(config, "POST", "/_local/pay", body)
+
+
+def pix_activity(config: LocalConfig) -> dict[str, list[dict[str, Any]]]:
+    """What the local PSP holds: its charges, the Pix it received and their refunds."""
+    return {
+        "charges": _call_psp(config, "GET", "/_local/charges")["cobs"],
+        "pix": _call_psp(config, "GET", "/_local/pix")["pix"],
+        "refunds": _call_psp(config, "GET", "/_local/refunds")["devolucoes"],
+    }
 
 
 def _emulator_state(config: LocalConfig) -> dict[str, Any]:

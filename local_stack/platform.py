@@ -1,5 +1,5 @@
 """Everything the local stack runs besides the API: the stream and queue pollers feeding the saga's handlers, as
-Lambda's event source mappings do, and the payment expiry schedule."""
+Lambda's event source mappings do, the payment expiry schedule and the Pix reconciliation's."""
 
 from __future__ import annotations
 
@@ -81,13 +81,17 @@ def _stream(session: boto3.session.Session, name: str, table: str, handler: Hand
     )
 
 
-def saga_event_sources(provisioned: Provisioned, *, expiry_interval: float) -> EventSources:
-    """The saga wired as on AWS: stream -> relay, each step's queue -> its consumer, a schedule -> expiry sweep; and
-    the batch intake's two queues (dropped files, then their accepted orders) -> its two handlers."""
+def saga_event_sources(
+    provisioned: Provisioned, *, expiry_interval: float, reconcile_interval: float | None = None
+) -> EventSources:
+    """The saga wired as on AWS: stream -> relay, each step's queue -> its consumer, a schedule -> expiry sweep,
+    another -> the Pix reconciliation (unless `reconcile_interval` is None: tests that call the webhook themselves
+    run it when they mean to); and the batch intake's two queues (dropped files, then their accepted orders) -> its
+    two handlers."""
     from composition.aws import saga_services as build_saga_services
     from local_stack.faults import DuplicatingPublisher, TestSwitches, at_random, crashing_consumers
     from runtime.settings import get_settings
-    from sagas import expiry, intake, relay
+    from sagas import expiry, intake, reconcile, relay
     from sagas.consumers import HANDLERS
     from sagas.intake_adapters import intake_services
     from sagas.wiring import saga_services
@@ -106,6 +110,8 @@ def saga_event_sources(provisioned: Provisioned, *, expiry_interval: float) -> E
         _stream(session, "outbox-relay", provisioned.table_name, relay.handler),
         Schedule("payment-expiry", Timed(expiry.handler), expiry_interval),
     )
+    if reconcile_interval is not None:
+        sources.add(Schedule("pix-reconciliation", Timed(reconcile.handler), reconcile_interval))
     for queue, handler in (consumers | intake.HANDLERS).items():
         sources.add(
             SqsEventSource(queue, provisioned.queue_urls[queue], Timed(handler), sqs_client=_client(session, "sqs"))

@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 
+from local_stack.pix_psp import PspSettings
 from persistence.schema import TTL_ATTRIBUTE, create_table_request
 from platform_spec.email import SES_SENDER
 from platform_spec.identity import PASSWORD_POLICY, USER_GROUPS, USER_POOL_CLIENT_NAME, USER_POOL_NAME
@@ -29,6 +30,7 @@ from platform_spec.messaging import (
     QueueSpec,
 )
 from platform_spec.storage import BUCKETS, INTAKE_BUCKET, INTAKE_FILE_SUFFIX, INVOICES_BUCKET
+from runtime.settings import PIX_CREDENTIALS_SECRET
 
 
 @dataclass
@@ -170,4 +172,16 @@ def provision(endpoint: str, region: str, table_name: str) -> Provisioned:
     )
 
     _client("ses", endpoint, region).verify_email_identity(EmailAddress=SES_SENDER)
+    _pix_credentials(_client("secretsmanager", endpoint, region))
     return provisioned
+
+
+def _pix_credentials(secretsmanager: Any) -> None:
+    """The dealership's credentials at the local PSP, where AWS keeps the real ones (runtime/pix_credentials.py)."""
+    # The local PSP's one OAuth2 client; it asks for no client certificate.
+    psp = PspSettings()
+    value = json.dumps({"clientId": psp.client_id, "clientSecret": psp.client_secret})
+    try:
+        secretsmanager.create_secret(Name=PIX_CREDENTIALS_SECRET, SecretString=value)
+    except secretsmanager.exceptions.ResourceExistsException:
+        secretsmanager.put_secret_value(SecretId=PIX_CREDENTIALS_SECRET, SecretString=value)

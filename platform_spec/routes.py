@@ -24,8 +24,16 @@ STEP_SUBSCRIPTIONS: Mapping[str, frozenset[EventType]] = MappingProxyType(
                 EventType.INVOICE_FAILED,
             }
         ),
+        # Gives back, through the PSP, money an order received and does not keep.
+        "refund": frozenset({EventType.REFUND_OWED}),
         "notify": frozenset(
-            {EventType.SALE_COMPLETED, EventType.ORDER_CANCELLED, EventType.REFUND_OWED, EventType.STOCK_PENDING}
+            {
+                EventType.SALE_COMPLETED,
+                EventType.ORDER_CANCELLED,
+                EventType.REFUND_OWED,
+                EventType.REFUND_COMPLETED,
+                EventType.STOCK_PENDING,
+            }
         ),
     }
 )

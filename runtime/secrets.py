@@ -1,6 +1,6 @@
 """One key per purpose, derived from the deployment's one root secret with HKDF-SHA256 (RFC 5869).
 
-A key that signs pagination cursors never also keys payment codes: learning or rotating one purpose's key says
+A key that signs pagination cursors never also keys anything else: learning or rotating one purpose's key says
 nothing about another's, and a value signed for one purpose is never valid for another.
 """
 
@@ -13,9 +13,8 @@ from dataclasses import dataclass
 _HASH = hashlib.sha256
 _HASH_BYTES = _HASH().digest_size
 KEY_BYTES = 32
-# Each purpose's `info`: changing one changes that purpose's key (cursors void, payment codes new), nothing else.
+# Each purpose's `info`: changing one changes that purpose's key (cursors void), nothing else.
 CURSORS = b"vehicle-platform/pagination-cursors/v1"
-PAYMENT_CODES = b"vehicle-platform/payment-codes/v1"
 
 
 def hkdf_sha256(root: bytes, info: bytes, length: int = KEY_BYTES, salt: bytes = b"") -> bytes:
@@ -36,8 +35,7 @@ class Secrets:
     """The keys this deployment uses, one per purpose."""
 
     cursors: bytes
-    payment_codes: bytes
 
     @classmethod
     def derive(cls, root: bytes) -> Secrets:
-        return cls(cursors=hkdf_sha256(root, CURSORS), payment_codes=hkdf_sha256(root, PAYMENT_CODES))
+        return cls(cursors=hkdf_sha256(root, CURSORS))

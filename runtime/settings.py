@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from platform_spec.email import SES_SENDER
@@ -14,8 +14,12 @@ from runtime.secrets import Secrets
 # Only the local stack may fall back to these: outside local mode a missing secret is a startup error.
 _LOCAL_SECRETS = {
     "CURSOR_SECRET": "local-only-cursor-secret",
-    "PAYMENT_WEBHOOK_SECRET": "local-only-webhook-secret",
+    "PIX_WEBHOOK_SECRET": "local-only-webhook-secret",
 }
+# The local stack's PSP (local_stack/pix_psp.py, on port 8002) and the secret it provisions in the emulator.
+LOCAL_PIX_URL = "http://127.0.0.1:8002"
+PIX_CREDENTIALS_SECRET = "vehicle-platform/pix-credentials"  # noqa: S105 - the secret's name, not a secret
+LOCAL_PIX_KEY = "pix@vehicle-platform.example"
 
 
 class SettingsError(ValueError):
@@ -44,10 +48,30 @@ class SagaSettings:
     payment_ttl_seconds: int = 30 * 60
     # How long an order may wait for stock (PENDING_STOCK) holding what it reserved; then it is cancelled.
     pending_stock_ttl_hours: float = 72.0
-    webhook_secret: bytes = b""
 
 
 _DEFAULT_SAGA = SagaSettings()
+
+
+@dataclass(frozen=True, slots=True)
+class PixSettings:
+    """The dealership's PSP (its API Pix) and its Pix key. Empty outside local mode until configured: only what
+    takes or refunds payments needs them, and it refuses to start without them (composition/aws.py)."""
+
+    # Where the API Pix's paths begin (e.g. https://psp.example/api/v2), and its OAuth2 token endpoint.
+    api_url: str = ""
+    token_url: str = ""
+    # The key (`chave`) the charges are paid to.
+    chave: str = ""
+    # The Secrets Manager secret holding the OAuth2 client and the mTLS certificate (runtime/pix_credentials.py).
+    credentials_secret: str = PIX_CREDENTIALS_SECRET
+    # The header value the PSP's webhook calls carry (pix/webhook.py); only the webhook function has it.
+    webhook_secret: str = field(default="", repr=False)
+    # The reconciliation (sagas/reconcile.py) reads the Pix received in the last `reconcile_window_seconds` up to
+    # `reconcile_lag_seconds` ago: windows overlap (each Pix is read by several runs), and a Pix the PSP is still
+    # recording, or whose webhook call is on its way, is left to the next run.
+    reconcile_window_seconds: int = 15 * 60
+    reconcile_lag_seconds: int = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +111,7 @@ class Settings:
     cognito_client_id: str
     cognito_issuer: str
     cognito_jwks_url: str
-    # One key per purpose (cursors, payment codes), derived from the root secret CURSOR_SECRET.
+    # One key per purpose (cursors), derived from the root secret CURSOR_SECRET.
     secrets: Secrets
     # The SPA's origin: API Gateway answers CORS for it on AWS; the local API does it itself (runtime/cors.py).
     spa_origin: str
@@ -97,6 +121,7 @@ class Settings:
     saga: SagaSettings
     realtime: RealtimeSettings
     orders: OrderSettings = _DEFAULT_ORDERS
+    pix: PixSettings = PixSettings()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -124,7 +149,7 @@ class Settings:
             cognito_client_id=environ.get("COGNITO_CLIENT_ID", ""),
             cognito_issuer=issuer,
             cognito_jwks_url=jwks_url,
-            secrets=Secrets.derive(secret("CURSOR_SECRET", "the root of the keys of cursors and payment codes")),
+            secrets=Secrets.derive(secret("CURSOR_SECRET", "the root of the keys of cursors")),
             spa_origin=environ.get("SPA_ORIGIN", "http://127.0.0.1:5173"),
             trusted_documents_only=environ.get("TRUSTED_DOCUMENTS_ONLY", "").lower() in {"1", "true", "yes"},
             limits=GraphQLLimits(
@@ -140,12 +165,8 @@ class Settings:
                 ses_sender=environ.get("SES_SENDER", _DEFAULT_SAGA.ses_sender),
                 payment_ttl_seconds=int(environ.get("PAYMENT_TTL_SECONDS", str(30 * 60))),
                 pending_stock_ttl_hours=_positive_hours(environ, "PENDING_STOCK_TTL_HOURS", _DEFAULT_SAGA),
-                # Only the webhook function needs it; it refuses to start without one (see sagas/webhook.py).
-                webhook_secret=(
-                    environ.get("PAYMENT_WEBHOOK_SECRET")
-                    or (_LOCAL_SECRETS["PAYMENT_WEBHOOK_SECRET"] if local_mode else "")
-                ).encode(),
             ),
+            pix=_pix_settings(environ, local_mode),
             realtime=RealtimeSettings(
                 management_url=environ.get("WS_MANAGEMENT_URL", ""),
                 init_timeout_queue_url=environ.get("WS_INIT_TIMEOUT_QUEUE_URL", ""),
@@ -163,6 +184,21 @@ class Settings:
                 intake_orders_queue_url=environ.get("INTAKE_ORDERS_QUEUE_URL", ""),
             ),
         )
+
+
+def _pix_settings(environ: Mapping[str, str], local_mode: bool) -> PixSettings:
+    return PixSettings(
+        api_url=environ.get("PIX_API_URL") or (f"{LOCAL_PIX_URL}/api/v2" if local_mode else ""),
+        token_url=environ.get("PIX_TOKEN_URL") or (f"{LOCAL_PIX_URL}/oauth/token" if local_mode else ""),
+        chave=environ.get("PIX_KEY") or (LOCAL_PIX_KEY if local_mode else ""),
+        credentials_secret=environ.get("PIX_CREDENTIALS_SECRET", PIX_CREDENTIALS_SECRET),
+        # Only the webhook function needs it; it refuses every call without one (see sagas/webhook.py).
+        webhook_secret=environ.get("PIX_WEBHOOK_SECRET")
+        or (_LOCAL_SECRETS["PIX_WEBHOOK_SECRET"] if local_mode else ""),
+        reconcile_window_seconds=int(environ.get("PIX_RECONCILE_WINDOW_SECONDS", str(15 * 60))),
+        # Locally the reconciliation runs every few seconds, so that a lost webhook is recovered within a minute.
+        reconcile_lag_seconds=int(environ.get("PIX_RECONCILE_LAG_SECONDS", "2" if local_mode else "60")),
+    )
 
 
 def _positive_hours(environ: Mapping[str, str], name: str, defaults: SagaSettings) -> float:

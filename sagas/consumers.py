@@ -64,6 +64,7 @@ STEPS: Mapping[str, Step] = MappingProxyType(
         "request-payment": lambda services: services.purchase.request_payment,
         "complete-sale": lambda services: services.purchase.complete_sale,
         "compensate": lambda services: services.purchase.compensate,
+        "refund": lambda services: services.purchase.execute_refund,
         "notify": lambda services: services.notifications.notify,
     }
 )
@@ -75,4 +76,5 @@ reserve_inventory = HANDLERS["reserve-inventory"]
 request_payment = HANDLERS["request-payment"]
 complete_sale = HANDLERS["complete-sale"]
 compensate = HANDLERS["compensate"]
+refund = HANDLERS["refund"]
 notify = HANDLERS["notify"]

@@ -1,88 +1,61 @@
-"""POST /webhooks/payments: the payment provider says a payment code was paid or failed.
+"""POST /webhooks/pix: the PSP tells of Pix received and refunds settled, in the API Pix's shape.
 
-Signed (HMAC over timestamp and body, shared secret), replay-safe (timestamp tolerance, and one effect per provider
-event id), and it only emits PaymentConfirmed or PaymentFailed: the saga decides what that means for the order.
-
-Body: {"id": "<provider event id>", "type": "payment.confirmed" | "payment.failed",
-       "data": {"code": "PAY-...", "amount": "189900.00", "reason": "..."}}
+The PSP calls `{webhookUrl}/pix` with `{"pix": [...]}` (pix/webhook.py reads it). The call must carry the
+deployment's secret header (401 and nothing changed otherwise); each Pix is applied through the same idempotent
+path as the reconciliation (runtime/pix_payments.apply_pix): a batch, or a replay, is harmless. The webhook only
+records what the PSP says: the saga decides what it means for the order.
 """
 
 from __future__ import annotations
 
 import json
-import time
-from decimal import Decimal
+from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 
-from domain.errors import NotFound, ValidationFailed
-from domain.values import Money
-from runtime import untrusted_json
+from domain.errors import ValidationFailed
+from pix.webhook import has_valid_secret, parse_webhook_body
 from runtime.logs import service_logger
-from runtime.settings import SettingsError
+from runtime.pix_payments import apply_pix
 from runtime.telemetry import lambda_entry
-from runtime.webhook_signature import HEADER, InvalidSignature, verify
 from sagas.wiring import SagaServices, saga_services
 
-logger = service_logger("payment-webhook")
+logger = service_logger("pix-webhook")
 app = APIGatewayHttpResolver()
-_TYPES = {"payment.confirmed": True, "payment.failed": False}
 
 
 def _json(status: int, body: dict[str, Any]) -> Response[str]:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
 
 
-def _notification(payload: object) -> tuple[str, str, bool, Money, str]:
-    if not isinstance(payload, dict) or not isinstance(payload.get("data"), dict):
-        raise ValidationFailed("body", "expected {id, type, data: {code, amount}}")
-    data = payload["data"]
-    provider_event_id, kind, code = payload.get("id"), payload.get("type"), data.get("code")
-    if not isinstance(provider_event_id, str) or not provider_event_id:
-        raise ValidationFailed("id", "the provider's event id is required")
-    if kind not in _TYPES:
-        raise ValidationFailed("type", "type must be payment.confirmed or payment.failed")
-    if not isinstance(code, str) or not code:
-        raise ValidationFailed("data.code", "the payment code is required")
-    amount = data.get("amount")
-    if isinstance(amount, bool) or not isinstance(amount, str | int | Decimal):
-        raise ValidationFailed("data.amount", "the amount paid is required, as a number or a string")
-    paid = Money.parse(amount, field="data.amount", allow_zero=True)
-    return provider_event_id, code, _TYPES[kind], paid, str(data.get("reason") or "")
-
-
-@app.post("/webhooks/payments")
-def payment_webhook() -> Response[str]:
+@app.post("/webhooks/pix")
+def pix_webhook() -> Response[str]:
     event = app.current_event
-    return receive(saga_services(), (event.decoded_body or "").encode(), event.headers.get(HEADER))
+    return receive(saga_services(), (event.decoded_body or "").encode(), event.headers)
 
 
-def receive(services: SagaServices, body: bytes, signature: str | None) -> Response[str]:
-    """One provider call, over these services: checked, then handed to the saga."""
-    secret = services.settings.saga.webhook_secret
-    if not secret:
-        raise SettingsError("PAYMENT_WEBHOOK_SECRET is not set: no provider call can be trusted")
+def receive(services: SagaServices, body: bytes, headers: Mapping[str, str]) -> Response[str]:
+    """One PSP call, over these services: authenticated, read whole, then each Pix applied in the order sent."""
+    if not has_valid_secret(headers, services.settings.pix.webhook_secret):
+        logger.warning("refused a Pix webhook call without the deployment's secret")
+        return _json(401, {"error": "unauthenticated"})
     try:
-        verify(secret, signature, body, now=time.time())
-    except InvalidSignature as error:
-        logger.warning("refused a webhook call: %s", error)
-        return _json(401, {"error": "invalid signature"})
-    try:
-        # Amounts as exact decimals: a float would turn 189900.10 into 189900.1000000000058...
-        notification = untrusted_json.loads(body or b"null", parse_float=Decimal)
-        provider_event_id, code, paid, amount, reason = _notification(notification)
-        new = services.purchase.receive_payment_notification(
-            provider_event_id=provider_event_id, code=code, paid=paid, amount=amount, detail=reason
-        )
-    except untrusted_json.UnacceptableJson as error:
-        return _json(400, {"error": str(error), "field": "body"})
+        received = parse_webhook_body(body)
     except ValidationFailed as error:
         return _json(400, {"error": error.message, "field": error.field})
-    except NotFound:
-        return _json(404, {"error": f"unknown payment code {code}"})
-    logger.info("payment %s %s", code, "confirmed" if paid else "failed", extra={"duplicate": not new})
-    return _json(200, {"received": True, "duplicate": not new})
+    new_payments = refunds_changed = not_ours = 0
+    for pix in received:
+        applied = apply_pix(services.purchase, pix)
+        new_payments += applied.new_payment
+        refunds_changed += applied.refunds_changed
+        not_ours += not applied.ours
+    logger.info(
+        "applied %d Pix",
+        len(received),
+        extra={"new_payments": new_payments, "refunds_changed": refunds_changed, "not_ours": not_ours},
+    )
+    return _json(200, {"received": len(received), "newPayments": new_payments, "refundsChanged": refunds_changed})
 
 
 @lambda_entry(logger)

@@ -4,11 +4,13 @@ first use, once per cold start; the local stack and the tests install the graph 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from composition import ProcessDefault
 from domain.notifications import Notifications
 from domain.purchase import Purchase, PurchaseStore
+from pix.model import Pix
 from runtime.settings import Settings, get_settings
 
 
@@ -18,6 +20,12 @@ class EventPublisher(Protocol):
     def publish(self, event_type: str, body: str, order_id: str, trace_header: str | None = None) -> None: ...
 
 
+class ReceivedPix(Protocol):
+    """The Pix the dealership's PSP received (`GET /pix`): what the reconciliation reads (sagas/reconcile.py)."""
+
+    def list_pix(self, inicio: datetime, fim: datetime) -> tuple[Pix, ...]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class SagaServices:
     settings: Settings
@@ -25,6 +33,7 @@ class SagaServices:
     purchase: Purchase
     notifications: Notifications
     publisher: EventPublisher
+    received_pix: ReceivedPix
 
 
 def _build() -> SagaServices:

@@ -16,6 +16,8 @@ from domain.events import (
     PaymentConfirmed,
     PaymentExpired,
     PaymentFailed,
+    RefundCompleted,
+    RefundOwed,
 )
 from domain.order_status import CancellationReason, OrderStatus, cancellation_allowed
 from domain.orders import (
@@ -343,11 +345,21 @@ class PurchaseCommands(PurchaseDependencies):
             )
             updated = _with_refund(order, refund, now)
             if updated is not order:
-                self.store.apply(Change(order=updated))
+                self.store.apply(Change(order=updated, events=_completed(updated, refund.id, now)))
             assert updated.payment is not None  # the order's, with the refund recorded
             return next(recorded for recorded in updated.payment.refunds if recorded.id == refund.id)
 
         return with_fresh_reads(attempt)
+
+    def execute_refund(self, event: DomainEvent, consumer: str) -> None:
+        """The refund step (RefundOwed): the money goes back to the Pix it came from, through the provider. Safe to
+        run again (refund_owed asks for the same refund). A refund naming no Pix (money the provider never said how
+        it came) cannot be executed: the order shows it owed, for the staff to give back by hand."""
+        del consumer  # refund_owed is idempotent by the Pix and the attempt, not by the delivery
+        owed = event.payload_as(RefundOwed)
+        if owed.end_to_end_id is None:
+            return
+        self.refund_owed(order_id=event.order_id, end_to_end_id=owed.end_to_end_id, amount=Money.parse(owed.amount))
 
     def record_refund_outcome(self, outcome: RefundOutcome) -> bool:
         """The provider says how a refund ended (the webhook or the reconciliation). Recorded once: a refund
@@ -371,13 +383,30 @@ class PurchaseCommands(PurchaseDependencies):
                 requested_at=outcome.requested_at,
                 completed_at=outcome.completed_at,
             )
-            updated = _with_refund(order, told, self.clock.now())
+            now = self.clock.now()
+            updated = _with_refund(order, told, now)
             if updated is order:
                 return False
-            self.store.apply(Change(order=updated))
+            self.store.apply(Change(order=updated, events=_completed(updated, told.id, now)))
             return True
 
         return with_fresh_reads(attempt)
+
+
+def _completed(updated: Order, refund_id: str, now: datetime) -> tuple[DomainEvent, ...]:
+    """RefundCompleted, when the order just recorded the refund `refund_id` as REFUNDED (it changed, and a final
+    outcome never changes again: so the event is emitted once, with the change that made it so)."""
+    assert updated.payment is not None  # the order's, with the refund recorded
+    refund = next(recorded for recorded in updated.payment.refunds if recorded.id == refund_id)
+    if refund.status is not RefundStatus.REFUNDED:
+        return ()
+    completed = RefundCompleted(
+        payment_code=updated.payment.code,
+        refund_id=refund.id,
+        amount=str(refund.amount),
+        end_to_end_id=refund.end_to_end_id,
+    )
+    return (updated.event(completed, now),)
 
 
 def _with_refund(order: Order, refund: Refund, now: datetime) -> Order:
@@ -396,6 +425,6 @@ def _with_refund(order: Order, refund: Refund, now: datetime) -> Order:
             return order
         refunds[index] = replace(known, status=refund.status, completed_at=refund.completed_at or now)
     detail = f"refund {refund.id} of {refund.amount}: {refund.status.value}"
-    return replace(
-        note(order, EventType.REFUND_OWED, now, detail), payment=replace(order.payment, refunds=tuple(refunds))
-    )
+    # The history names what happened: the money back with the payer, or a refund still on its way (or failed).
+    happened = EventType.REFUND_COMPLETED if refund.status is RefundStatus.REFUNDED else EventType.REFUND_OWED
+    return replace(note(order, happened, now, detail), payment=replace(order.payment, refunds=tuple(refunds)))

@@ -4,7 +4,8 @@
 To deploy, run the CDK CLI pinned in package.json from this folder with the project's virtualenv active, so that
 cdk.json's `python3 app.py` finds aws-cdk-lib and the project's packages:
 
-    source ../../.venv/bin/activate && npm ci && npx cdk deploy -c sesSender=vendas@your-dealership.com.br ...
+    source ../../.venv/bin/activate && npm ci && npx cdk deploy -c pixApiUrl=https://<PSP>/api/v2 \\
+        -c pixTokenUrl=https://<PSP>/oauth/token -c pixKey=<Pix key> -c sesSender=vendas@your-dealership.com.br ...
 
 (stack.py lists the context values.) The account and region are the CLI's (CDK_DEFAULT_ACCOUNT/REGION); without
 them, as offline, the template is environment-agnostic.

@@ -24,6 +24,7 @@ from persistence.memory import MemoryPurchaseStore
 from platform_spec.routes import STEP_SUBSCRIPTIONS
 from runtime.principal import Principal, Role
 from runtime.settings import Settings
+from tests.unit.saga_fakes import RecordingPaymentProvider
 
 ADMIN = Principal(subject="admin-sub", email="admin@example.com", roles=frozenset({Role.ADMIN}))
 CUSTOMER = Principal(subject="customer-sub", email="customer@example.com", roles=frozenset({Role.CUSTOMER}))
@@ -79,7 +80,9 @@ def settings() -> Settings:
 
 @pytest.fixture
 def services(settings: Settings) -> Services:
-    return memory.api_services(settings, clock=FixedClock(), verifier=FakeVerifier())
+    return memory.api_services(
+        settings, clock=FixedClock(), verifier=FakeVerifier(), payments=RecordingPaymentProvider()
+    )
 
 
 @pytest.fixture

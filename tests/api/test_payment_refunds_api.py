@@ -116,8 +116,13 @@ def test_the_charge_and_the_refunds_of_the_money_owed_back_are_shown(
 
     assert result["errors"] == [], result
     payment = result["data"]["order"]["payment"]
-    # The simulated provider issues codes without a BR Code; the Pix provider's charges carry one.
-    assert (payment["brCode"], payment["location"]) == (None, None)
+    # The charge's BR Code (to copy, and to draw as a QR code) and its location at the PSP.
+    order = services.orders.get_order(order_id)
+    assert order is not None
+    assert order.payment is not None
+    assert payment["brCode"] == order.payment.br_code
+    assert payment["brCode"].startswith("000201")
+    assert payment["location"] == order.payment.location
     (shown,) = payment["refunds"]
     assert (shown["id"], shown["amount"], shown["status"]) == (refund.id, "1.00", "REFUNDED")
     assert shown["requestedAt"] is not None

@@ -68,13 +68,14 @@ def _wait_until_healthy(stack: LocalStack) -> None:
 @contextmanager
 def running_local_stack(log_path: Path, **overrides: str) -> Iterator[LocalStack]:
     """`vehicle-platform dev` on free ports, its output in `log_path` (a pipe nobody reads would fill and block)."""
-    api_port, ws_port, emulator_port, web_port = free_port(), free_port(), free_port(), free_port()
+    api_port, ws_port, emulator_port, web_port, psp_port = (free_port() for _ in range(5))
     environment = {
         **os.environ,
         "API_PORT": str(api_port),
         "WS_PORT": str(ws_port),
         "AWS_EMULATOR_PORT": str(emulator_port),
         "WEB_PORT": str(web_port),
+        "PIX_PSP_PORT": str(psp_port),
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{emulator_port}",
         "TABLE_NAME": "vehicle-platform",
         "PYTHONUNBUFFERED": "1",
@@ -107,9 +108,12 @@ def running_local_stack(log_path: Path, **overrides: str) -> Iterator[LocalStack
 
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    # Payments expire in seconds and the sweep runs every second, so that expiry can be watched in a test.
+    # Payments expire in seconds and the sweep runs every second, so that expiry can be watched in a test; the Pix
+    # reconciliation too, so that a payment whose webhook is lost is found well before its charge expires.
     log_path = tmp_path_factory.mktemp("local-stack") / "dev.log"
-    with running_local_stack(log_path, PAYMENT_TTL_SECONDS="6", EXPIRY_SWEEP_SECONDS="1") as stack:
+    with running_local_stack(
+        log_path, PAYMENT_TTL_SECONDS="6", EXPIRY_SWEEP_SECONDS="1", PIX_RECONCILE_SECONDS="1"
+    ) as stack:
         yield stack
 
 

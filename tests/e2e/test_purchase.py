@@ -21,7 +21,7 @@ ORDER = """
 query($id: ID!) {
   order(id: $id) {
     status cancellationReason total
-    payment { code amount status }
+    payment { code amount status brCode }
     items { vehicle { id status } }
     history { status event }
   }
@@ -69,7 +69,8 @@ def test_a_customer_buys_a_vehicle_and_gets_the_email(local_stack: LocalStack, t
     retried = graphql_data(local_stack, PLACE, {"input": {"vehicleId": vehicle_id, "idempotencyKey": key}}, customer)
     order_id = placed["placeOrder"]["id"]
     awaiting = wait_for_status(local_stack, order_id, customer, {"AWAITING_PAYMENT", "CANCELLED"})
-    paid = local_stack.cli("pay", awaiting["payment"]["code"])
+    # The customer's bank app pays with the copy-and-paste BR Code; the PSP then calls the webhook
+    paid = local_stack.cli("pay", awaiting["payment"]["brCode"])
     completed = wait_for_status(local_stack, order_id, customer, {"COMPLETED", "CANCELLED"})
     mail = local_stack.cli("mail").stdout
 
@@ -77,7 +78,7 @@ def test_a_customer_buys_a_vehicle_and_gets_the_email(local_stack: LocalStack, t
     assert retried["placeOrder"]["id"] == order_id
     assert awaiting["status"] == "AWAITING_PAYMENT"
     assert awaiting["payment"]["amount"] == placed["placeOrder"]["total"]
-    assert '"received": true' in paid.stdout
+    assert '"paid": true' in paid.stdout
     assert completed["status"] == "COMPLETED"
     assert completed["payment"]["status"] == "PAID"
     assert completed["items"][0]["vehicle"] == {"id": vehicle_id, "status": "SOLD"}
@@ -92,6 +93,28 @@ def test_a_customer_buys_a_vehicle_and_gets_the_email(local_stack: LocalStack, t
     ]
     assert mail.count(f"Compra confirmada: pedido {order_id}") == 1
     assert "customer@example.com" in mail
+
+
+def test_a_payment_whose_webhook_is_lost_completes_through_the_reconciliation(
+    local_stack: LocalStack, token: Callable[[str], str]
+) -> None:
+    customer = token("customer2@example.com")
+    vehicle_id = cheapest_available(local_stack, skip=4)
+    placed = graphql_data(
+        local_stack, PLACE, {"input": {"vehicleId": vehicle_id, "idempotencyKey": str(uuid.uuid4())}}, customer
+    )
+    order_id = placed["placeOrder"]["id"]
+    awaiting = wait_for_status(local_stack, order_id, customer, {"AWAITING_PAYMENT", "CANCELLED"})
+
+    # The customer pays by the txid, and the PSP's webhook call never comes
+    paid = local_stack.cli("pay", awaiting["payment"]["code"], "--no-webhook")
+    completed = wait_for_status(local_stack, order_id, customer, {"COMPLETED", "CANCELLED"})
+    listed = local_stack.cli("pix").stdout
+
+    assert '"paid": true' in paid.stdout
+    assert completed["status"] == "COMPLETED", completed
+    assert completed["payment"]["status"] == "PAID"
+    assert f"charge  {awaiting['payment']['code']}  CONCLUIDA" in listed
 
 
 def test_an_unpaid_order_expires_and_frees_the_vehicle(local_stack: LocalStack, token: Callable[[str], str]) -> None:

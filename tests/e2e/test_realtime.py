@@ -92,11 +92,11 @@ def wait_for_order(stack: LocalStack, order_id: str, token: str, statuses: set[s
 
 
 async def pay(stack: LocalStack, order_id: str, token: str) -> None:
-    """Pay the order's code as the provider would (`vehicle-platform pay`); it must be AWAITING_PAYMENT."""
+    """Pay the order's charge at the local PSP by its txid (`vehicle-platform pay`); it must be AWAITING_PAYMENT."""
     order = await asyncio.to_thread(read_order, stack, order_id, token)
     assert order["status"] == "AWAITING_PAYMENT", order
     paid = await asyncio.to_thread(stack.cli, "pay", order["payment"]["code"])
-    assert '"received": true' in paid.stdout, paid.stdout
+    assert '"paid": true' in paid.stdout, paid.stdout
 
 
 def distinct(statuses: list[str]) -> list[str]:

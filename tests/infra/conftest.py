@@ -41,10 +41,19 @@ class Synthesized:
         return {name: resource for name, resource in self.resources.items() if resource["Type"] == resource_type}
 
 
+# The dealership's PSP, which a deployment must name (`-c pixApiUrl=...`): a homologation PSP's shape.
+PSP_CONTEXT = {
+    "pixApiUrl": "https://pix-h.psp.example/api/v2",
+    "pixTokenUrl": "https://pix-h.psp.example/oauth/token",
+    "pixKey": "pix@concessionaria.example",
+}
+
+
 def synthesize(outdir: Path, **context: Any) -> Synthesized:
     app = cdk.App(
         context={
             **cdk_json_context(),
+            **PSP_CONTEXT,
             "aws:cdk:bundling-stacks": [],
             ANNOTATIONS_IN_VALIDATION_REPORT: False,
             **context,

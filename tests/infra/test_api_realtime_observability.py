@@ -28,7 +28,7 @@ from vehicle_platform_infra.realtime import WebSocketApi
 
 SPA_ORIGIN = "https://app.example.com"
 ALARM_EMAIL = "ops@example.com"
-FUNCTIONS = ("GraphQL", "PaymentWebhook", "WsConnect", "WsDefault", "WsDisconnect", "RealtimeFanout")
+FUNCTIONS = ("GraphQL", "PixWebhook", "WsConnect", "WsDefault", "WsDisconnect", "RealtimeFanout")
 # The constructs under test, by id: nag findings under these paths are theirs.
 OWN = ("Api", "Realtime", "Observability")
 
@@ -100,7 +100,7 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
         stack,
         "Api",
         graphql_function=functions["GraphQL"],
-        webhook_function=functions["PaymentWebhook"],
+        webhook_function=functions["PixWebhook"],
         user_pool=users,
         user_pool_client=spa,
         spa_origin=SPA_ORIGIN,
@@ -176,8 +176,8 @@ def test_http_routes_are_post_graphql_get_health_and_post_webhook_through_lambda
         for value in synthesized.of_type("AWS::ApiGatewayV2::Route").values()
         if value["Properties"]["ApiId"] == {"Ref": api_id}
     }
-    assert set(routes) == {"POST /graphql", "GET /health", "POST /webhooks/payments"}
-    expected = {"POST /graphql": "GraphQL", "GET /health": "GraphQL", "POST /webhooks/payments": "PaymentWebhook"}
+    assert set(routes) == {"POST /graphql", "GET /health", "POST /webhooks/pix"}
+    expected = {"POST /graphql": "GraphQL", "GET /health": "GraphQL", "POST /webhooks/pix": "PixWebhook"}
     for route_key, function in expected.items():
         integration = _integration_target(synthesized, routes[route_key])
         assert integration["IntegrationType"] == "AWS_PROXY"
@@ -193,9 +193,9 @@ def test_api_gateway_may_invoke_the_webhook_function_for_its_route_only(synthesi
         for value in synthesized.of_type("AWS::Lambda::Permission").values()
         if value["Properties"]["Principal"] == "apigateway.amazonaws.com"
     ]
-    webhook = [p for p in permissions if p["FunctionName"] == _function_arn(synthesized.functions["PaymentWebhook"])]
+    webhook = [p for p in permissions if p["FunctionName"] == _function_arn(synthesized.functions["PixWebhook"])]
     assert len(webhook) == 1
-    assert webhook[0]["SourceArn"]["Fn::Join"][1][-1] == "/*/*/webhooks/payments"
+    assert webhook[0]["SourceArn"]["Fn::Join"][1][-1] == "/*/*/webhooks/pix"
 
 
 def test_cors_admits_the_spa_origin_only(synthesized: Synthesized) -> None:

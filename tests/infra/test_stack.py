@@ -36,7 +36,7 @@ from vehicle_platform_infra.functions import (
     INTAKE_ORDERS,
     OUTBOX_RELAY,
     PAYMENT_EXPIRY,
-    PAYMENT_WEBHOOK,
+    PIX_WEBHOOK,
     REALTIME_FANOUT,
     RELAY_FILTERS,
     SAGA_STEPS,
@@ -392,13 +392,18 @@ def test_every_function_gets_the_environment_the_local_stack_gives_its_processes
         assert set(variables) & LOCAL_ONLY_ENVIRONMENT == set()
         # Settings refuse to start outside local mode without it: a dynamic reference to the generated secret.
         assert "{{resolve:secretsmanager:" in json.dumps(variables["CURSOR_SECRET"])
-    webhook = function_properties(synthesized, PAYMENT_WEBHOOK)["Environment"]["Variables"]
-    assert webhook["PAYMENT_WEBHOOK_SECRET"].startswith("{{resolve:secretsmanager:vehicle-platform/payment-webhook:")
+    webhook = function_properties(synthesized, PIX_WEBHOOK)["Environment"]["Variables"]
+    assert webhook["PIX_WEBHOOK_SECRET"].startswith("{{resolve:secretsmanager:vehicle-platform/pix-webhook:")
     fanout = function_properties(synthesized, REALTIME_FANOUT)["Environment"]["Variables"]
     assert "execute-api" in json.dumps(fanout["WS_MANAGEMENT_URL"])
     assert fanout["WS_MANAGEMENT_URL"]["Fn::Join"][1][-1].endswith("/live")
-    for name in set(FUNCTIONS) - {PAYMENT_WEBHOOK}:
-        assert "PAYMENT_WEBHOOK_SECRET" not in function_properties(synthesized, name)["Environment"]["Variables"]
+    for name in set(FUNCTIONS) - {PIX_WEBHOOK}:
+        assert "PIX_WEBHOOK_SECRET" not in function_properties(synthesized, name)["Environment"]["Variables"]
+    # Every function may build the saga: each is told where the PSP is, never its credentials.
+    for name in FUNCTIONS:
+        variables = function_properties(synthesized, name)["Environment"]["Variables"]
+        assert variables["PIX_API_URL"] == "https://pix-h.psp.example/api/v2"
+        assert variables["PIX_CREDENTIALS_SECRET"] == "vehicle-platform/pix-credentials"
 
 
 class _Recording(dict[str, str]):

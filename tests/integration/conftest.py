@@ -14,6 +14,7 @@ from composition.aws import api_services
 from graphql_api.wiring import Services
 from local_stack.config import DEMO_PASSWORD
 from local_stack.emulator import Emulator
+from local_stack.pix_psp import LocalPsp, PspServer, PspSettings
 from local_stack.resources import Provisioned, provision
 from local_stack.users import LocalUserPool
 from runtime.settings import Settings, get_settings
@@ -32,7 +33,18 @@ def provisioned(emulator: str) -> Provisioned:
 
 
 @pytest.fixture(scope="session")
-def settings(emulator: str, provisioned: Provisioned) -> Settings:
+def local_psp() -> Iterator[LocalPsp]:
+    """The local PSP, on a port of its own, as the saga's API Pix (its settings point there for the session). It
+    calls no webhook: the tests call the webhook handler themselves (tests/integration/saga_harness.py)."""
+    with PspServer(LocalPsp(PspSettings(refund_settle_seconds=0.05)), port=0) as server:
+        os.environ["PIX_API_URL"] = server.api_url
+        os.environ["PIX_TOKEN_URL"] = server.token_url
+        get_settings.cache_clear()
+        yield server.psp
+
+
+@pytest.fixture(scope="session")
+def settings(emulator: str, provisioned: Provisioned, local_psp: LocalPsp) -> Settings:
     return Settings.from_env({**os.environ, **provisioned.function_environment(emulator)})
 
 

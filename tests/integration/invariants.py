@@ -28,12 +28,16 @@ violation it finds, not only the first:
 7. **One email per terminal order** (domain/notifications.py): a COMPLETED order's client gets "Compra
    confirmada", a CANCELLED one's "Pedido ... cancelado"; money that arrived after the cancellation adds one
    "Reembolso" email (refund owed with no invoice), while a cancellation after payment (refund owed with an
-   ERROR_STOCK invoice) says both in the one cancellation email. Orders whose buyer is no client get none;
+   ERROR_STOCK invoice) says both in the one cancellation email; each refund the PSP settled (REFUNDED on the
+   order's payment) adds one "valor devolvido" email. Orders whose buyer is no client get none;
    non-terminal orders only the refund email if they owe one. Each to the client's address; nothing else.
 8. **One sales notice per COMPLETED order** on the sales-notifications queue (read and deleted: `sales_feed`).
 9. **Nothing lost.** After `settle()` every step's queue and the intake queues are empty, every DLQ holds exactly
    `dead_letters` (the poison a scenario put there on purpose), the stream relay gave up on no record, and, with
    a `PublishLog`, every event of the outbox was published on SNS at least once.
+10. **Every Pix is kept or given back, never both, never twice.** Each Pix the PSP received for an order's charge
+   is either the payment of its COMPLETED order (`paid_by`) or refunded at the PSP (a refund asked for, not ended
+   NAO_REALIZADO); no Pix has two such refunds.
 """
 
 from __future__ import annotations
@@ -52,8 +56,9 @@ import pytest
 from domain.clients import Client
 from domain.events import EventType
 from domain.order_status import InvoiceStatus, OrderStatus, VehicleStatus
-from domain.orders import ItemStatus, Order, PaymentStatus
+from domain.orders import ItemStatus, Order, PaymentStatus, RefundStatus
 from local_stack.event_sources import StreamEventSource
+from pix.model import DevolucaoStatus
 from platform_spec.messaging import INTAKE_FILES_QUEUE, INTAKE_ORDERS_QUEUE, QUEUES
 from sagas.adapters import SnsEventPublisher
 from tests.integration.saga_harness import DEFAULT_TIMEOUT, SagaHarness, Timeout, wait_until
@@ -158,6 +163,9 @@ def expected_subjects(order: Order) -> list[str]:
         subjects.append(f"Pedido {order.id} cancelado")
     if order.refund_owed is not None and order.invoice is None:
         subjects.append(f"Reembolso do pedido {order.id}")
+    if order.payment is not None:
+        settled = [refund for refund in order.payment.refunds if refund.status is RefundStatus.REFUNDED]
+        subjects += [f"Pedido {order.id}: valor devolvido" for _ in settled]
     return sorted(subjects)
 
 
@@ -203,8 +211,27 @@ def check_invariants(
     if sales_feed:
         problems += _sales_feed(harness, view)
     problems += _nothing_lost(harness, view, Counter(dead_letters), copies if published is not None else None)
+    problems += _received_pix(harness, view)
     assert not problems, "saga invariants violated:\n  " + "\n  ".join(problems)
     return Report(orders=view.orders, published=copies)
+
+
+def _received_pix(harness: SagaHarness, view: TableView) -> list[str]:
+    """10. every Pix the PSP received for these orders kept by its order or given back, once."""
+    problems: list[str] = []
+    by_code = {order.payment.code: order for order in view.orders.values() if order.payment is not None}
+    for pix in harness.psp.received():
+        order = by_code.get(pix.txid or "")
+        if order is None or order.payment is None:
+            continue  # another test's, or no charge's
+        refunds = [refund.id for refund in pix.devolucoes if refund.status is not DevolucaoStatus.NAO_REALIZADO]
+        kept = order.status is OrderStatus.COMPLETED and order.payment.paid_by == pix.end_to_end_id
+        if len(refunds) > 1:
+            problems.append(f"Pix {pix.end_to_end_id} of order {order.id} refunded {len(refunds)} times: {refunds}")
+        if kept == bool(refunds):
+            state = "kept and refunded" if kept else "neither kept nor refunded"
+            problems.append(f"Pix {pix.end_to_end_id} of order {order.id} ({order.status.value}): {state}")
+    return problems
 
 
 def _terminal(view: TableView, order_ids: list[str], allowed: Collection[OrderStatus]) -> list[str]:

@@ -40,7 +40,7 @@ from domain.order_status import OrderStatus, VehicleStatus
 from domain.orders import Order, Payment, advance, await_payment, place_vehicle_order
 from domain.purchase import Change, PaymentRecord, VehicleClaim
 from domain.registration import RegistrationInput, register
-from domain.values import Cpf
+from domain.values import Cpf, Money
 from domain.vehicles import Vehicle
 from graphql_api.wiring import Services
 from local_stack.config import LocalConfig
@@ -48,11 +48,14 @@ from local_stack.demo_data import DEMO_USERS
 from local_stack.event_sources import EventSources
 from local_stack.lambda_events import http_api_event, lambda_context
 from local_stack.operations import DeadLetter, dead_letters, redrive, sent_emails
+from local_stack.pix_psp import LocalPsp
 from local_stack.platform import saga_event_sources
 from local_stack.resources import Provisioned
+from pix.model import CobRequest, Pix
+from pix.txid import txid_for_order
+from pix.webhook import WEBHOOK_SECRET_HEADER
 from platform_spec.messaging import QUEUES, SALES_NOTIFICATIONS_QUEUE
 from runtime.settings import Settings, get_settings
-from runtime.webhook_signature import HEADER, sign
 from sagas.adapters import SesMailer
 from sagas.wiring import saga_services
 
@@ -60,7 +63,7 @@ WEBHOOK_SECRET = "saga-tests-webhook-secret"
 # What every saga test runs with unless it says otherwise: a payment deadline no test reaches, no faults.
 SAGA_DEFAULTS: Mapping[str, str] = {
     "PAYMENT_TTL_SECONDS": "600",
-    "PAYMENT_WEBHOOK_SECRET": WEBHOOK_SECRET,
+    "PIX_WEBHOOK_SECRET": WEBHOOK_SECRET,
     "FAULT_INJECTION_RATE": "0",
     "DUPLICATE_DELIVERY": "",
 }
@@ -146,38 +149,19 @@ class WebhookAnswer:
     body: dict[str, Any]
 
 
-def webhook_body(
-    code: str, amount: Decimal | str, *, fail: bool = False, event_id: str | None = None
-) -> dict[str, Any]:
-    """The payment provider's notification, as sagas/webhook.py documents it."""
-    return {
-        "id": event_id or f"evt_{uuid.uuid4().hex}",
-        "type": "payment.failed" if fail else "payment.confirmed",
-        "created": int(time.time()),
-        "data": {"code": code, "amount": str(amount), "currency": "BRL", "reason": "card declined" if fail else ""},
-    }
+def webhook_body(*pix: Pix) -> dict[str, Any]:
+    """The PSP's notification of these Pix, in the API Pix's webhook shape."""
+    return {"pix": [item.to_json() for item in pix]}
 
 
-def call_webhook(
-    body: dict[str, Any] | str,
-    *,
-    secret: str = WEBHOOK_SECRET,
-    signed_at: float | None = None,
-    signature: str | None = None,
-    signed: bool = True,
-) -> WebhookAnswer:
-    """POST /webhooks/payments through sagas.webhook.handler with an HTTP API event, signed as the provider signs
-    (or with `signature` as given, or with no signature header at all when `signed` is False)."""
+def call_webhook(body: dict[str, Any] | str, *, secret: str | None = WEBHOOK_SECRET) -> WebhookAnswer:
+    """POST /webhooks/pix through sagas.webhook.handler with an HTTP API event, with the deployment's secret header
+    as the PSP sends it (`secret`; none at all when None)."""
     from sagas import webhook
 
     text = body if isinstance(body, str) else json.dumps(body)
-    headers: dict[str, str] = {}
-    if signed:
-        timestamp = int(time.time() if signed_at is None else signed_at)
-        headers[HEADER] = signature if signature is not None else sign(secret.encode(), timestamp, text.encode())
-    response = webhook.handler(
-        http_api_event("POST", "/webhooks/payments", text, headers), lambda_context("payment-webhook")
-    )
+    headers = {} if secret is None else {WEBHOOK_SECRET_HEADER: secret}
+    response = webhook.handler(http_api_event("POST", "/webhooks/pix", text, headers), lambda_context("pix-webhook"))
     answer = json.loads(response["body"]) if response.get("body") else {}
     return WebhookAnswer(int(response["statusCode"]), answer)
 
@@ -211,8 +195,11 @@ def wait_until(condition: Callable[[], Any], what: str, timeout: float = DEFAULT
 
 
 class SagaHarness:
-    def __init__(self, services: Services, provisioned: Provisioned, settings: Settings, emulator: str) -> None:
+    def __init__(
+        self, services: Services, provisioned: Provisioned, settings: Settings, emulator: str, psp: LocalPsp
+    ) -> None:
         self.services = services
+        self.psp = psp
         self.provisioned = provisioned
         self.settings = settings
         self.emulator = emulator
@@ -290,7 +277,19 @@ class SagaHarness:
             correlation_id=new_key(),
             now=now,
         )
-        payment = Payment(code=f"PAY-TEST{uuid.uuid4().hex[:8].upper()}", amount=order.total, expires_at=now + ttl)
+        # The charge at the PSP, as the request-payment step would have created it.
+        # (A PSP's charge is payable a second at least; the order's deadline may be past already.)
+        request = CobRequest(
+            expiracao=max(int(ttl.total_seconds()), 1), valor=order.total, chave=self.psp.settings.chave
+        )
+        cob, _ = self.psp.put_cob(txid_for_order(order.id), request.to_json())
+        payment = Payment(
+            code=cob.txid,
+            amount=order.total,
+            expires_at=now + ttl,
+            br_code=cob.pix_copia_e_cola,
+            location=cob.location,
+        )
         reserved = advance(order, OrderStatus.RESERVED, EventType.INVENTORY_RESERVED, now)
         awaiting = await_payment(reserved, payment, now)
         self.services.purchase.store.apply(
@@ -307,10 +306,19 @@ class SagaHarness:
 
     # --- acting ------------------------------------------------------------------------------------------------
 
-    def pay(self, order: Order, *, fail: bool = False, event_id: str | None = None) -> WebhookAnswer:
-        """The provider pays (or fails) the order's payment code, through the signed webhook."""
+    def pay_at_psp(self, order: Order, *, amount: Money | None = None) -> Pix:
+        """The customer's bank pays the order's charge at the local PSP (even one removed or expired a moment
+        before: a payment can race either). Nobody is told yet: `notify` is the PSP's webhook call."""
         assert order.payment is not None, f"order {order.id} has no payment code"
-        return call_webhook(webhook_body(order.payment.code, str(order.payment.amount), fail=fail, event_id=event_id))
+        return self.psp.pay(txid=order.payment.code, amount=amount, even_if_inactive=True, notify=False)
+
+    def notify(self, *pix: Pix) -> WebhookAnswer:
+        """The PSP's webhook call telling of these Pix."""
+        return call_webhook(webhook_body(*pix))
+
+    def pay(self, order: Order, *, amount: Money | None = None) -> WebhookAnswer:
+        """The customer pays the order's charge at the PSP, and the PSP calls the webhook."""
+        return self.notify(self.pay_at_psp(order, amount=amount))
 
     def cancel(self, order: Order) -> Order:
         return self.services.purchase.cancel_by_customer(order.id, requested_by=order.client_id, is_admin=False)
@@ -540,6 +548,8 @@ def saga_settings(
     settings: Settings,
     services: Services,
     saga_env: dict[str, str],
+    *,
+    local_psp: LocalPsp,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[SagaHarness]:
     """The saga's environment set (no pollers running): handlers called by the test run against the emulator."""
@@ -550,7 +560,7 @@ def saga_settings(
     # threads create clients.
     saga_services()
     assert settings.endpoint_url, "the saga tests run against the emulator"
-    harness = SagaHarness(services, provisioned, settings, settings.endpoint_url)
+    harness = SagaHarness(services, provisioned, settings, settings.endpoint_url, local_psp)
     send = SesMailer.send
 
     def send_and_record(mailer: SesMailer, email: Email) -> None:

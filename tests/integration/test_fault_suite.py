@@ -30,6 +30,7 @@ from domain.events import EventType  # noqa: E402
 from domain.order_status import CancellationReason, OrderStatus  # noqa: E402
 from domain.orders import Order  # noqa: E402
 from domain.products import Product  # noqa: E402
+from domain.values import Money  # noqa: E402
 from domain.vehicles import Vehicle  # noqa: E402
 from persistence.models import ProductItem  # noqa: E402
 from sagas.adapters import SnsEventPublisher  # noqa: E402
@@ -93,9 +94,12 @@ def pay(harness: SagaHarness) -> Action:
     return act
 
 
-def fail(harness: SagaHarness) -> Action:
+def pay_short(harness: SagaHarness) -> Action:
+    """A Pix one real short of the charge: the order is cancelled (PAYMENT_FAILED) and owes it back."""
+
     def act(order: Order) -> None:
-        assert harness.pay(order, fail=True).status == 200
+        assert order.payment is not None
+        assert harness.pay(order, amount=Money.parse(order.payment.amount.amount - 1)).status == 200
 
     return act
 
@@ -228,7 +232,9 @@ def every_kind_of_order(harness: SagaHarness, *, expiring: bool, with_corruption
     type is emitted."""
     mix = Mix(harness)
     mix.vehicle_order({OrderStatus.AWAITING_PAYMENT: pay(harness)}, COMPLETED)
-    mix.vehicle_order({OrderStatus.AWAITING_PAYMENT: fail(harness)}, cancelled(CancellationReason.PAYMENT_FAILED))
+    mix.vehicle_order(
+        {OrderStatus.AWAITING_PAYMENT: pay_short(harness)}, cancelled(CancellationReason.PAYMENT_FAILED, refund=True)
+    )
     mix.vehicle_order(
         {OrderStatus.AWAITING_PAYMENT: cancel(harness, then_pay=True)},
         cancelled(CancellationReason.CUSTOMER_CANCELLED, refund=True),
@@ -303,9 +309,12 @@ def test_every_event_delivered_twice_changes_no_outcome(published: PublishLog, s
         if any(count > 1 for count in kinds.values())
     }
     assert repeated == {}
-    # ...and every type the saga has was among them
+    # ...and every type the saga has was among them but PaymentFailed, which no Pix path emits (a payer's bank
+    # refusing never reaches the receiving PSP; a charge the PSP refuses cancels at request-payment); RefundCompleted
+    # comes when a redelivered refund finds it settled, or later, when the PSP's word arrives (test_payment_webhook.py)
     emitted = {kind for kinds in _event_types_by_order(saga).values() for kind in kinds}
-    assert emitted == {kind.value for kind in EventType}
+    missing = {kind.value for kind in EventType} - emitted
+    assert missing - {EventType.REFUND_COMPLETED.value} == {EventType.PAYMENT_FAILED.value}
 
 
 def _event_types_by_order(harness: SagaHarness) -> dict[str, dict[str, int]]:
@@ -333,7 +342,7 @@ class CrashingPublisher:
         self._lock = threading.Lock()
 
     def __call__(
-        self, publisher: SnsEventPublisher, event_type: str, body: str, order_id: str, trace_header: str | None
+        self, publisher: SnsEventPublisher, event_type: str, body: str, order_id: str, trace_header: str | None = None
     ) -> None:
         event_id = str(json.loads(body)["eventId"])
         with self._lock:
@@ -426,7 +435,8 @@ def after(delay: float, call: Callable[[], T]) -> T:
 # How much later than the payment each order's cancel fires, in seconds (negative: earlier). With twenty calls at
 # once on two cores a webhook call takes a few tenths of a second longer than a cancel: the offsets sweep the window
 # where their writes cross; the ends are decided (the cancel well before or well after), so both outcomes occur.
-CANCEL_OFFSETS = (-0.3, 0.0, 0.03, 0.06, 0.09, 0.12, 0.15, 0.2, 0.3, 0.9)
+# (A cancel first removes the charge at the PSP, one more HTTP call: its early end is a second ahead.)
+CANCEL_OFFSETS = (-1.0, -0.3, 0.0, 0.03, 0.06, 0.09, 0.12, 0.2, 0.3, 0.9)
 
 
 def test_a_cancel_racing_the_payment_either_completes_or_cancels_and_owes_the_money(
@@ -489,7 +499,9 @@ def test_poison_in_every_step_dead_letters_while_real_orders_finish_and_a_redriv
     # ...while real orders go through those same queues
     mix = Mix(saga)
     mix.vehicle_order({OrderStatus.AWAITING_PAYMENT: pay(saga)}, COMPLETED)
-    mix.vehicle_order({OrderStatus.AWAITING_PAYMENT: fail(saga)}, cancelled(CancellationReason.PAYMENT_FAILED))
+    mix.vehicle_order(
+        {OrderStatus.AWAITING_PAYMENT: pay_short(saga)}, cancelled(CancellationReason.PAYMENT_FAILED, refund=True)
+    )
     scarce = mix.product(stock=1)
     mix.product_order(
         [(scarce, 2)],

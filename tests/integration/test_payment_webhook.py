@@ -1,14 +1,13 @@
-"""POST /webhooks/payments: sagas.webhook.handler called with API Gateway HTTP API events, against the emulator.
+"""POST /webhooks/pix: sagas.webhook.handler called with API Gateway HTTP API events, against the emulator.
 
 The saga's pollers are not running: each test looks at what the webhook itself wrote (the outbox record of the
-event it emits, the payment record, the provider's receipt) and at what it answered.
+event it emits, the payment record, the Pix's receipt) and at what it answered.
 """
 
 from __future__ import annotations
 
-import json
-import time
-import uuid
+import secrets
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -18,7 +17,9 @@ pytest.register_assert_rewrite("tests.integration.saga_harness")
 from domain.clients import Client  # noqa: E402
 from domain.events import EventType  # noqa: E402
 from domain.order_status import OrderStatus  # noqa: E402
-from domain.orders import Order, PaymentStatus  # noqa: E402
+from domain.orders import Order, PaymentStatus, RefundStatus  # noqa: E402
+from domain.values import Money  # noqa: E402
+from pix.model import Devolucao, DevolucaoStatus, Pix  # noqa: E402
 from tests.integration.saga_harness import (  # noqa: E402
     WEBHOOK_SECRET,
     SagaHarness,
@@ -29,7 +30,8 @@ from tests.integration.saga_harness import (  # noqa: E402
 
 pytest_plugins = ["tests.integration.saga_harness"]
 
-REFUSED_SIGNATURE = WebhookAnswer(401, {"error": "invalid signature"})
+UNAUTHENTICATED = WebhookAnswer(401, {"error": "unauthenticated"})
+PRICE = "64990.90"
 
 
 @pytest.fixture
@@ -39,14 +41,29 @@ def harness(saga_settings: SagaHarness) -> SagaHarness:
 
 @pytest.fixture
 def order(harness: SagaHarness) -> Order:
-    """An order in AWAITING_PAYMENT (vehicle reserved, payment code pending), written directly."""
+    """An order in AWAITING_PAYMENT (vehicle reserved, payment pending), written directly."""
     buyer: Client = harness.register_buyer("Paula Pagadora")
-    return harness.write_awaiting_payment(buyer, harness.create_vehicle("64990.90"))
+    return harness.write_awaiting_payment(buyer, harness.create_vehicle(PRICE))
 
 
 def code_of(order: Order) -> str:
     assert order.payment is not None
     return order.payment.code
+
+
+def end_to_end_id() -> str:
+    return f"E99999999{datetime.now(UTC):%Y%m%d%H%M}" + secrets.token_hex(6)[:11]
+
+
+def pix_for(order: Order, amount: str = PRICE, **fields: Any) -> Pix:
+    """A Pix paying the order's charge, as the PSP would post it."""
+    return Pix(
+        end_to_end_id=fields.pop("end_to_end_id", None) or end_to_end_id(),
+        valor=Money.parse(amount),
+        horario=datetime.now(UTC),
+        txid=code_of(order),
+        **fields,
+    )
 
 
 def payment_item(harness: SagaHarness, order: Order) -> dict[str, Any]:
@@ -66,18 +83,18 @@ def assert_nothing_recorded(harness: SagaHarness, order: Order) -> None:
 # --- accepted calls ------------------------------------------------------------------------------------------------
 
 
-def test_a_signed_confirmation_is_accepted_and_emits_payment_confirmed(harness: SagaHarness, order: Order) -> None:
-    body = webhook_body(code_of(order), "64990.90", event_id="evt_confirmed_1")
+def test_a_pix_paying_the_charge_is_accepted_and_emits_payment_confirmed(harness: SagaHarness, order: Order) -> None:
+    pix = pix_for(order)
 
-    answer = call_webhook(body)
+    answer = call_webhook(webhook_body(pix))
 
-    assert answer == WebhookAnswer(200, {"received": True, "duplicate": False})
+    assert answer == WebhookAnswer(200, {"received": 1, "newPayments": 1, "refundsChanged": 0})
     [event] = harness.outbox(order.id)
     assert event.event_type is EventType.PAYMENT_CONFIRMED
     assert dict(event.payload) == {
         "paymentCode": code_of(order),
-        "amount": "64990.90",
-        "providerEventId": "evt_confirmed_1",
+        "amount": PRICE,
+        "providerEventId": pix.end_to_end_id,
     }
     assert (event.order_id, event.correlation_id) == (order.id, order.correlation_id)
     assert payment_item(harness, order)["status"] == PaymentStatus.PAID.value
@@ -85,94 +102,94 @@ def test_a_signed_confirmation_is_accepted_and_emits_payment_confirmed(harness: 
     assert harness.order(order.id).status is OrderStatus.AWAITING_PAYMENT
 
 
-def test_the_same_provider_event_again_is_a_duplicate_with_no_second_event(harness: SagaHarness, order: Order) -> None:
-    body = webhook_body(code_of(order), "64990.90", event_id="evt_replayed")
-    assert call_webhook(body).body == {"received": True, "duplicate": False}
+def test_the_same_pix_again_changes_nothing(harness: SagaHarness, order: Order) -> None:
+    body = webhook_body(pix_for(order))
+    assert call_webhook(body).body == {"received": 1, "newPayments": 1, "refundsChanged": 0}
 
-    # The provider retries the same event (signed anew, a moment later)
-    again = call_webhook(body, signed_at=time.time() + 1)
+    # The PSP retries its call
+    again = call_webhook(body)
 
-    assert again == WebhookAnswer(200, {"received": True, "duplicate": True})
+    assert again == WebhookAnswer(200, {"received": 1, "newPayments": 0, "refundsChanged": 0})
     assert [event.event_type for event in harness.outbox(order.id)] == [EventType.PAYMENT_CONFIRMED]
 
 
-def test_a_signed_failure_is_accepted_and_emits_payment_failed(harness: SagaHarness, order: Order) -> None:
-    answer = call_webhook(webhook_body(code_of(order), "64990.90", fail=True, event_id="evt_failed_1"))
+def test_a_batch_applies_each_pix_once_and_its_replays_are_harmless(harness: SagaHarness, order: Order) -> None:
+    # Two Pix for the same charge (the customer paid twice) and one that pays no charge of ours, in one call
+    first, second = pix_for(order), pix_for(order)
+    stranger = Pix(end_to_end_id=end_to_end_id(), valor=Money.parse("10.00"), horario=datetime.now(UTC))
 
-    assert answer == WebhookAnswer(200, {"received": True, "duplicate": False})
-    [event] = harness.outbox(order.id)
-    assert event.event_type is EventType.PAYMENT_FAILED
-    assert dict(event.payload) == {
-        "paymentCode": code_of(order),
-        "providerEventId": "evt_failed_1",
-        "detail": "card declined",
-    }
-    assert payment_item(harness, order)["status"] == PaymentStatus.FAILED.value
+    answer = call_webhook(webhook_body(first, stranger, second, first))
 
-
-# --- refused signatures --------------------------------------------------------------------------------------------
+    assert answer == WebhookAnswer(200, {"received": 4, "newPayments": 2, "refundsChanged": 0})
+    confirmed = harness.outbox(order.id, EventType.PAYMENT_CONFIRMED)
+    assert sorted(event.payload["providerEventId"] for event in confirmed) == sorted(
+        [first.end_to_end_id, second.end_to_end_id]
+    )
 
 
-def test_a_call_signed_with_another_secret_is_refused(harness: SagaHarness, order: Order) -> None:
-    answer = call_webhook(webhook_body(code_of(order), "64990.90"), secret="not-" + WEBHOOK_SECRET)
+def test_a_refund_settled_at_the_psp_is_recorded_on_the_order_once(harness: SagaHarness, order: Order) -> None:
+    paid = pix_for(order)
+    assert call_webhook(webhook_body(paid)).status == 200
+    refund = Devolucao(
+        id="D" + "a" * 32,
+        rtr_id=f"D99999999{datetime.now(UTC):%Y%m%d%H%M}" + "b" * 11,
+        valor=Money.parse(PRICE),
+        status=DevolucaoStatus.DEVOLVIDO,
+        solicitacao=datetime.now(UTC),
+        liquidacao=datetime.now(UTC),
+    )
+    settled = Pix(
+        end_to_end_id=paid.end_to_end_id, valor=paid.valor, horario=paid.horario, txid=paid.txid, devolucoes=(refund,)
+    )
 
-    assert answer == REFUSED_SIGNATURE
+    assert call_webhook(webhook_body(settled)).body == {"received": 1, "newPayments": 0, "refundsChanged": 1}
+    assert call_webhook(webhook_body(settled)).body == {"received": 1, "newPayments": 0, "refundsChanged": 0}
+
+    stored = harness.order(order.id)
+    assert stored.payment is not None
+    assert [(r.id, r.status) for r in stored.payment.refunds] == [(refund.id, RefundStatus.REFUNDED)]
+
+
+def test_a_pix_of_a_charge_no_order_issued_is_accepted_and_changes_nothing(harness: SagaHarness, order: Order) -> None:
+    unknown = Pix(
+        end_to_end_id=end_to_end_id(), valor=Money.parse(PRICE), horario=datetime.now(UTC), txid="VP" + "0" * 32
+    )
+
+    assert call_webhook(webhook_body(unknown)) == WebhookAnswer(
+        200, {"received": 1, "newPayments": 0, "refundsChanged": 0}
+    )
     assert_nothing_recorded(harness, order)
 
 
-def test_a_body_changed_after_signing_is_refused(harness: SagaHarness, order: Order) -> None:
-    from runtime.webhook_signature import sign
-
-    signed = json.dumps(webhook_body(code_of(order), "1.00"))
-    sent = json.dumps(webhook_body(code_of(order), "64990.90"))
-    signature = sign(WEBHOOK_SECRET.encode(), int(time.time()), signed.encode())
-
-    assert call_webhook(sent, signature=signature) == REFUSED_SIGNATURE
+def test_an_empty_list_is_accepted(harness: SagaHarness, order: Order) -> None:
+    assert call_webhook({"pix": []}) == WebhookAnswer(200, {"received": 0, "newPayments": 0, "refundsChanged": 0})
     assert_nothing_recorded(harness, order)
 
 
-def test_a_call_without_a_signature_header_is_refused(harness: SagaHarness, order: Order) -> None:
-    assert call_webhook(webhook_body(code_of(order), "64990.90"), signed=False) == REFUSED_SIGNATURE
+# --- unauthenticated calls -----------------------------------------------------------------------------------------
+
+
+def test_a_call_with_another_secret_is_refused(harness: SagaHarness, order: Order) -> None:
+    assert call_webhook(webhook_body(pix_for(order)), secret="not-" + WEBHOOK_SECRET) == UNAUTHENTICATED
     assert_nothing_recorded(harness, order)
 
 
-@pytest.mark.parametrize("header", ["", "garbage", "t=,v1=", "v1=abc", "t=1700000000", "t=99999999999999999,v1=ab"])
-def test_a_malformed_signature_header_is_refused(harness: SagaHarness, order: Order, header: str) -> None:
-    answer = call_webhook(webhook_body(code_of(order), "64990.90"), signature=header)
-
-    assert answer == REFUSED_SIGNATURE
+def test_a_call_without_the_secret_header_is_refused(harness: SagaHarness, order: Order) -> None:
+    assert call_webhook(webhook_body(pix_for(order)), secret=None) == UNAUTHENTICATED
     assert_nothing_recorded(harness, order)
 
 
-@pytest.mark.parametrize("age_seconds", [600, -600], ids=["ten-minutes-old", "ten-minutes-ahead"])
-def test_a_call_signed_ten_minutes_away_from_now_is_refused(
-    harness: SagaHarness, order: Order, age_seconds: int
-) -> None:
-    answer = call_webhook(webhook_body(code_of(order), "64990.90"), signed_at=time.time() - age_seconds)
-
-    assert answer == REFUSED_SIGNATURE
+def test_an_unauthenticated_malformed_call_is_refused_before_it_is_read(harness: SagaHarness, order: Order) -> None:
+    assert call_webhook("{not json", secret="") == UNAUTHENTICATED
     assert_nothing_recorded(harness, order)
 
 
-# --- signed, but not acceptable ------------------------------------------------------------------------------------
-
-
-def test_an_unknown_payment_code_is_not_found(harness: SagaHarness, order: Order) -> None:
-    answer = call_webhook(webhook_body("PAY-NOSUCHCODE1", "64990.90"))
-
-    assert answer.status == 404
-    assert "PAY-NOSUCHCODE1" in answer.body["error"]
-    assert_nothing_recorded(harness, order)
+# --- authenticated, but not acceptable -----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     "body",
-    [
-        '{"id": "evt_1", "type": "payment.confirmed", "data": {',
-        # Correctly signed, and deeper than json.loads can recurse: it was a 500.
-        "[" * 1000 + "]" * 1000,
-        '{"id": "evt_1", "type": "payment.confirmed", "data": {"code": "PAY-1", "amount": NaN}}',
-    ],
+    ['{"pix": [', "[" * 1000 + "]" * 1000, '{"pix": [{"valor": NaN}]}'],
     ids=["truncated", "nested-1000-deep", "nan"],
 )
 def test_a_body_that_is_not_json_is_a_bad_request_naming_it(harness: SagaHarness, order: Order, body: str) -> None:
@@ -183,52 +200,46 @@ def test_a_body_that_is_not_json_is_a_bad_request_naming_it(harness: SagaHarness
     assert_nothing_recorded(harness, order)
 
 
-def _with(body: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    changed = {**body, **{name: value for name, value in changes.items() if name != "data"}}
-    if "data" in changes:
-        changed["data"] = {**body["data"], **changes["data"]}
-    return changed
-
-
 @pytest.mark.parametrize(
-    ("change", "field"),
+    ("body", "field"),
     [
-        ({"id": ""}, "id"),
-        ({"id": 42}, "id"),
-        ({"type": "payment.refunded"}, "type"),
-        ({"data": {"code": ""}}, "data.code"),
-        ({"data": {"code": None}}, "data.code"),
-        ({"data": {"amount": "-5.00"}}, "data.amount"),
-        ({"data": {"amount": "1.001"}}, "data.amount"),
+        ("null", "body"),
+        ('"text"', "body"),
+        ("{}", "pix"),
+        ('{"pix": {}}', "pix"),
     ],
-    ids=["empty-id", "numeric-id", "unknown-type", "empty-code", "null-code", "negative-amount", "sub-cent-amount"],
+    ids=["null", "text", "no-pix", "pix-not-a-list"],
 )
-def test_a_body_missing_what_is_needed_is_a_bad_request_naming_the_field(
-    harness: SagaHarness, order: Order, change: dict[str, Any], field: str
+def test_a_json_body_that_is_not_a_notification_is_a_bad_request(
+    harness: SagaHarness, order: Order, body: str, field: str
 ) -> None:
-    answer = call_webhook(_with(webhook_body(code_of(order), "64990.90"), **change))
+    answer = call_webhook(body)
 
     assert answer.status == 400
     assert answer.body["field"] == field
     assert_nothing_recorded(harness, order)
 
 
-@pytest.mark.parametrize("body", ["null", "[]", '"text"', '{"id": "evt_1", "type": "payment.confirmed"}'])
-def test_a_json_body_that_is_not_a_notification_is_a_bad_request(harness: SagaHarness, order: Order, body: str) -> None:
-    answer = call_webhook(body)
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"endToEndId": ""}, "pix[0].endToEndId"),
+        ({"endToEndId": "E123"}, "pix[0].endToEndId"),
+        ({"valor": "-5.00"}, "pix[0].valor"),
+        ({"valor": "1.001"}, "pix[0].valor"),
+        ({"valor": "abc"}, "pix[0].valor"),
+        ({"horario": "yesterday"}, "pix[0].horario"),
+        ({"txid": "not a txid!"}, "pix[0].txid"),
+    ],
+    ids=["empty-e2eid", "short-e2eid", "negative", "sub-cent", "letters", "bad-time", "bad-txid"],
+)
+def test_a_pix_missing_what_is_needed_is_a_bad_request_naming_the_field_and_nothing_of_the_batch_applies(
+    harness: SagaHarness, order: Order, change: dict[str, Any], field: str
+) -> None:
+    broken = {**pix_for(order).to_json(), **change}
+
+    answer = call_webhook({"pix": [broken, pix_for(order).to_json()]})
 
     assert answer.status == 400
-    assert answer.body["field"] == "body"
-    assert_nothing_recorded(harness, order)
-
-
-@pytest.mark.parametrize("amount", ["abc", "", [1], {"value": 1}], ids=["letters", "empty", "list", "object"])
-def test_an_amount_that_is_not_a_number_is_a_bad_request(harness: SagaHarness, order: Order, amount: Any) -> None:
-    body = webhook_body(code_of(order), "64990.90", event_id=f"evt_{uuid.uuid4().hex}")
-    body["data"]["amount"] = amount
-
-    answer = call_webhook(body)
-
-    assert answer.status == 400
-    assert answer.body["field"] == "data.amount"
+    assert answer.body["field"] == field
     assert_nothing_recorded(harness, order)

@@ -22,10 +22,13 @@ from domain.errors import Conflict  # noqa: E402
 from domain.events import EventType  # noqa: E402
 from domain.order_status import CancellationReason, OrderStatus, VehicleStatus  # noqa: E402
 from domain.orders import Order, PaymentStatus  # noqa: E402
+from domain.values import Money  # noqa: E402
 from domain.vehicles import Vehicle  # noqa: E402
+from pix.brcode import decode_brcode  # noqa: E402
+from pix.txid import TXID  # noqa: E402
 from platform_spec.email import SES_SENDER  # noqa: E402
 from sagas.wiring import saga_services  # noqa: E402
-from tests.integration.saga_harness import SagaHarness, call_webhook, saga_config, webhook_body  # noqa: E402
+from tests.integration.saga_harness import SagaHarness, saga_config  # noqa: E402
 from tests.unit.saga_paths import HAPPY_PATH_EVENTS  # noqa: E402
 
 pytest_plugins = ["tests.integration.saga_harness"]
@@ -74,17 +77,19 @@ def run_at_once(calls: list[Callable[[], T]]) -> list[T]:
 def test_a_paid_order_completes_the_sale_and_tells_the_client_and_the_sales_team(
     saga: SagaHarness, customer: Client, vehicle: Vehicle
 ) -> None:
-    # Given an order that reached AWAITING_PAYMENT with a payment code for the vehicle's price
+    # Given an order that reached AWAITING_PAYMENT with a Pix charge (its txid, its BR Code) for the vehicle's price
     order = awaiting_payment(saga, customer, vehicle)
     assert order.payment is not None
-    assert order.payment.code.startswith("PAY-")
+    assert TXID.fullmatch(order.payment.code)
+    assert order.payment.br_code is not None
+    assert decode_brcode(order.payment.br_code).location == order.payment.location
     assert order.payment.amount == vehicle.price
     assert order.payment.status is PaymentStatus.PENDING
     assert saga.vehicle(vehicle.id).status is VehicleStatus.RESERVED
 
-    # When the provider confirms the payment
+    # When the customer pays the charge and the PSP calls the webhook
     answer = saga.pay(order)
-    assert (answer.status, answer.body) == (200, {"received": True, "duplicate": False})
+    assert (answer.status, answer.body) == (200, {"received": 1, "newPayments": 1, "refundsChanged": 0})
 
     # Then the order completes, with every step in its history in order, and the vehicle is sold
     done = saga.wait_for_status(order.id, OrderStatus.COMPLETED)
@@ -123,27 +128,26 @@ def test_a_paid_order_completes_the_sale_and_tells_the_client_and_the_sales_team
 # --- failures and compensations -----------------------------------------------------------------------------------
 
 
-def test_a_failed_payment_cancels_the_order_and_releases_the_vehicle(
+@saga_config(PIX_KEY="chave-de-outro-recebedor@example.com")
+def test_a_charge_the_psp_refuses_cancels_the_order_releases_the_vehicle_and_says_why(
     saga: SagaHarness, customer: Client, vehicle: Vehicle
 ) -> None:
-    order = awaiting_payment(saga, customer, vehicle)
+    # Given a PSP that refuses the charge (4xx: the key is not the dealership's)
+    order = saga.place_order(customer, vehicle)
 
-    answer = saga.pay(order, fail=True)
-    assert answer.status == 200
-
+    # Then the order is cancelled with a reason the customer can read, and the vehicle is free again
     cancelled = saga.wait_for_status(order.id, OrderStatus.CANCELLED)
-    assert cancelled.cancellation_reason is CancellationReason.PAYMENT_FAILED
-    assert cancelled.payment is not None
-    assert cancelled.payment.status is PaymentStatus.FAILED
+    assert cancelled.cancellation_reason is CancellationReason.PAYMENT_REFUSED
     released = saga.wait_for_vehicle(vehicle.id, VehicleStatus.AVAILABLE)
     assert released.reserved_by is None
     [email] = saga.wait_for_emails(order.id, 1)
     saga.settle()
     assert email["subject"] == f"Pedido {order.id} cancelado"
-    assert "o pagamento não foi aprovado" in email["body"]
+    assert "não foi possível gerar a cobrança Pix" in email["body"]
     assert len(saga.emails(order.id)) == 1
     assert saga.sales() == []
     assert saga.sales_notices() == []
+    assert saga.dead_letters() == []
 
 
 @saga_config(PAYMENT_TTL_SECONDS="2")
@@ -347,7 +351,7 @@ def test_a_payment_of_the_wrong_amount_cancels_the_order_and_owes_the_money_back
     order = awaiting_payment(saga, customer, vehicle)
     assert order.payment is not None
     short = order.payment.amount.amount - 1
-    assert call_webhook(webhook_body(order.payment.code, short)).status == 200
+    assert saga.pay(order, amount=Money.parse(short)).status == 200
 
     # Then the order is cancelled, what was paid is owed back, and the vehicle is free again
     cancelled = saga.wait_for_status(order.id, OrderStatus.CANCELLED)

@@ -5,7 +5,6 @@ messages that are not events. Against moto in server mode, with the saga's handl
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,7 +29,7 @@ from tests.unit.saga_paths import HAPPY_PATH_EVENTS  # noqa: E402
 
 pytest_plugins = ["tests.integration.saga_harness"]
 
-FAILED_HISTORY = ["OrderPlaced", "ClientValidated", "InventoryReserved", "PaymentRequested", "OrderCancelled"]
+REFUSED_HISTORY = ["OrderPlaced", "ClientValidated", "InventoryReserved", "OrderCancelled"]
 
 
 def history(order: Order) -> list[str]:
@@ -65,22 +64,21 @@ def test_a_paid_order_with_every_event_delivered_twice_completes_once(saga: Saga
     assert saga.delivered("notify") == 2
 
 
-@saga_config(DUPLICATE_DELIVERY="1")
-def test_a_failed_payment_with_every_event_delivered_twice_cancels_once(saga: SagaHarness) -> None:
-    # Given the relay publishing every event twice
+@saga_config(DUPLICATE_DELIVERY="1", PIX_KEY="chave-de-outro-recebedor@example.com")
+def test_a_refused_charge_with_every_event_delivered_twice_cancels_once(saga: SagaHarness) -> None:
+    # Given the relay publishing every event twice, and a PSP that refuses the charge (not the dealership's key)
     buyer, vehicle = saga.register_buyer("Bruno Dupla"), saga.create_vehicle("120000.00", model="Fiorino")
 
-    # When an order's payment fails
-    order = saga.wait_for_status(saga.place_order(buyer, vehicle).id, OrderStatus.AWAITING_PAYMENT)
-    assert saga.pay(order, fail=True).status == 200
+    # When an order asks for its charge
+    order = saga.place_order(buyer, vehicle)
 
     # Then it is cancelled as one delivery would have, the vehicle released, the client told once
     cancelled = saga.wait_for_status(order.id, OrderStatus.CANCELLED)
-    assert cancelled.cancellation_reason is CancellationReason.PAYMENT_FAILED
+    assert cancelled.cancellation_reason is CancellationReason.PAYMENT_REFUSED
     saga.wait_for_vehicle(vehicle.id, VehicleStatus.AVAILABLE)
     saga.wait_for_emails(order.id, 1)
     saga.settle()
-    assert history(saga.order(order.id)) == FAILED_HISTORY
+    assert history(saga.order(order.id)) == REFUSED_HISTORY
     assert [email["to"] for email in saga.emails(order.id)] == [[buyer.email.value]]
     assert saga.ses_sent() == 1
     assert saga.sales() == []
@@ -92,14 +90,14 @@ def test_a_refused_transaction_publishes_nothing_and_the_relay_goes_on(saga: Sag
     # Given a completed order
     buyer = saga.register_buyer("Diana Repetida")
     order = saga.wait_for_status(saga.place_order(buyer, saga.create_vehicle()).id, OrderStatus.AWAITING_PAYMENT)
-    provider_event = f"evt_{uuid.uuid4().hex}"
-    assert saga.pay(order, event_id=provider_event).body == {"received": True, "duplicate": False}
+    pix = saga.pay_at_psp(order)
+    assert saga.notify(pix).body == {"received": 1, "newPayments": 1, "refundsChanged": 0}
     saga.wait_for_status(order.id, OrderStatus.COMPLETED)
     saga.settle()
     assert saga.delivered("complete-sale") == 1
 
-    # When the provider replays its call: the store refuses the transaction (its receipt exists)
-    assert saga.pay(order, event_id=provider_event).body == {"received": True, "duplicate": True}
+    # When the PSP replays its call: the store refuses the transaction (the Pix's receipt exists)
+    assert saga.notify(pix).body == {"received": 1, "newPayments": 0, "refundsChanged": 0}
     saga.settle()
 
     # Then no event of the refused transaction was published...

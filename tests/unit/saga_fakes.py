@@ -31,7 +31,6 @@ from persistence.memory import MemoryClientStore, MemoryProductStore, MemoryPurc
 from platform_spec.routes import STEP_SUBSCRIPTIONS
 from runtime.invoice_html import HtmlInvoiceRenderer
 from runtime.invoices import MemoryInvoiceArchive
-from runtime.payment_provider import SimulatedPaymentProvider
 from tests.unit.factories import (
     CPF_ANA,
     CPF_BRUNO,
@@ -49,6 +48,7 @@ VEHICLE = "vehicle-1"
 PRICE = "189900.00"
 PAYMENT_TTL = timedelta(minutes=30)
 KEY = "key-0001-aaaa"
+
 
 Step = Callable[[DomainEvent, str], None]
 
@@ -191,7 +191,7 @@ class RecordingPaymentProvider:
     ) -> Charge:
         if self.refusing is not None:
             raise PaymentRefused(self.refusing)
-        code = f"TX{order_id.replace('-', '')}".ljust(26, "0")
+        code = f"TX{order_id.replace('-', '')}".ljust(26, "Z")
         known = self.charges.get(code)
         if known is None:
             charge = Charge(code=code, expires_at=expires_at, br_code=f"00020101-{code}", location=f"psp/{code}")
@@ -257,7 +257,7 @@ class Saga:
         purchase = Purchase(
             store=store,
             clock=clock,
-            payments=SimulatedPaymentProvider(b"unit-test-payments") if payments is None else payments,
+            payments=RecordingPaymentProvider() if payments is None else payments,
             archive=archive,
             renderer=HtmlInvoiceRenderer(),
             config=SagaConfig(seller=SELLER, payment_ttl=PAYMENT_TTL),
@@ -367,6 +367,7 @@ class Saga:
             "request-payment": p.request_payment,
             "complete-sale": p.complete_sale,
             "compensate": p.compensate,
+            "refund": p.execute_refund,
             "notify": self.notifications.notify,
         }
         routed: dict[EventType, list[tuple[str, Step]]] = {}

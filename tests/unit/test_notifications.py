@@ -6,7 +6,15 @@ from datetime import timedelta
 
 import pytest
 
-from domain.events import PAYLOAD_TYPES, DomainEvent, EventType, OrderCancelled, RefundOwed, SaleCompleted
+from domain.events import (
+    PAYLOAD_TYPES,
+    DomainEvent,
+    EventType,
+    OrderCancelled,
+    RefundCompleted,
+    RefundOwed,
+    SaleCompleted,
+)
 from domain.notifications import LEASE_SECONDS, Claim, NotificationInProgress, compose, sale_notice
 from domain.order_status import CancellationReason
 from domain.orders import Order, place_vehicle_order
@@ -110,8 +118,22 @@ def test_the_refund_email_says_how_much_comes_back() -> None:
     assert "devolver o valor integral em até 5 dias úteis" in email.body
 
 
+def test_a_completed_refund_tells_the_client_the_money_is_back() -> None:
+    order = _order()
+    completed = RefundCompleted(
+        payment_code="VP" + "0" * 32, refund_id="D" + "1" * 32, amount="1234.50", end_to_end_id="E" + "2" * 31
+    )
+    email = compose(order.event(completed, NOW), order, ana(NOW))
+    assert email is not None
+    assert email.to == "ana@example.com"
+    assert email.subject == "Pedido order-1: valor devolvido"
+    assert "Devolvemos R$ 1234.50 por Pix" in email.body
+    assert "D" + "1" * 32 in email.body
+
+
 @pytest.mark.parametrize(
-    "event_type", sorted(set(EventType) - {E.SALE_COMPLETED, E.ORDER_CANCELLED, E.REFUND_OWED}, key=str)
+    "event_type",
+    sorted(set(EventType) - {E.SALE_COMPLETED, E.ORDER_CANCELLED, E.REFUND_OWED, E.REFUND_COMPLETED}, key=str),
 )
 def test_other_events_send_no_email(event_type: EventType) -> None:
     order = _order()

@@ -35,7 +35,8 @@ def _owed_after_cancel(saga: Saga, end_to_end_id: str = "E-LATE") -> None:
     saga.purchase.cancel_by_customer("order-1", requested_by=ANA, is_admin=False)
     saga.run()
     assert saga.pay_pix(end_to_end_id=end_to_end_id)
-    saga.run()
+    # The refund step is left to each test, which asks for the refund itself.
+    saga.run(hold={E.REFUND_OWED})
 
 
 # --- the charge ---------------------------------------------------------------------------------------------------

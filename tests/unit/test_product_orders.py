@@ -353,11 +353,20 @@ def test_stock_that_cannot_be_committed_fails_the_invoice_cancels_the_order_and_
     assert _stock(saga, PHONE) == (10, 0, 10)
     assert _stock(saga, HEADSET) == (0, 0, 0)
     assert [item.status for item in order.items] == [ItemStatus.RELEASED, ItemStatus.RELEASED]
-    assert saga.written_types()[-4:] == ["InvoiceIssued", "InvoiceFailed", "OrderCancelled", "RefundOwed"]
-    # And the customer hears it once, with the refund in the same email
-    [email] = saga.mailer.sent
+    # ...and the refund step gives the money back at once (the fake provider settles it): RefundCompleted
+    assert saga.written_types()[-5:] == [
+        "InvoiceIssued",
+        "InvoiceFailed",
+        "OrderCancelled",
+        "RefundOwed",
+        "RefundCompleted",
+    ]
+    # And the customer hears of the cancellation once, with the refund in the same email; then that it is done
+    email, done = saga.mailer.sent
     assert email.subject == "Pedido order-1 cancelado"
     assert "R$ 2800.00, será devolvido" in email.body
+    assert done.subject == "Pedido order-1: valor devolvido"
+    assert "Devolvemos R$ 2800.00 por Pix" in done.body
 
 
 def test_a_vehicle_that_cannot_be_committed_fails_the_invoice_and_frees_nothing_it_does_not_hold() -> None:

@@ -3,6 +3,7 @@ it, with no locator to patch and no AWS behind it."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 
 from domain.events import EventType
 from local_stack.lambda_events import lambda_context
+from pix.model import Pix
 from runtime.settings import Settings
 from sagas.consumers import STEPS, consumer
 from sagas.wiring import SagaServices
@@ -34,6 +36,12 @@ def sqs_batch(*bodies: str) -> dict[str, Any]:
     }
 
 
+class NoPixReceived:
+    def list_pix(self, inicio: datetime, fim: datetime) -> tuple[Pix, ...]:
+        del inicio, fim
+        return ()
+
+
 def in_memory_graph(saga: Saga) -> SagaServices:
     return SagaServices(
         settings=Settings.from_env({"CURSOR_SECRET": "unit"}),
@@ -41,6 +49,7 @@ def in_memory_graph(saga: Saga) -> SagaServices:
         purchase=saga.purchase,
         notifications=saga.notifications,
         publisher=RecordingPublisher(),
+        received_pix=NoPixReceived(),
     )
 
 

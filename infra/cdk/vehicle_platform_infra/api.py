@@ -1,10 +1,11 @@
-"""The HTTP API in front of the GraphQL function and the payment webhook.
+"""The HTTP API in front of the GraphQL function and the Pix webhook.
 
 Routes (payload format 2.0, which Mangum and Powertools' APIGatewayHttpResolver both read):
 - `POST /graphql`: the GraphQL function. POST only: GraphiQL (the one GET client) is served locally only
   (graphql_api/http.py answers a GET on AWS with 405), so a GET route would only widen the surface.
 - `GET /health`: the same function, which checks its backing services.
-- `POST /webhooks/payments`: the webhook function; the provider signs each call with an HMAC the function verifies.
+- `POST /webhooks/pix`: the webhook function. The PSP calls `{webhookUrl}/pix`, so the webhook URL given to it is
+  `<api>/webhooks`; each call carries the deployment's secret header, which the function checks.
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ class HttpApi(Construct):
             self,
             "Api",
             api_name=f"{Stack.of(self).stack_name}-http",
-            description="Vehicle Platform: GraphQL, health and the payment webhook",
+            description="Vehicle Platform: GraphQL, health and the Pix webhook",
             cors_preflight=apigwv2.CorsPreflightOptions(
                 allow_origins=[spa_origin],
                 allow_methods=[apigwv2.CorsHttpMethod(method) for method in cors.ALLOW_METHODS],
@@ -113,7 +114,7 @@ class HttpApi(Construct):
             "GraphQL", graphql_function, payload_format_version=apigwv2.PayloadFormatVersion.VERSION_2_0
         )
         webhook = integrations.HttpLambdaIntegration(
-            "PaymentWebhook", webhook_function, payload_format_version=apigwv2.PayloadFormatVersion.VERSION_2_0
+            "PixWebhook", webhook_function, payload_format_version=apigwv2.PayloadFormatVersion.VERSION_2_0
         )
         open_routes = [
             (
@@ -129,9 +130,9 @@ class HttpApi(Construct):
                 "answers, and no business data.",
             ),
             (
-                self.api.add_routes(path="/webhooks/payments", methods=[apigwv2.HttpMethod.POST], integration=webhook),
-                "The payment provider has no Cognito identity: every call is signed with an HMAC over timestamp "
-                "and body that the webhook function verifies (sagas/webhook.py), with a replay window.",
+                self.api.add_routes(path="/webhooks/pix", methods=[apigwv2.HttpMethod.POST], integration=webhook),
+                "The PSP has no Cognito identity: every call carries the deployment's secret header, which the "
+                "webhook function checks in constant time before reading the body (sagas/webhook.py).",
             ),
         ]
         for routes, reason in open_routes:
@@ -159,4 +160,5 @@ class HttpApi(Construct):
         # https://<id>.execute-api.<region>.amazonaws.com
         self.origin: str = base
         self.graphql_url: str = f"{base}/graphql"
-        self.webhook_url: str = f"{base}/webhooks/payments"
+        # What the PSP is given as the webhook URL: it appends /pix.
+        self.webhook_url: str = f"{base}/webhooks"

@@ -60,9 +60,10 @@ from vehicle_platform_infra.messaging import Messaging, encrypted_queue
 from vehicle_platform_infra.realtime import WebSocketApi
 
 GRAPHQL_API = "graphql-api"
-PAYMENT_WEBHOOK = "payment-webhook"
+PIX_WEBHOOK = "pix-webhook"
 OUTBOX_RELAY = "outbox-relay"
 PAYMENT_EXPIRY = "payment-expiry"
+PIX_RECONCILIATION = "pix-reconciliation"
 WS_CONNECT = "ws-connect"
 WS_DEFAULT = "ws-default"
 WS_DISCONNECT = "ws-disconnect"
@@ -85,6 +86,9 @@ SYSTEM_LOG_LEVEL = lambda_.SystemLogLevel.WARN
 SQS_BATCH_SIZE = 10
 # The payment expiry sweep's schedule (sagas/expiry.py): a payment expires at most a minute late.
 EXPIRY_SCHEDULE = events.Schedule.rate(Duration.minutes(1))
+# The Pix reconciliation's (sagas/reconcile.py): a Pix whose webhook call was lost is applied within 5 minutes and
+# its lag, the window (15 minutes by default) read by three runs in a row.
+RECONCILIATION_SCHEDULE = events.Schedule.rate(Duration.minutes(5))
 
 # The table's stream, read by two functions (DynamoDB advises at most two readers per shard): only the records
 # their handlers act upon are delivered, so the others cost no invocation. The prefixes are persistence/keys.py's,
@@ -157,7 +161,7 @@ API_REQUEST_TIMEOUT = Duration.seconds(5)
 
 FUNCTIONS: Mapping[str, FunctionSpec] = {
     GRAPHQL_API: FunctionSpec("graphql_api.handler.handler", "GraphQL over HTTP (Mangum)", 1769, API_REQUEST_TIMEOUT),
-    PAYMENT_WEBHOOK: FunctionSpec("sagas.webhook.handler", "Payment provider webhook", 1024, Duration.seconds(10)),
+    PIX_WEBHOOK: FunctionSpec("sagas.webhook.handler", "Pix webhook (the PSP's calls)", 1024, Duration.seconds(10)),
     # sagas/consumers.py names each step's handler after its queue (HANDLERS).
     **{
         spec.name: FunctionSpec(
@@ -168,6 +172,7 @@ FUNCTIONS: Mapping[str, FunctionSpec] = {
     OUTBOX_RELAY: FunctionSpec("sagas.relay.handler", "Outbox relay and restock", 1024, Duration.seconds(60)),
     # Under the schedule's minute, so that two sweeps rarely overlap (they may: each expiry is conditional).
     PAYMENT_EXPIRY: FunctionSpec("sagas.expiry.handler", "Payment expiry sweep", 512, Duration.seconds(50)),
+    PIX_RECONCILIATION: FunctionSpec("sagas.reconcile.handler", "Pix reconciliation", 1024, Duration.seconds(120)),
     WS_CONNECT: FunctionSpec("realtime.handlers.connect", "WebSocket $connect", 1024, Duration.seconds(10)),
     WS_DEFAULT: FunctionSpec("realtime.handlers.default", "WebSocket messages", 1769, API_REQUEST_TIMEOUT),
     WS_DISCONNECT: FunctionSpec("realtime.handlers.disconnect", "WebSocket $disconnect", 1024, Duration.seconds(10)),
@@ -185,7 +190,14 @@ class FunctionSettings:
     """The deployment's choices that reach the functions' environment (stack.py reads them from the context)."""
 
     log_level: str
-    payment_webhook_secret_name: str
+    # The dealership's PSP: its API Pix (where the paths begin) and token endpoint, its Pix key, and the Secrets
+    # Manager secrets, created beforehand by the deployer, holding its credentials (runtime/pix_credentials.py) and
+    # the webhook's per-deployment secret (pix/webhook.py).
+    pix_api_url: str
+    pix_token_url: str
+    pix_key: str
+    pix_credentials_secret_name: str
+    pix_webhook_secret_name: str
     payment_ttl_seconds: int
     invoice_link_seconds: int
     seller_name: str
@@ -221,12 +233,11 @@ class Functions(Construct):
         self._data = data
         self._messaging = messaging
 
-        # The root secret: runtime/secrets.py derives from it the key of pagination cursors and the key of the
-        # simulated payment provider's codes (runtime/payment_provider.py), one per purpose.
+        # The root secret: runtime/secrets.py derives from it the key of pagination cursors, one key per purpose.
         self.cursor_secret = secretsmanager.Secret(
             self,
             "CursorSecret",
-            description="Vehicle Platform: HMAC key of pagination cursors and payment codes",
+            description="Vehicle Platform: root of the HMAC keys (pagination cursors)",
             generate_secret_string=secretsmanager.SecretStringGenerator(password_length=64, exclude_punctuation=True),
             removal_policy=removal_policy,
         )
@@ -234,8 +245,8 @@ class Functions(Construct):
             self.cursor_secret,
             ["AwsSolutions-SMG4"],
             "Not rotated: the functions receive the value at deployment (a dynamic reference in their environment), "
-            "so a rotation would not reach them before the next deployment; and a new key voids every cursor and "
-            "changes the payment code a retried step asks for. Rotate by redeploying with a new secret, on purpose.",
+            "so a rotation would not reach them before the next deployment; and a new key voids every cursor. "
+            "Rotate by redeploying with a new secret, on purpose.",
         )
         queues, topics = messaging.queues, messaging.topics
         # The local stack's keys (Provisioned.function_environment), with AWS's values. COGNITO_JWKS_URL is not
@@ -260,7 +271,15 @@ class Functions(Construct):
             "SELLER_CNPJ": settings.seller_cnpj,
             "SELLER_ADDRESS": settings.seller_address,
             "LOG_LEVEL": settings.log_level,
+            # Every graph holding the purchase saga charges or refunds (composition/aws.pix_payments).
+            "PIX_API_URL": settings.pix_api_url,
+            "PIX_TOKEN_URL": settings.pix_token_url,
+            "PIX_KEY": settings.pix_key,
+            "PIX_CREDENTIALS_SECRET": settings.pix_credentials_secret_name,
         }
+        self.pix_credentials = secretsmanager.Secret.from_secret_name_v2(
+            self, "PixCredentials", settings.pix_credentials_secret_name
+        )
 
         code = lambda_code()
         self.roles: dict[str, iam.Role] = {}
@@ -271,11 +290,14 @@ class Functions(Construct):
         if settings.trusted_documents_only:
             for name in TRUSTED_DOCUMENTS_FUNCTIONS:
                 self.functions[name].add_environment(TRUSTED_DOCUMENTS_ONLY, "1")
-        # The provider's shared secret: created by the deployer (the provider gives it), named by the context.
-        self.functions[PAYMENT_WEBHOOK].add_environment(
-            "PAYMENT_WEBHOOK_SECRET",
-            SecretValue.secrets_manager(settings.payment_webhook_secret_name).unsafe_unwrap(),
+        # The webhook's per-deployment secret: created by the deployer (and given to the PSP), named by the context.
+        self.functions[PIX_WEBHOOK].add_environment(
+            "PIX_WEBHOOK_SECRET",
+            SecretValue.secrets_manager(settings.pix_webhook_secret_name).unsafe_unwrap(),
         )
+        # The PSP credentials are read at cold start by the functions themselves (never in their environment).
+        for function in self.functions.values():
+            self.pix_credentials.grant_read(function)
 
         self._grant_table()
         self._grant_messaging(email)
@@ -284,7 +306,7 @@ class Functions(Construct):
         self._event_sources()
 
         for name, function in self.functions.items():
-            if name != PAYMENT_EXPIRY:
+            if name not in {PAYMENT_EXPIRY, PIX_RECONCILIATION}:
                 suppress(function, ["Serverless-LambdaDLQ"], _NOT_ASYNC)
             suppress(function, ["AwsSolutions-L1", "Serverless-LambdaLatestVersion"], _RUNTIME_313)
         suppress(
@@ -293,6 +315,12 @@ class Functions(Construct):
             "Invoked by the one-minute schedule: a sweep that failed is done by the next one a minute later, which "
             "finds the same due payments (the index holds them until they are settled). A dead letter of a sweep "
             "would hold nothing to replay.",
+        )
+        suppress(
+            self.functions[PIX_RECONCILIATION],
+            ["Serverless-LambdaDLQ"],
+            "Invoked by the five-minute schedule over overlapping windows: a run that failed is covered by the next "
+            "ones, which list the same Pix. A dead letter of a run would hold nothing to replay.",
         )
 
     def __getitem__(self, name: str) -> lambda_.Function:
@@ -429,6 +457,19 @@ class Functions(Construct):
             ["Serverless-EventBusDLQ"],
             "The target is a sweep on a one-minute schedule: an invocation EventBridge could not make is made by "
             "the next tick, with the same effect. A dead letter of it would hold nothing worth replaying.",
+        )
+        reconciliation = events.Rule(
+            self,
+            "PixReconciliationSchedule",
+            description="Vehicle Platform: apply the Pix the PSP received that its webhook did not bring",
+            schedule=RECONCILIATION_SCHEDULE,
+            targets=[targets.LambdaFunction(self.functions[PIX_RECONCILIATION], retry_attempts=0)],
+        )
+        suppress(
+            reconciliation,
+            ["Serverless-EventBusDLQ"],
+            "The target reads overlapping windows every five minutes: an invocation EventBridge could not make is "
+            "covered by the next ones. A dead letter of it would hold nothing worth replaying.",
         )
 
     def _sqs_source(self, name: str, queue: sqs.IQueue) -> None:

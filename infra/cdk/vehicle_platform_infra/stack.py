@@ -11,8 +11,13 @@ typo fails the synthesis rather than the deployment:
 - `sesSender` (default platform_spec.email.SES_SENDER): the address customers' emails come from.
 - `staffEmail` (none): subscribed to the order-errors and pending-stock topics.
 - `alarmEmail` (none): subscribed to the alarms.
-- `paymentWebhookSecretName` (default `vehicle-platform/payment-webhook`): the Secrets Manager secret, created
-  beforehand, that holds the payment provider's webhook signing secret.
+- `pixApiUrl`, `pixTokenUrl` (required): the dealership's PSP, its API Pix where the spec's paths begin
+  (`https://psp.example/api/v2`) and its OAuth2 token endpoint.
+- `pixKey` (required): the dealership's Pix key (`chave`), the one its charges are paid to.
+- `pixCredentialsSecretName` (default `vehicle-platform/pix-credentials`): the Secrets Manager secret, created
+  beforehand, holding the PSP's OAuth2 client and the mTLS certificate (runtime/pix_credentials.py).
+- `pixWebhookSecretName` (default `vehicle-platform/pix-webhook`): the Secrets Manager secret, created beforehand,
+  holding the value the PSP's webhook calls carry in X-Pix-Webhook-Secret.
 - `removalPolicy` (default `retain`): `destroy` for a throw-away stack, whose table, buckets, key, secret, user pool
   and logs then go with it.
 - `invoiceVersioning` (default `true`): keep the invoice bucket's object versions.
@@ -39,14 +44,14 @@ from constructs import Construct, IConstruct, Node
 from domain.errors import ValidationFailed
 from domain.values import Cnpj
 from platform_spec.email import SES_SENDER
-from runtime.settings import OrderSettings, SagaSettings
+from runtime.settings import PIX_CREDENTIALS_SECRET, OrderSettings, SagaSettings
 from vehicle_platform_infra.api import HttpApi
 from vehicle_platform_infra.auth import Auth
 from vehicle_platform_infra.data import Data
 from vehicle_platform_infra.email import Email
 from vehicle_platform_infra.functions import (
     GRAPHQL_API,
-    PAYMENT_WEBHOOK,
+    PIX_WEBHOOK,
     WS_CONNECT,
     WS_DEFAULT,
     WS_DISCONNECT,
@@ -89,6 +94,21 @@ def _text(node: Node, key: str, default: str | None) -> str | None:
     if value is None or value == "":
         return default
     return str(value).strip()
+
+
+def _required_text(node: Node, key: str) -> str:
+    value = _text(node, key, None)
+    if not value:
+        raise ConfigurationError(f"context {key} is required: the dealership's PSP (see this module's docstring)")
+    return value
+
+
+def _https(node: Node, key: str) -> str:
+    value = _required_text(node, key)
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.hostname:
+        raise ConfigurationError(f"context {key}={value!r}: expected an https URL such as https://psp.example/api/v2")
+    return value
 
 
 def _flag(node: Node, key: str, default: bool) -> bool:
@@ -141,7 +161,7 @@ class PlatformConfig:
             raise ConfigurationError(f"context logLevel={log_level!r} is not a Lambda log level")
         seller_cnpj = _text(node, "sellerCnpj", orders.seller_cnpj) or orders.seller_cnpj
         try:
-            # The functions parse it when they start (runtime/payment_provider.py): refuse a bad one now.
+            # The functions parse it when they start (composition/aws.py): refuse a bad one now.
             Cnpj.parse(seller_cnpj)
         except ValidationFailed as error:
             raise ConfigurationError(f"context sellerCnpj={seller_cnpj!r}: {error.message}") from error
@@ -158,9 +178,15 @@ class PlatformConfig:
             trusted_documents=trusted_documents,
             functions=FunctionSettings(
                 log_level=log_level,
-                payment_webhook_secret_name=(
-                    _text(node, "paymentWebhookSecretName", "vehicle-platform/payment-webhook")
-                    or "vehicle-platform/payment-webhook"
+                pix_api_url=_https(node, "pixApiUrl"),
+                pix_token_url=_https(node, "pixTokenUrl"),
+                pix_key=_required_text(node, "pixKey"),
+                pix_credentials_secret_name=(
+                    _text(node, "pixCredentialsSecretName", PIX_CREDENTIALS_SECRET) or PIX_CREDENTIALS_SECRET
+                ),
+                pix_webhook_secret_name=(
+                    _text(node, "pixWebhookSecretName", "vehicle-platform/pix-webhook")
+                    or "vehicle-platform/pix-webhook"
                 ),
                 payment_ttl_seconds=saga.payment_ttl_seconds,
                 invoice_link_seconds=orders.invoice_link_seconds,
@@ -255,7 +281,10 @@ class VehiclePlatformStack(cdk.Stack):
 
         outputs = {
             "GraphQLUrl": (self.http_api.graphql_url, "POST GraphQL queries and mutations here"),
-            "WebhookUrl": (self.http_api.webhook_url, "Give this to the payment provider"),
+            "WebhookUrl": (
+                self.http_api.webhook_url,
+                "Register this with the PSP as the Pix webhook URL (it calls <url>/pix)",
+            ),
             "WebSocketUrl": (self.websocket.url, "graphql-transport-ws subscriptions"),
             "WebUrl": (self.web.url, "The web app (storefront and back office)"),
             "UserPoolId": (self.auth.user_pool.user_pool_id, "Cognito user pool"),
@@ -283,7 +312,7 @@ class VehiclePlatformStack(cdk.Stack):
             self,
             "HttpApi",
             graphql_function=self.functions[GRAPHQL_API],
-            webhook_function=self.functions[PAYMENT_WEBHOOK],
+            webhook_function=self.functions[PIX_WEBHOOK],
             user_pool=self.auth.user_pool,
             user_pool_client=self.auth.client,
             spa_origin=cors_origin,
