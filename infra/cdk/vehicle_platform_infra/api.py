@@ -6,21 +6,28 @@ Routes (payload format 2.0, which Mangum and Powertools' APIGatewayHttpResolver 
 - `GET /health`: the same function, which checks its backing services.
 - `POST /webhooks/pix`: the webhook function. The PSP calls `{webhookUrl}/pix`, so the webhook URL given to it is
   `<api>/webhooks`; each call carries the deployment's secret header, which the function checks.
+
+With mutual TLS (the API Pix's own way to authenticate the PSP; `WebhookMtls`), the webhook leaves this API for one
+of its own, reachable only through a custom domain that asks every caller for a certificate the truststore signed:
+its execute-api endpoint is off, so no call skips the handshake. The secret header is still checked.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import jsii
 from aws_cdk import CfnResource, Duration, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct, IConstruct
 
@@ -45,6 +52,16 @@ _HTTP_ACCESS_LOG_FIELDS = {
     "responseLength": "$context.responseLength",
     "userAgent": "$context.identity.userAgent",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookMtls:
+    """The webhook behind mutual TLS: its custom domain, that domain's ACM certificate (in the stack's region), and
+    the PEM bundle of the CAs whose client certificates may call it (`s3://bucket/key`, the PSP's CA)."""
+
+    domain_name: str
+    certificate_arn: str
+    truststore_uri: str
 
 
 @jsii.implements(apigwv2.IAccessLogSettings)
@@ -83,6 +100,7 @@ class HttpApi(Construct):
         user_pool: cognito.IUserPool,
         user_pool_client: cognito.IUserPoolClient,
         spa_origin: str,
+        webhook_mtls: WebhookMtls | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.api = apigwv2.HttpApi(
@@ -129,12 +147,22 @@ class HttpApi(Construct):
                 "/health is for uptime checks, which carry no user token; it reports whether each backing service "
                 "answers, and no business data.",
             ),
-            (
-                self.api.add_routes(path="/webhooks/pix", methods=[apigwv2.HttpMethod.POST], integration=webhook),
-                "The PSP has no Cognito identity: every call carries the deployment's secret header, which the "
-                "webhook function checks in constant time before reading the body (sagas/webhook.py).",
-            ),
         ]
+        webhook_reason = (
+            "The PSP has no Cognito identity: every call carries the deployment's secret header, which the "
+            "webhook function checks in constant time before reading the body (sagas/webhook.py)."
+        )
+        # Where the webhook's custom domain must point (its DNS), when it has one.
+        self.webhook_domain_target: str | None = None
+        if webhook_mtls is None:
+            webhook_api, webhook_base = self.api, self.api.api_endpoint
+        else:
+            webhook_api, webhook_base = self._mtls_webhook_api(webhook_mtls), f"https://{webhook_mtls.domain_name}"
+            webhook_reason += " Mutual TLS at the custom domain authenticates the PSP first."
+        webhook_routes = webhook_api.add_routes(
+            path="/webhooks/pix", methods=[apigwv2.HttpMethod.POST], integration=webhook
+        )
+        open_routes.append((webhook_routes, webhook_reason))
         for routes, reason in open_routes:
             for route in routes:
                 NagSuppressions.add_resource_suppressions(
@@ -161,4 +189,35 @@ class HttpApi(Construct):
         self.origin: str = base
         self.graphql_url: str = f"{base}/graphql"
         # What the PSP is given as the webhook URL: it appends /pix.
-        self.webhook_url: str = f"{base}/webhooks"
+        self.webhook_url: str = f"{webhook_base}/webhooks"
+
+    def _mtls_webhook_api(self, mtls: WebhookMtls) -> apigwv2.HttpApi:
+        """The webhook's own API: reachable only through its mutual-TLS custom domain."""
+        api = apigwv2.HttpApi(
+            self,
+            "PixWebhookApi",
+            api_name=f"{Stack.of(self).stack_name}-pix-webhook",
+            description="Vehicle Platform: the Pix webhook, behind mutual TLS",
+            disable_execute_api_endpoint=True,
+            create_default_stage=False,
+        )
+        access_logs = logs.LogGroup(self, "PixWebhookAccessLogs", retention=ACCESS_LOG_RETENTION)
+        stage = apigwv2.HttpStage(
+            self,
+            "PixWebhookStage",
+            http_api=api,
+            auto_deploy=True,
+            throttle=apigwv2.ThrottleSettings(rate_limit=RATE_LIMIT, burst_limit=BURST_LIMIT),
+            access_log_settings=JsonAccessLogs(access_logs, _HTTP_ACCESS_LOG_FIELDS),
+        )
+        bucket, _, key = mtls.truststore_uri.removeprefix("s3://").partition("/")
+        domain = apigwv2.DomainName(
+            self,
+            "PixWebhookDomain",
+            domain_name=mtls.domain_name,
+            certificate=acm.Certificate.from_certificate_arn(self, "PixWebhookCertificate", mtls.certificate_arn),
+            mtls=apigwv2.MTLSConfig(bucket=s3.Bucket.from_bucket_name(self, "PixTruststore", bucket), key=key),
+        )
+        apigwv2.ApiMapping(self, "PixWebhookMapping", api=api, domain_name=domain, stage=stage)
+        self.webhook_domain_target = domain.regional_domain_name
+        return api

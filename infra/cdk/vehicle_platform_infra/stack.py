@@ -45,7 +45,7 @@ from domain.errors import ValidationFailed
 from domain.values import Cnpj
 from platform_spec.email import SES_SENDER
 from runtime.settings import PIX_CREDENTIALS_SECRET, OrderSettings, SagaSettings
-from vehicle_platform_infra.api import HttpApi
+from vehicle_platform_infra.api import HttpApi, WebhookMtls
 from vehicle_platform_infra.auth import Auth
 from vehicle_platform_infra.data import Data
 from vehicle_platform_infra.email import Email
@@ -149,6 +149,8 @@ class PlatformConfig:
     cognito_threat_protection: bool
     trusted_documents: bool
     functions: FunctionSettings
+    # None: the webhook checks the per-deployment secret only (PSPs that tag their calls instead of using mTLS).
+    webhook_mtls: WebhookMtls | None
 
     @classmethod
     def from_context(cls, node: Node) -> PlatformConfig:
@@ -176,6 +178,7 @@ class PlatformConfig:
             invoice_versioning=_flag(node, "invoiceVersioning", default=True),
             cognito_threat_protection=_flag(node, "cognitoThreatProtection", default=False),
             trusted_documents=trusted_documents,
+            webhook_mtls=_webhook_mtls(node),
             functions=FunctionSettings(
                 log_level=log_level,
                 pix_api_url=_https(node, "pixApiUrl"),
@@ -196,6 +199,27 @@ class PlatformConfig:
                 trusted_documents_only=trusted_documents,
             ),
         )
+
+
+def _webhook_mtls(node: Node) -> WebhookMtls | None:
+    """`pixWebhookDomain`, `pixWebhookCertificateArn` and `pixWebhookTruststore` together, or none of them."""
+    values = {
+        key: _text(node, key, None) for key in ("pixWebhookDomain", "pixWebhookCertificateArn", "pixWebhookTruststore")
+    }
+    given = {key: value for key, value in values.items() if value}
+    if not given:
+        return None
+    missing = sorted(set(values) - set(given))
+    if missing:
+        raise ConfigurationError(f"context {', '.join(missing)} required with {', '.join(sorted(given))}: mutual TLS")
+    truststore = given["pixWebhookTruststore"]
+    if not truststore.startswith("s3://") or "/" not in truststore.removeprefix("s3://"):
+        raise ConfigurationError(f"context pixWebhookTruststore={truststore!r}: expected s3://bucket/key.pem")
+    return WebhookMtls(
+        domain_name=given["pixWebhookDomain"],
+        certificate_arn=given["pixWebhookCertificateArn"],
+        truststore_uri=truststore,
+    )
 
 
 class VehiclePlatformStack(cdk.Stack):
@@ -294,6 +318,11 @@ class VehiclePlatformStack(cdk.Stack):
             "IntakeBucket": (self.data.intake.bucket_name, "Drop batch order files (.json) here"),
             "AlarmTopicArn": (self.observability.alarm_topic.topic_arn, "Subscribe on-call here"),
         }
+        if self.http_api.webhook_domain_target is not None:
+            outputs["PixWebhookDomainTarget"] = (
+                self.http_api.webhook_domain_target,
+                "Point the webhook's domain here (a CNAME): the PSP reaches the webhook over mutual TLS only",
+            )
         for name, (value, description) in outputs.items():
             cdk.CfnOutput(self, name, value=value, description=description)
 
@@ -316,4 +345,5 @@ class VehiclePlatformStack(cdk.Stack):
             user_pool=self.auth.user_pool,
             user_pool_client=self.auth.client,
             spa_origin=cors_origin,
+            webhook_mtls=self.config.webhook_mtls,
         )
