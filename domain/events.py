@@ -122,6 +122,9 @@ class PaymentConfirmed(EventPayload):
 
 @dataclass(frozen=True, slots=True)
 class PaymentFailed(EventPayload):
+    """A payment that could not pay its order (a Pix of the wrong amount): for the books and the history. The step
+    that found it cancelled the order and owed the money back in the same commit."""
+
     event_type = EventType.PAYMENT_FAILED
     payment_code: str
     provider_event_id: str
@@ -180,10 +183,12 @@ class RefundOwed(EventPayload):
     event_type = EventType.REFUND_OWED
     payment_code: str
     amount: str
+    # The payment whose money is owed back (a Pix's endToEndId): what its refund names.
+    end_to_end_id: str
     # The event whose email already tells the customer (OrderCancelled), if one does.
     told_with: str | None = None
-    # The payment whose money is owed back (a Pix's endToEndId), what its refund names; absent when not known.
-    end_to_end_id: str | None = None
+    # Which attempt at the refund this is, from the second on (the one before ended NAO_REALIZADO); absent: the first.
+    attempt: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -114,8 +114,8 @@ def compose(event: DomainEvent, order: Order, client: Client) -> Email | None:
         )
     if event.event_type is EventType.REFUND_OWED:
         owed = event.payload_as(RefundOwed)
-        if owed.told_with == EventType.ORDER_CANCELLED.value:
-            return None  # the cancellation's email says it already
+        if owed.told_with == EventType.ORDER_CANCELLED.value or owed.attempt is not None:
+            return None  # the cancellation's email says it already, or the first attempt's did
         return Email(
             to=client.email.value,
             subject=f"Reembolso do pedido {order.id}",

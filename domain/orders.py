@@ -57,7 +57,6 @@ _NOTHING = Money(Decimal("0.00"))
 class PaymentStatus(StrEnum):
     PENDING = "PENDING"
     PAID = "PAID"
-    FAILED = "FAILED"
     EXPIRED = "EXPIRED"
     # The order was cancelled before any money arrived; the code can no longer be paid.
     CANCELLED = "CANCELLED"

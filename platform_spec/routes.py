@@ -18,7 +18,6 @@ STEP_SUBSCRIPTIONS: Mapping[str, frozenset[EventType]] = MappingProxyType(
             {
                 EventType.ORDER_REJECTED,
                 EventType.RESERVATION_FAILED,
-                EventType.PAYMENT_FAILED,
                 EventType.PAYMENT_EXPIRED,
                 EventType.CANCELLATION_REQUESTED,
                 EventType.INVOICE_FAILED,

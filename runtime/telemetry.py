@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
-from domain.events import DomainEvent, EventType
+from domain.events import DomainEvent, EventType, RefundOwed
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger, Tracer
@@ -39,6 +39,8 @@ class BusinessMetric(StrEnum):
     ORDERS_CANCELLED = "OrdersCancelled"
     PAYMENTS_EXPIRED = "PaymentsExpired"
     REFUNDS_OWED = "RefundsOwed"
+    # A refund asked again because the PSP did not make the one before (NAO_REALIZADO).
+    REFUNDS_RETRIED = "RefundsRetried"
     SAGA_STEP_LATENCY = "SagaStepLatency"
     INTAKE_ORDERS_ACCEPTED = "IntakeOrdersAccepted"
     INTAKE_ORDERS_REJECTED = "IntakeOrdersRejected"
@@ -71,6 +73,8 @@ def event_metrics(event: DomainEvent) -> tuple[MetricPoint, ...]:
     """The business metrics one published domain event counts towards (most events count towards none)."""
     if event.event_type is EventType.ORDER_CANCELLED:
         return (MetricPoint(BusinessMetric.ORDERS_CANCELLED, dimension=(REASON, str(event.payload["reason"]))),)
+    if event.event_type is EventType.REFUND_OWED and event.payload_as(RefundOwed).attempt is not None:
+        return (MetricPoint(BusinessMetric.REFUNDS_RETRIED),)
     metric = _EVENT_METRICS.get(event.event_type)
     return (MetricPoint(metric),) if metric else ()
 

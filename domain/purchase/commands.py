@@ -15,7 +15,6 @@ from domain.events import (
     OrderCancelled,
     PaymentConfirmed,
     PaymentExpired,
-    PaymentFailed,
     RefundCompleted,
     RefundOwed,
 )
@@ -40,7 +39,7 @@ from domain.purchase.change import Change, IdempotencyClaim, PaymentRecord
 from domain.purchase.dependencies import PurchaseDependencies
 from domain.purchase.errors import AlreadyApplied, KeyReused, PaymentChanged
 from domain.purchase.ports import PaymentReceived, RefundOutcome
-from domain.purchase.rules import COMPENSATED, hours, release_stock
+from domain.purchase.rules import COMPENSATED, MAX_REFUND_ATTEMPTS, hours, release_stock
 from domain.retries import with_fresh_reads
 from domain.values import Money
 
@@ -268,71 +267,54 @@ class PurchaseCommands(PurchaseDependencies):
         PaymentConfirmed; the saga decides whether the order keeps the money or owes it back.
 
         Returns False when this payment was already received (its end-to-end id: a replay changes nothing)."""
-        return self.receive_payment_notification(
-            provider_event_id=received.end_to_end_id,
-            code=received.code,
-            paid=True,
-            amount=received.amount,
-            detail="",
-        )
-
-    def receive_payment_notification(
-        self, *, provider_event_id: str, code: str, paid: bool, amount: Money, detail: str
-    ) -> bool:
-        """The provider says a payment code was paid (or failed). Only emits the event; the saga acts on it.
-
-        Returns False when this provider event was already received (a replay changes nothing).
-        """
+        code = received.code
         record = self.store.get_payment(code)
         order = None if record is None else self.store.get_order(record.order_id)
         if record is None or order is None:
             raise NotFound("payment", code)
-        now = self.clock.now()
-        pending = record.payment.status is PaymentStatus.PENDING
-        new_status = PaymentStatus.PAID if paid else PaymentStatus.FAILED
-        if paid:
-            confirmed = PaymentConfirmed(payment_code=code, amount=str(amount), provider_event_id=provider_event_id)
-            event = order.event(confirmed, now)
-        else:
-            failed = PaymentFailed(payment_code=code, provider_event_id=provider_event_id, detail=detail)
-            event = order.event(failed, now)
+        confirmed = PaymentConfirmed(
+            payment_code=code, amount=str(received.amount), provider_event_id=received.end_to_end_id
+        )
+        event = order.event(confirmed, self.clock.now())
         # A payment no longer pending (expired, say) keeps its status: the event still tells the saga money moved.
         payment = (
-            PaymentRecord(record.order_id, replace(record.payment, status=new_status), PaymentStatus.PENDING)
-            if pending
+            PaymentRecord(record.order_id, replace(record.payment, status=PaymentStatus.PAID), PaymentStatus.PENDING)
+            if record.payment.status is PaymentStatus.PENDING
             else None
         )
+        receipt = received.end_to_end_id
         try:
-            self.store.apply(Change(payment=payment, events=(event,), receipt=provider_event_id))
+            self.store.apply(Change(payment=payment, events=(event,), receipt=receipt))
         except AlreadyApplied:
             return False
         except PaymentChanged:
             # The payment left PENDING between our read and write (the expiry sweep): record the event alone.
             try:
-                self.store.apply(Change(events=(event,), receipt=provider_event_id))
+                self.store.apply(Change(events=(event,), receipt=receipt))
             except AlreadyApplied:
                 return False
         return True
 
-    def refund_owed(self, *, order_id: str, end_to_end_id: str, amount: Money) -> Refund:
-        """Give back money the order received and does not keep (a RefundOwed event names it): the provider is
-        asked, the refund recorded on the order's payment with what the provider said.
+    def refund_owed(self, *, order_id: str, end_to_end_id: str, amount: Money, attempt: int = 1) -> Refund:
+        """Give back money the order received and does not keep (a RefundOwed event names it, and the attempt):
+        the provider is asked, the refund recorded on the order's payment with what the provider said.
 
-        Safe to repeat: a refund asked for already (PENDING or REFUNDED) is asked again under the same attempt,
-        which the provider answers with the same refund; after a FAILED one, the next attempt is a new refund."""
+        Safe to repeat: the same attempt asked again is the same refund at the provider, and an attempt already
+        ended is not asked again. Once the money is back (any attempt REFUNDED), nothing more is asked."""
 
-        def attempt() -> Refund:
+        def ask() -> Refund:
             order = self.store.get_order(order_id)
             if order is None or order.payment is None:
                 raise NotFound("order payment", order_id)
-            payment = order.payment
-            attempts = payment.refund_attempts(end_to_end_id)
-            last = attempts[-1] if attempts else None
-            if last is not None and last.status is RefundStatus.REFUNDED:
-                return last
-            number = len(attempts) + (0 if last is not None and last.status is RefundStatus.PENDING else 1)
+            attempts = order.payment.refund_attempts(end_to_end_id)
+            refunded = next((known for known in attempts if known.status is RefundStatus.REFUNDED), None)
+            if refunded is not None:
+                return refunded
+            known = attempts[attempt - 1] if len(attempts) >= attempt else None
+            if known is not None and known.status is RefundStatus.FAILED:
+                return known  # this attempt is over; a next one, if any is left, is its own RefundOwed
             receipt = self.payments.refund(
-                payment_code=payment.code, end_to_end_id=end_to_end_id, amount=amount, attempt=number
+                payment_code=order.payment.code, end_to_end_id=end_to_end_id, amount=amount, attempt=attempt
             )
             now = self.clock.now()
             refund = Refund(
@@ -340,26 +322,28 @@ class PurchaseCommands(PurchaseDependencies):
                 end_to_end_id=end_to_end_id,
                 amount=amount,
                 status=receipt.status,
-                requested_at=now if last is None or last.id != receipt.id else last.requested_at,
+                requested_at=now if known is None else known.requested_at,
                 completed_at=receipt.completed_at,
             )
             updated = _with_refund(order, refund, now)
             if updated is not order:
-                self.store.apply(Change(order=updated, events=_completed(updated, refund.id, now)))
+                self.store.apply(Change(order=updated, events=_outcome_events(updated, refund.id, now)))
             assert updated.payment is not None  # the order's, with the refund recorded
             return next(recorded for recorded in updated.payment.refunds if recorded.id == refund.id)
 
-        return with_fresh_reads(attempt)
+        return with_fresh_reads(ask)
 
     def execute_refund(self, event: DomainEvent, consumer: str) -> None:
         """The refund step (RefundOwed): the money goes back to the Pix it came from, through the provider. Safe to
-        run again (refund_owed asks for the same refund). A refund naming no Pix (money the provider never said how
-        it came) cannot be executed: the order shows it owed, for the staff to give back by hand."""
+        run again (refund_owed asks for the same refund)."""
         del consumer  # refund_owed is idempotent by the Pix and the attempt, not by the delivery
         owed = event.payload_as(RefundOwed)
-        if owed.end_to_end_id is None:
-            return
-        self.refund_owed(order_id=event.order_id, end_to_end_id=owed.end_to_end_id, amount=Money.parse(owed.amount))
+        self.refund_owed(
+            order_id=event.order_id,
+            end_to_end_id=owed.end_to_end_id,
+            amount=Money.parse(owed.amount),
+            attempt=owed.attempt or 1,
+        )
 
     def record_refund_outcome(self, outcome: RefundOutcome) -> bool:
         """The provider says how a refund ended (the webhook or the reconciliation). Recorded once: a refund
@@ -387,26 +371,38 @@ class PurchaseCommands(PurchaseDependencies):
             updated = _with_refund(order, told, now)
             if updated is order:
                 return False
-            self.store.apply(Change(order=updated, events=_completed(updated, told.id, now)))
+            self.store.apply(Change(order=updated, events=_outcome_events(updated, told.id, now)))
             return True
 
         return with_fresh_reads(attempt)
 
 
-def _completed(updated: Order, refund_id: str, now: datetime) -> tuple[DomainEvent, ...]:
-    """RefundCompleted, when the order just recorded the refund `refund_id` as REFUNDED (it changed, and a final
-    outcome never changes again: so the event is emitted once, with the change that made it so)."""
+def _outcome_events(updated: Order, refund_id: str, now: datetime) -> tuple[DomainEvent, ...]:
+    """What the order just recording the refund `refund_id`'s final outcome says (it changed, and a final outcome
+    never changes again: so each is emitted once, with the change that made it so). REFUNDED: RefundCompleted.
+    FAILED (NAO_REALIZADO): the money is still owed, so the next attempt is owed too, up to MAX_REFUND_ATTEMPTS;
+    after the last, the order shows the failed refunds for the staff to settle by hand."""
     assert updated.payment is not None  # the order's, with the refund recorded
-    refund = next(recorded for recorded in updated.payment.refunds if recorded.id == refund_id)
-    if refund.status is not RefundStatus.REFUNDED:
-        return ()
-    completed = RefundCompleted(
-        payment_code=updated.payment.code,
-        refund_id=refund.id,
-        amount=str(refund.amount),
-        end_to_end_id=refund.end_to_end_id,
-    )
-    return (updated.event(completed, now),)
+    payment = updated.payment
+    refund = next(recorded for recorded in payment.refunds if recorded.id == refund_id)
+    if refund.status is RefundStatus.REFUNDED:
+        completed = RefundCompleted(
+            payment_code=payment.code,
+            refund_id=refund.id,
+            amount=str(refund.amount),
+            end_to_end_id=refund.end_to_end_id,
+        )
+        return (updated.event(completed, now),)
+    attempts = payment.refund_attempts(refund.end_to_end_id)
+    if refund.status is RefundStatus.FAILED and refund is attempts[-1] and len(attempts) < MAX_REFUND_ATTEMPTS:
+        retry = RefundOwed(
+            payment_code=payment.code,
+            amount=str(refund.amount),
+            end_to_end_id=refund.end_to_end_id,
+            attempt=len(attempts) + 1,
+        )
+        return (updated.event(retry, now),)
+    return ()
 
 
 def _with_refund(order: Order, refund: Refund, now: datetime) -> Order:

@@ -13,7 +13,6 @@ from domain.purchase.change import StockMove, StockMoveKind, Wait
 # What each failure event cancels an order for; ReservationFailed and InvoiceFailed name their reason.
 FAILURE_REASONS = {
     EventType.ORDER_REJECTED: CancellationReason.CLIENT_INVALID,
-    EventType.PAYMENT_FAILED: CancellationReason.PAYMENT_FAILED,
     EventType.PAYMENT_EXPIRED: CancellationReason.PAYMENT_EXPIRED,
     EventType.CANCELLATION_REQUESTED: CancellationReason.CUSTOMER_CANCELLED,
 }
@@ -21,6 +20,9 @@ FAILURE_REASONS = {
 # paid it (a redelivery of that one completes the sale, any other payment is owed back).
 COMPENSATED = "compensated"
 PAID_BY = "paid-by:"
+# How many times one received payment's refund is asked of the provider when it ends NAO_REALIZADO (a refused
+# refund is often transient at the payer's bank; one refused three times needs a person).
+MAX_REFUND_ATTEMPTS = 3
 
 
 def failure_reason(event: DomainEvent) -> CancellationReason:

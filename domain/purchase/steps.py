@@ -16,6 +16,7 @@ from domain.events import (
     OrderCancelled,
     OrderRejected,
     PaymentConfirmed,
+    PaymentFailed,
     PaymentRequested,
     RefundOwed,
     ReservationFailed,
@@ -38,7 +39,6 @@ from domain.orders import (
     note,
     owe_refund,
     paid_in_full,
-    with_payment_status,
 )
 from domain.purchase.change import Change, PaymentRecord, Sale, StockMove, StockMoveKind, VehicleClaim, Wait
 from domain.purchase.config import INVOICE_NUMBER_DIGITS, RESUME_BATCH
@@ -283,7 +283,8 @@ class SagaSteps(PurchaseDependencies):
         )
         if waiting and amount != order.total:
             # Not the price agreed: the order is cancelled, what was paid is owed back, what it held goes free.
-            failed = cancel(order, CancellationReason.PAYMENT_FAILED, now, f"paid {amount}, expected {order.total}")
+            detail = f"paid {amount}, expected {order.total}"
+            failed = cancel(order, CancellationReason.PAYMENT_FAILED, now, detail)
             released, moves, waits = release_stock(owe_refund(failed, amount, now, "of the wrong amount"))
             self._apply(
                 Change(
@@ -292,6 +293,7 @@ class SagaSteps(PurchaseDependencies):
                     stock=moves,
                     waits_removed=waits,
                     events=(
+                        order.event(PaymentFailed(payment_code=code, provider_event_id=paid_by, detail=detail), now),
                         order.event(OrderCancelled(reason=CancellationReason.PAYMENT_FAILED.value), now),
                         order.event(RefundOwed(payment_code=code, amount=str(amount), end_to_end_id=paid_by), now),
                     ),
@@ -409,9 +411,6 @@ class SagaSteps(PurchaseDependencies):
             cancelled = order
         elif cancellation_allowed(order.status, reason):
             cancelled = cancel(order, reason, now)
-            owes_already = cancelled.payment is not None and cancelled.payment.status is PaymentStatus.REFUND_OWED
-            if reason is CancellationReason.PAYMENT_FAILED and not owes_already:
-                cancelled = with_payment_status(cancelled, PaymentStatus.FAILED)
             if order.status is OrderStatus.PAID and order.payment is not None:
                 # Paid, then the goods could not be committed: the money goes back, and the cancellation (one
                 # email) says so; the RefundOwed event is for the books.
@@ -420,12 +419,13 @@ class SagaSteps(PurchaseDependencies):
                     cancelled, order.payment.amount, now, "refunded: the goods were not there", newly_received=False
                 )
                 events = [order.event(OrderCancelled(reason=reason.value, refund=amount), now)]
-                told_with = EventType.ORDER_CANCELLED.value
+                paid_by = order.payment.paid_by
+                assert paid_by is not None, "a PAID order names the payment that paid it (paid_in_full)"
                 refund = RefundOwed(
                     payment_code=order.payment.code,
                     amount=amount,
-                    told_with=told_with,
-                    end_to_end_id=order.payment.paid_by,
+                    end_to_end_id=paid_by,
+                    told_with=EventType.ORDER_CANCELLED.value,
                 )
                 events.append(order.event(refund, now))
         else:

@@ -16,6 +16,7 @@ from domain.clients import AddressInput
 from domain.errors import Unauthenticated
 from domain.events import DomainEvent
 from domain.orders import Order
+from domain.purchase import PaymentReceived
 from domain.registration import RegistrationInput, register
 from graphql_api.context import RequestContext
 from graphql_api.schema import build_schema
@@ -142,12 +143,13 @@ class Saga:
         order = self.services.orders.get_order(order_id)
         assert order is not None
         assert order.payment is not None, "the order has no payment code yet"
-        self.services.purchase.receive_payment_notification(
-            provider_event_id=f"provider-{order_id}",
-            code=order.payment.code,
-            paid=True,
-            amount=order.payment.amount,
-            detail="",
+        self.services.purchase.receive_payment(
+            PaymentReceived(
+                code=order.payment.code,
+                end_to_end_id=f"provider-{order_id}",
+                amount=order.payment.amount,
+                paid_at=datetime.now(UTC),
+            )
         )
         self.run()
         paid = self.services.orders.get_order(order_id)

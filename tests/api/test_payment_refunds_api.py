@@ -3,8 +3,10 @@ and a status that says so, never PAID for a cancelled order."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+from domain.purchase import PaymentReceived
 from domain.values import Money
 from graphql_api.wiring import Services
 from tests.api.conftest import GraphQLClient, Saga, register_customer
@@ -31,9 +33,10 @@ def _pay(services: Services, saga: Saga, order_id: str, amount: str, event: str 
     order = services.orders.get_order(order_id)
     assert order is not None
     assert order.payment is not None
-    services.purchase.receive_payment_notification(
-        provider_event_id=event, code=order.payment.code, paid=True, amount=Money.parse(amount), detail=""
+    received = PaymentReceived(
+        code=order.payment.code, end_to_end_id=event, amount=Money.parse(amount), paid_at=datetime.now(UTC)
     )
+    services.purchase.receive_payment(received)
     saga.run()
 
 

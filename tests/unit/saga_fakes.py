@@ -330,19 +330,19 @@ class Saga:
         order_id: str = "order-1",
         *,
         provider_event_id: str = "provider-evt-1",
-        paid: bool = True,
         amount: str | None = None,
-        detail: str = "",
     ) -> bool:
+        """The provider tells of a payment of the order's charge (the price, unless `amount`), named
+        `provider_event_id` (a Pix's endToEndId)."""
         payment = self.order(order_id).payment
         assert payment is not None, f"order {order_id} has no payment code"
-        return self.purchase.receive_payment_notification(
-            provider_event_id=provider_event_id,
+        received = PaymentReceived(
             code=payment.code,
-            paid=paid,
+            end_to_end_id=provider_event_id,
             amount=payment.amount if amount is None else Money.parse(amount),
-            detail=detail,
+            paid_at=self.clock.now(),
         )
+        return self.purchase.receive_payment(received)
 
     def pay_pix(self, order_id: str = "order-1", *, end_to_end_id: str = "E1", amount: str | None = None) -> bool:
         """A Pix received for the order's charge, as the webhook or the reconciliation reports it."""

@@ -197,11 +197,17 @@ def test_a_typed_payload_reads_back_from_its_wire_form(event_type: EventType) ->
 
 
 def test_a_typed_payload_goes_on_the_wire_in_camel_case_and_leaves_out_what_it_lacks() -> None:
-    owed = RefundOwed(payment_code="PAY-1", amount="10.00")
+    owed = RefundOwed(payment_code="PAY-1", amount="10.00", end_to_end_id="E-1")
     event = DomainEvent.of(owed, order_id="order-1", correlation_id="corr-1", occurred_at=AT)
-    assert json.loads(event.to_json())["payload"] == {"paymentCode": "PAY-1", "amount": "10.00"}
-    told = RefundOwed(payment_code="PAY-1", amount="10.00", told_with="OrderCancelled")
-    assert told.to_wire() == {"paymentCode": "PAY-1", "amount": "10.00", "toldWith": "OrderCancelled"}
+    assert json.loads(event.to_json())["payload"] == {"paymentCode": "PAY-1", "amount": "10.00", "endToEndId": "E-1"}
+    told = RefundOwed(payment_code="PAY-1", amount="10.00", end_to_end_id="E-1", told_with="OrderCancelled", attempt=2)
+    assert told.to_wire() == {
+        "paymentCode": "PAY-1",
+        "amount": "10.00",
+        "endToEndId": "E-1",
+        "toldWith": "OrderCancelled",
+        "attempt": 2,
+    }
     assert DomainEvent.from_json(event.to_json()).payload_as(RefundOwed) == owed
 
 

@@ -111,11 +111,18 @@ def test_the_purchase_email_confirms_the_amount_and_items() -> None:
 
 def test_the_refund_email_says_how_much_comes_back() -> None:
     order = _order()
-    email = compose(order.event(RefundOwed(payment_code="PAY-1", amount="1234.50"), NOW), order, ana(NOW))
+    owed = RefundOwed(payment_code="PAY-1", amount="1234.50", end_to_end_id="E-1")
+    email = compose(order.event(owed, NOW), order, ana(NOW))
     assert email is not None
     assert email.subject == "Reembolso do pedido order-1"
     assert "Recebemos um pagamento de R$ 1234.50 de que o pedido não precisava" in email.body
     assert "devolver o valor integral em até 5 dias úteis" in email.body
+
+
+def test_a_refund_asked_again_after_the_psp_refused_it_tells_the_customer_nothing_new() -> None:
+    order = _order()
+    again = RefundOwed(payment_code="PAY-1", amount="1234.50", end_to_end_id="E-1", attempt=2)
+    assert compose(order.event(again, NOW), order, ana(NOW)) is None
 
 
 def test_a_completed_refund_tells_the_client_the_money_is_back() -> None:

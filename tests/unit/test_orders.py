@@ -247,9 +247,9 @@ def test_awaiting_payment_carries_the_payment_and_says_so_in_the_history() -> No
 def test_payment_status_changes_only_when_there_is_a_payment() -> None:
     assert with_payment_status(_placed(), PaymentStatus.PAID) == _placed()
     payment = Payment("PAY-ABC", Money.parse("10.00"), LATER)
-    order = with_payment_status(await_payment(_at(S.RESERVED), payment, NOW), PaymentStatus.FAILED)
+    order = with_payment_status(await_payment(_at(S.RESERVED), payment, NOW), PaymentStatus.EXPIRED)
     assert order.payment is not None
-    assert order.payment.status is PaymentStatus.FAILED
+    assert order.payment.status is PaymentStatus.EXPIRED
 
 
 def test_a_refund_owed_is_recorded_without_changing_the_status() -> None:

@@ -196,18 +196,50 @@ def test_a_pending_refund_asked_again_is_the_same_attempt_and_its_outcome_is_rec
     assert (refund.status, refund.completed_at) == (RefundStatus.REFUNDED, NOW + timedelta(minutes=1))
 
 
-def test_a_failed_refund_is_retried_as_the_next_attempt() -> None:
+def test_a_refund_the_psp_did_not_make_is_asked_again_as_the_next_attempt_by_the_saga() -> None:
+    # Given money owed back, and a PSP whose first refund ends NAO_REALIZADO
     saga, payments = _saga(RecordingPaymentProvider(refund_answers=[RefundStatus.FAILED]))
     _owed_after_cancel(saga)
-    amount = Money.parse(PRICE)
-    failed = saga.purchase.refund_owed(order_id="order-1", end_to_end_id="E-LATE", amount=amount)
-    retried = saga.purchase.refund_owed(order_id="order-1", end_to_end_id="E-LATE", amount=amount)
-    assert (failed.status, retried.status) == (RefundStatus.FAILED, RefundStatus.REFUNDED)
-    assert failed.id != retried.id
+    # When the refund step runs (each message twice)
+    saga.run(times=2)
+    # Then the failed attempt owes the next one, which the step asks for, once: the money is back
+    retries = [event for event in saga.written() if event.event_type is E.REFUND_OWED]
+    assert [event.payload_as(RefundOwed).attempt for event in retries] == [None, 2]
     assert [call[3] for call in payments.refund_calls] == [1, 2]
     order = saga.order()
     assert order.payment is not None
     assert [refund.status for refund in order.payment.refunds] == [RefundStatus.FAILED, RefundStatus.REFUNDED]
+    assert len({refund.id for refund in order.payment.refunds}) == 2
+    # And the customer heard of the refund owed once, and of the money back once
+    subjects = [email.subject for email in saga.mailer.sent]
+    assert subjects.count("Reembolso do pedido order-1") == 1
+    assert subjects.count("Pedido order-1: valor devolvido") == 1
+
+
+def test_a_refund_refused_at_every_attempt_stops_after_the_last_and_shows_each() -> None:
+    saga, payments = _saga(RecordingPaymentProvider(refund_answers=[RefundStatus.FAILED] * 5))
+    _owed_after_cancel(saga)
+    saga.run(times=2)
+    assert [call[3] for call in payments.refund_calls] == [1, 2, 3]
+    order = saga.order()
+    assert order.payment is not None
+    assert [refund.status for refund in order.payment.refunds] == [RefundStatus.FAILED] * 3
+    assert order.refund_owed == Money.parse(PRICE)  # still owed: for the staff to settle by hand
+
+
+def test_an_attempt_that_ended_is_not_asked_again() -> None:
+    saga, payments = _saga(RecordingPaymentProvider(refund_answers=[RefundStatus.FAILED]))
+    _owed_after_cancel(saga)
+    amount = Money.parse(PRICE)
+    failed = saga.purchase.refund_owed(order_id="order-1", end_to_end_id="E-LATE", amount=amount)
+    again = saga.purchase.refund_owed(order_id="order-1", end_to_end_id="E-LATE", amount=amount)
+    assert (failed.status, again) == (RefundStatus.FAILED, failed)
+    assert [call[3] for call in payments.refund_calls] == [1]
+    second = saga.purchase.refund_owed(order_id="order-1", end_to_end_id="E-LATE", amount=amount, attempt=2)
+    assert (second.status, [call[3] for call in payments.refund_calls]) == (RefundStatus.REFUNDED, [1, 2])
+    # Once the money is back, no attempt is asked of the provider again
+    assert saga.purchase.refund_owed(order_id="order-1", end_to_end_id="E-LATE", amount=amount, attempt=3) == second
+    assert len(payments.refund_calls) == 2
 
 
 def test_a_refund_the_order_never_recorded_is_recorded_as_the_provider_tells_it() -> None:

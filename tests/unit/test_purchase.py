@@ -15,7 +15,7 @@ from domain.events import DomainEvent, EventType, InvalidEvent, PaymentExpired
 from domain.invoice_document import InvoiceContent
 from domain.order_status import CancellationReason, InvoiceStatus, OrderStatus, VehicleStatus
 from domain.orders import Order, PaymentStatus, place_vehicle_order
-from domain.purchase import Change, VehicleClaim
+from domain.purchase import Change, PaymentReceived, VehicleClaim
 from domain.retries import OPTIMISTIC_ATTEMPTS
 from domain.values import Money
 from tests.unit.factories import NOW, SELLER, make_vehicle
@@ -345,14 +345,22 @@ def test_a_crash_between_paid_and_the_sale_is_completed_by_the_redelivery() -> N
 def test_a_payment_of_the_wrong_amount_cancels_the_order_and_owes_the_money_back() -> None:
     # Given an order awaiting 189900.00, and the provider saying 100.00 was paid
     saga = Saga.build()
-    awaiting_payment(saga)
+    charged = awaiting_payment(saga)
+    assert charged.payment is not None
     saga.pay(amount="100.00")
     # When the saga runs, each message twice
     saga.run(times=2)
-    # Then nothing is sold: the order is cancelled, the 100.00 owed back, the vehicle free for another buyer
+    # Then nothing is sold: the payment failed, the order is cancelled, the 100.00 owed back
+    assert dict(saga.one(E.PAYMENT_FAILED).payload) == {
+        "paymentCode": charged.payment.code,
+        "providerEventId": "provider-evt-1",
+        "detail": "paid 100.00, expected 189900.00",
+    }
     order = saga.order()
     assert order.status is S.CANCELLED
     assert order.cancellation_reason is CancellationReason.PAYMENT_FAILED
+    assert "o pagamento não foi aprovado" in saga.mailer.sent[0].body
+    assert saga.feed.notices == []
     assert order.refund_owed == Money.parse("100.00")
     assert saga.vehicle().status is VehicleStatus.AVAILABLE
     assert saga.store.sales == {}
@@ -471,45 +479,6 @@ def test_an_order_for_a_reserved_vehicle_is_accepted_then_cancelled_by_the_saga(
     saga.run()
     assert saga.order("order-2").cancellation_reason is CancellationReason.VEHICLE_UNAVAILABLE
     assert saga.vehicle().reserved_by == "order-1"
-
-
-# --- payment failed -----------------------------------------------------------------------------------------------
-
-
-def test_a_failed_payment_cancels_the_order_and_frees_the_vehicle() -> None:
-    # Given an order awaiting payment
-    saga = Saga.build()
-    order = awaiting_payment(saga)
-    assert order.payment is not None
-    # When the provider says the payment failed, and the saga runs
-    assert saga.pay(paid=False, detail="saldo insuficiente") is True
-    assert dict(saga.one(E.PAYMENT_FAILED).payload) == {
-        "paymentCode": order.payment.code,
-        "providerEventId": "provider-evt-1",
-        "detail": "saldo insuficiente",
-    }
-    saga.run(times=2)
-    # Then the order is cancelled for it, and the vehicle is for sale again
-    order = saga.order()
-    assert order.status is S.CANCELLED
-    assert order.cancellation_reason is CancellationReason.PAYMENT_FAILED
-    assert order.payment is not None
-    assert order.payment.status is PaymentStatus.FAILED
-    assert saga.history()[-1] == ("OrderCancelled", "CANCELLED")
-    assert saga.written_types()[-2:] == ["PaymentFailed", "OrderCancelled"]
-    assert dict(saga.one(E.ORDER_CANCELLED).payload) == {"reason": "PAYMENT_FAILED"}
-    assert saga.vehicle().status is VehicleStatus.AVAILABLE
-    assert saga.vehicle().reserved_by is None
-    assert saga.store.sales == {}
-    # And the client is told, once, in words
-    [email] = saga.mailer.sent
-    assert email.to == "ana@example.com"
-    assert email.subject == "Pedido order-1 cancelado"
-    assert "o pagamento não foi aprovado" in email.body
-    assert saga.feed.notices == []
-    # And another buyer can now have the vehicle
-    awaiting_payment(saga, "order-2", client_id=BRUNO, key="key-0002-bbbb")
-    assert saga.vehicle().reserved_by == "order-2"
 
 
 # --- expiry -------------------------------------------------------------------------------------------------------
@@ -758,7 +727,7 @@ def test_cancelling_twice_returns_the_cancelled_order() -> None:
 def test_an_order_cancelled_by_the_saga_is_returned_as_it_is() -> None:
     saga = Saga.build()
     awaiting_payment(saga)
-    saga.pay(paid=False)
+    saga.pay(amount="1.00")
     saga.run()
     answer = saga.purchase.cancel_by_customer("order-1", requested_by=ANA, is_admin=False)
     assert answer.cancellation_reason is CancellationReason.PAYMENT_FAILED
@@ -905,43 +874,26 @@ def test_an_unknown_payment_code_is_not_found() -> None:
     saga = Saga.build()
     awaiting_payment(saga)
     with pytest.raises(NotFound) as caught:
-        saga.purchase.receive_payment_notification(
-            provider_event_id="provider-evt-1", code="PAY-UNKNOWN", paid=True, amount=Money.parse(PRICE), detail=""
+        saga.purchase.receive_payment(
+            PaymentReceived(
+                code="PAY-UNKNOWN", end_to_end_id="E-1", amount=Money.parse(PRICE), paid_at=saga.clock.now()
+            )
         )
     assert (caught.value.entity, caught.value.entity_id) == ("payment", "PAY-UNKNOWN")
     assert E.PAYMENT_CONFIRMED.value not in saga.written_types()
 
 
-@pytest.mark.parametrize("paid", [True, False])
-def test_the_same_provider_event_twice_has_one_effect(paid: bool) -> None:
+def test_the_same_provider_event_twice_has_one_effect() -> None:
     saga = Saga.build()
     awaiting_payment(saga)
-    assert saga.pay(provider_event_id="provider-evt-1", paid=paid) is True
-    assert saga.pay(provider_event_id="provider-evt-1", paid=paid) is False
-    kind = E.PAYMENT_CONFIRMED if paid else E.PAYMENT_FAILED
-    assert saga.written_types().count(kind.value) == 1
+    assert saga.pay(provider_event_id="provider-evt-1") is True
+    assert saga.pay(provider_event_id="provider-evt-1") is False
+    assert saga.written_types().count(E.PAYMENT_CONFIRMED.value) == 1
     payment = saga.order().payment
     assert payment is not None
     record = saga.store.get_payment(payment.code)
     assert record is not None
-    assert record.payment.status is (PaymentStatus.PAID if paid else PaymentStatus.FAILED)
-
-
-def test_a_late_failure_for_a_completed_order_changes_nothing() -> None:
-    # Given a completed, notified sale
-    saga = Saga.build()
-    _completed(saga)
-    saga.run()
-    before = saga.order()
-    # When the provider then reports a failure for the same code
-    assert saga.pay(provider_event_id="provider-evt-2", paid=False, detail="estorno") is True
-    assert saga.written_types()[-1] == "PaymentFailed"
-    saga.run(times=2)
-    # Then the sale stands
-    assert saga.order() == before
-    assert saga.vehicle().status is VehicleStatus.SOLD
-    assert E.ORDER_CANCELLED.value not in saga.written_types()
-    assert len(saga.mailer.sent) == 1
+    assert record.payment.status is PaymentStatus.PAID
 
 
 def test_a_late_expiry_for_a_completed_order_changes_nothing() -> None:

@@ -135,21 +135,3 @@ def test_a_paid_order_whose_goods_were_not_there_owes_back_what_it_received_once
     order = saga.order()
     assert order.status is S.CANCELLED
     assert _payment_of(order) == (PaymentStatus.REFUND_OWED, Money.parse(PRICE), Money.parse(PRICE), Money.parse(PRICE))
-
-
-def test_a_failed_payment_after_money_arrived_still_shows_the_refund() -> None:
-    # Money arrives for a payment the sweep expired; then the provider also reports a failure of the code.
-    saga = Saga.build()
-    awaiting_payment(saga)
-    saga.pay(amount="1.00")
-    saga.pay(provider_event_id="provider-evt-2", paid=False, detail="declined")
-    saga.run(times=2)
-
-    order = saga.order()
-    assert order.status is S.CANCELLED
-    assert _payment_of(order) == (
-        PaymentStatus.REFUND_OWED,
-        Money.parse(PRICE),
-        Money.parse("1.00"),
-        Money.parse("1.00"),
-    )

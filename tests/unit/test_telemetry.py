@@ -41,7 +41,8 @@ def test_the_events_an_operator_watches_count_and_the_intermediate_ones_do_not()
         _event(EventType.ORDER_PLACED, {"clientId": "c-1", "total": "10.00", "items": []}),
         _event(EventType.CLIENT_VALIDATED, {"clientId": "c-1"}),
         _event(EventType.PAYMENT_EXPIRED, {"paymentCode": "PAY-1"}),
-        _event(EventType.REFUND_OWED, {"paymentCode": "PAY-1", "amount": "10.00"}),
+        _event(EventType.REFUND_OWED, {"paymentCode": "PAY-1", "amount": "10.00", "endToEndId": "E-1"}),
+        _event(EventType.REFUND_OWED, {"paymentCode": "PAY-1", "amount": "10.00", "endToEndId": "E-1", "attempt": 2}),
         _event(EventType.SALE_COMPLETED, {"clientId": "c-1", "amount": "10.00", "invoiceNumber": "NF-1", "items": []}),
     )
     assert [tuple(point.metric for point in event_metrics(event)) for event in events] == [
@@ -49,6 +50,7 @@ def test_the_events_an_operator_watches_count_and_the_intermediate_ones_do_not()
         (),
         (BusinessMetric.PAYMENTS_EXPIRED,),
         (BusinessMetric.REFUNDS_OWED,),
+        (BusinessMetric.REFUNDS_RETRIED,),
         (BusinessMetric.SALES_COMPLETED,),
     ]
 

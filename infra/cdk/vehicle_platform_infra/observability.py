@@ -197,6 +197,7 @@ class Observability(Construct):
                         BusinessMetric.SALES_COMPLETED,
                         BusinessMetric.PAYMENTS_EXPIRED,
                         BusinessMetric.REFUNDS_OWED,
+                        BusinessMetric.REFUNDS_RETRIED,
                     )
                 ],
             ),
