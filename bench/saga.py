@@ -10,6 +10,9 @@ handler with a signed event, as the provider would.
   slow it down: placeOrder -> AWAITING_PAYMENT, and webhook call -> COMPLETED.
 - Throughput: CONCURRENT buyers of different vehicles at once, each paying as soon as asked to.
 - Requests: counted by the emulator for COUNTED sales, by caller and service (GET /_local/requests).
+- A lost webhook: LOST orders paid at the PSP with no webhook call, their payments spread over one period of the
+  reconciliation's schedule (every RECONCILE_SECONDS, as `make dev` runs it); the time from the payment to the
+  order COMPLETED, which the reconciliation alone can bring.
 
 Run: `make bench` (or `.venv/bin/python -m bench.saga`).
 """
@@ -31,6 +34,9 @@ from tests.conftest import free_port
 SEQUENTIAL = 20
 CONCURRENT = 20
 COUNTED = 10
+LOST = 10
+# The reconciliation's period as `make dev` runs it (PIX_RECONCILE_SECONDS' default).
+RECONCILE_SECONDS = 5.0
 POLL_SECONDS = 0.02
 TIMEOUT_SECONDS = 60
 
@@ -114,7 +120,9 @@ class Buyer:
                 raise TimeoutError(f"order {order_id} stuck in {order.status}")
             time.sleep(POLL_SECONDS)
 
-    def buy(self, client_id: str, vehicle_id: str) -> Sale:
+    def buy(self, client_id: str, vehicle_id: str, *, webhook: bool = True, delay: float = 0.0) -> Sale:
+        """Place an order and pay it (`delay` seconds after it awaits payment) through the webhook, or, without
+        `webhook`, at the PSP alone, as when its call is lost."""
         from local_stack.lambda_events import http_api_event, lambda_context
         from pix.webhook import WEBHOOK_SECRET_HEADER
 
@@ -127,13 +135,15 @@ class Buyer:
             correlation_id=str(uuid.uuid4()),
         )
         awaiting = self.wait_for(order.id, {"AWAITING_PAYMENT", "CANCELLED"})
+        time.sleep(delay)
         paying = datetime.now(UTC)
         # The customer's bank pays at the PSP, which then calls the webhook (here, the handler, as API Gateway would).
         pix = self.psp.pay(txid=awaiting.payment.code, notify=False)
-        body = json.dumps({"pix": [pix.to_json()]})
-        headers = {WEBHOOK_SECRET_HEADER: self.webhook_secret}
-        response = self.webhook(http_api_event("POST", "/webhooks/pix", body, headers), lambda_context("webhook"))
-        assert response["statusCode"] == 200, response
+        if webhook:
+            body = json.dumps({"pix": [pix.to_json()]})
+            headers = {WEBHOOK_SECRET_HEADER: self.webhook_secret}
+            response = self.webhook(http_api_event("POST", "/webhooks/pix", body, headers), lambda_context("webhook"))
+            assert response["statusCode"] == 200, response
         completed = self.wait_for(order.id, {"COMPLETED", "CANCELLED"})
         assert completed.status.value == "COMPLETED", completed
         history = list(completed.history)
@@ -189,14 +199,14 @@ def cost_per_million_sales(
 def main() -> None:  # noqa: PLR0915 - a report, read top to bottom
     with emulated_platform(free_port()) as stack:
         from composition.aws import api_services
-        from local_stack.platform import handler_seconds, saga_event_sources
+        from local_stack.platform import Schedule, Timed, handler_seconds, saga_event_sources
         from runtime.settings import Settings, get_settings
-        from sagas import webhook
+        from sagas import reconcile, webhook
 
         get_settings.cache_clear()
         settings = Settings.from_env(stack.environment)
         services = api_services(settings)
-        total = SEQUENTIAL + CONCURRENT + COUNTED
+        total = SEQUENTIAL + CONCURRENT + COUNTED + LOST
         vehicles = seed_vehicles(stack.environment, total)
         clients = register_clients(services, total)
         buyer = Buyer(services, webhook.handler, settings.pix.webhook_secret, settings.table_name, stack.psp)
@@ -216,7 +226,8 @@ def main() -> None:  # noqa: PLR0915 - a report, read top to bottom
             _requests(stack.endpoint, "DELETE")
             before = {source.name: (source.batches, source.records) for source in sources.sources}
             seconds_before = handler_seconds(sources)
-            for n in range(SEQUENTIAL + CONCURRENT, total):
+            counted = range(SEQUENTIAL + CONCURRENT, SEQUENTIAL + CONCURRENT + COUNTED)
+            for n in counted:
                 buyer.buy(clients[n], vehicles[n])
             _settle(stack.endpoint)
             counts = _requests(stack.endpoint)
@@ -228,12 +239,33 @@ def main() -> None:  # noqa: PLR0915 - a report, read top to bottom
             )
             seconds = handler_seconds(sources) - seconds_before
 
+            # Started only now, so that its reads stay out of the counted sales' requests.
+            sources.add(Schedule("pix-reconciliation", Timed(reconcile.handler), RECONCILE_SECONDS))
+            lost_range = range(counted.stop, total)
+            spread = [RECONCILE_SECONDS * n / LOST for n in range(LOST)]
+            with ThreadPoolExecutor(LOST) as pool:
+                lost = list(
+                    pool.map(
+                        lambda n, delay: buyer.buy(clients[n], vehicles[n], webhook=False, delay=delay),
+                        lost_range,
+                        spread,
+                    )
+                )
+
     placed = summary([sale.placed_ms for sale in sequential])
     paid = summary([sale.paid_ms for sale in sequential])
     print("Purchase saga on the local stack (moto server + local event sources, one machine, 2 cores)")
     print(f"  placeOrder -> AWAITING_PAYMENT   median {placed['median_ms']:7.1f} ms   p95 {placed['p95_ms']:7.1f} ms")
     print(f"  payment -> COMPLETED             median {paid['median_ms']:7.1f} ms   p95 {paid['p95_ms']:7.1f} ms")
     print(f"    ({len(sequential)} sales one after another, read from each order's history)")
+    recovered = summary([sale.paid_ms for sale in lost])
+    lag = settings.pix.reconcile_lag_seconds
+    median, p95 = recovered["median_ms"], recovered["p95_ms"]
+    print(f"  webhook lost -> COMPLETED        median {median:7.1f} ms   p95 {p95:7.1f} ms")
+    print(
+        f"    ({LOST} payments spread over one period: reconciliation every {RECONCILE_SECONDS:.0f} s, "
+        f"{lag} s lag; bound: period + lag + the saga)"
+    )
     rate = len(burst) / elapsed
     print(f"  throughput: {len(burst)} concurrent buyers completed in {elapsed:.2f} s = {rate:.1f} sales/s")
 

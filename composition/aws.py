@@ -66,7 +66,7 @@ class DealershipPsp:
                 if missing:
                     raise SettingsError(f"{', '.join(missing)} must be set to take payments")
                 credentials = read_pix_credentials(pix.credentials_secret, settings.region, settings.endpoint_url)
-                client = PixApiClient(pix.api_url, pix.token_url, credentials)
+                client = PixApiClient(pix.api_url, pix.token_url, credentials, read_timeout=pix.read_timeout_seconds)
                 ttl = timedelta(seconds=settings.saga.payment_ttl_seconds)
                 self._built = client, PixPaymentProvider(client, chave=pix.chave, charge_ttl=ttl)
             return self._built

@@ -6,13 +6,15 @@ endpoint; under /api/v2 the immediate charges (`PUT`/`GET`/`PATCH /cob/{txid}`),
 carry valid dynamic BR Codes and expire at `calendario.expiracao`; refunds settle shortly after they are asked for.
 
 What a payer's bank would do is under /_local/ (for the CLI and the tests): pay a charge by its BR Code or txid, list
-what the PSP holds, and switch faults on (the API answering 503, refunds ending NAO_REALIZADO, tokens revoked).
+what the PSP holds, and switch faults on (the API answering 503 or slowly, refunds ending NAO_REALIZADO, tokens
+revoked).
 After a payment or a settled refund the PSP posts `{"pix": [...]}` to `{webhook_url}/pix` with the deployment's
 secret header, best effort, as real PSPs do: a lost call is what the reconciliation is for.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hmac
 import json
@@ -125,6 +127,9 @@ class _Charge:
 class _Faults:
     unavailable_calls: int = 0
     refunds_fail: bool = False
+    # The next `slow_calls` API calls answer only after `slow_seconds` (a PSP under load).
+    slow_calls: int = 0
+    slow_seconds: float = 0.0
 
 
 class LocalPsp:
@@ -174,14 +179,34 @@ class LocalPsp:
 
     # Faults.
 
-    def set_faults(self, *, unavailable_calls: int | None, refunds_fail: bool | None, revoke_tokens: bool) -> None:
+    def set_faults(
+        self,
+        *,
+        unavailable_calls: int | None,
+        refunds_fail: bool | None,
+        revoke_tokens: bool,
+        slow_calls: int | None = None,
+        slow_seconds: float | None = None,
+    ) -> None:
         with self._lock:
             if unavailable_calls is not None:
                 self._faults.unavailable_calls = unavailable_calls
+            if slow_calls is not None:
+                self._faults.slow_calls = slow_calls
+            if slow_seconds is not None:
+                self._faults.slow_seconds = slow_seconds
             if refunds_fail is not None:
                 self._faults.refunds_fail = refunds_fail
             if revoke_tokens:
                 self._tokens.clear()
+
+    def delay_for_call(self) -> float:
+        """How long this API call waits before it is answered (0 but under the slow fault)."""
+        with self._lock:
+            if self._faults.slow_calls <= 0:
+                return 0.0
+            self._faults.slow_calls -= 1
+            return self._faults.slow_seconds
 
     # Charges.
 
@@ -492,7 +517,13 @@ def create_app(psp: LocalPsp) -> Starlette:
 
 def _api_routes(psp: LocalPsp) -> list[Route]:
     def api(handler: _Handler) -> _Handler:
-        return _answering(handler, lambda request: psp.check_token(request.headers.get("authorization")))
+        async def slowed(request: Request) -> Response:
+            delay = psp.delay_for_call()
+            if delay:
+                await asyncio.sleep(delay)
+            return await handler(request)
+
+        return _answering(slowed, lambda request: psp.check_token(request.headers.get("authorization")))
 
     async def token(request: Request) -> Response:
         form = parse_qs((await request.body()).decode("utf-8", "replace"))
@@ -602,10 +633,14 @@ def _admin_routes(psp: LocalPsp) -> list[Route]:
             raise PspProblem(400, "RequisicaoInvalida", "Requisição inválida.", "The body must be an object.")
         unavailable = body.get("unavailableCalls")
         refunds_fail = body.get("refundsFail")
+        slow_calls = body.get("slowCalls")
+        slow_seconds = body.get("slowSeconds")
         psp.set_faults(
             unavailable_calls=unavailable if isinstance(unavailable, int) else None,
             refunds_fail=refunds_fail if isinstance(refunds_fail, bool) else None,
             revoke_tokens=body.get("revokeTokens") is True,
+            slow_calls=slow_calls if isinstance(slow_calls, int) else None,
+            slow_seconds=float(slow_seconds) if isinstance(slow_seconds, int | float) else None,
         )
         return Response(status_code=204)
 

@@ -72,6 +72,8 @@ class PixSettings:
     # recording, or whose webhook call is on its way, is left to the next run.
     reconcile_window_seconds: int = 15 * 60
     reconcile_lag_seconds: int = 60
+    # How long a call to the PSP may wait for its answer before the step gives up and its queue retries it.
+    read_timeout_seconds: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +200,7 @@ def _pix_settings(environ: Mapping[str, str], local_mode: bool) -> PixSettings:
         reconcile_window_seconds=int(environ.get("PIX_RECONCILE_WINDOW_SECONDS", str(15 * 60))),
         # Locally the reconciliation runs every few seconds, so that a lost webhook is recovered within a minute.
         reconcile_lag_seconds=int(environ.get("PIX_RECONCILE_LAG_SECONDS", "2" if local_mode else "60")),
+        read_timeout_seconds=float(environ.get("PIX_READ_TIMEOUT_SECONDS", "10")),
     )
 
 

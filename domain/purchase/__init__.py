@@ -44,7 +44,7 @@ from domain.purchase.ports import (
     RefundOutcome,
     RefundReceipt,
 )
-from domain.purchase.rules import FAILURE_REASONS
+from domain.purchase.rules import FAILURE_REASONS, MAX_REFUND_ATTEMPTS
 from domain.purchase.steps import SagaSteps
 
 
@@ -56,6 +56,7 @@ __all__ = [
     "DEFAULT_PENDING_STOCK_TTL",
     "FAILURE_REASONS",
     "INVOICE_NUMBER_DIGITS",
+    "MAX_REFUND_ATTEMPTS",
     "RESUME_BATCH",
     "AlreadyApplied",
     "Change",

@@ -57,6 +57,7 @@ from pix.webhook import WEBHOOK_SECRET_HEADER
 from platform_spec.messaging import QUEUES, SALES_NOTIFICATIONS_QUEUE
 from runtime.settings import Settings, get_settings
 from sagas.adapters import SesMailer
+from sagas.reconcile import reconcile
 from sagas.wiring import saga_services
 
 WEBHOOK_SECRET = "saga-tests-webhook-secret"
@@ -322,6 +323,12 @@ class SagaHarness:
 
     def cancel(self, order: Order) -> Order:
         return self.services.purchase.cancel_by_customer(order.id, requested_by=order.client_id, is_admin=False)
+
+    def reconcile(self) -> dict[str, int]:
+        """One run of the Pix reconciliation (sagas/reconcile.py) at a moment its lag has passed for what the PSP
+        holds now: every Pix received so far, and each refund's outcome, is applied through its idempotent path."""
+        lag = timedelta(seconds=self.settings.pix.reconcile_lag_seconds + 1)
+        return reconcile(saga_services(), datetime.now(UTC) + lag)
 
     # --- observing ---------------------------------------------------------------------------------------------
 

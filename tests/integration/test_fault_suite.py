@@ -1,6 +1,7 @@
 """Fault injection and concurrency suite (issue 7, item 2): the saga running against the emulator under concurrent
 buyers, duplicate delivery of every event, a relay that dies around its publish, consumers crashing at every step,
-cancels racing payments and poison among real traffic; every scenario ends with `check_invariants`.
+cancels racing payments, poison among real traffic, and a PSP down, slow, refusing its tokens or its refunds; every
+scenario ends with `check_invariants`.
 
 Already covered elsewhere, and not repeated here: twenty buyers of one vehicle (test_saga.py), a paid and a failed
 vehicle order delivered twice, five vehicle orders under FAULT_INJECTION_RATE, poison in validate-client and its
@@ -28,11 +29,12 @@ from domain.clients import Client  # noqa: E402
 from domain.errors import Conflict  # noqa: E402
 from domain.events import EventType  # noqa: E402
 from domain.order_status import CancellationReason, OrderStatus  # noqa: E402
-from domain.orders import Order  # noqa: E402
+from domain.orders import Order, RefundStatus  # noqa: E402
 from domain.products import Product  # noqa: E402
 from domain.values import Money  # noqa: E402
 from domain.vehicles import Vehicle  # noqa: E402
 from persistence.models import ProductItem  # noqa: E402
+from pix.model import DevolucaoStatus  # noqa: E402
 from sagas.adapters import SnsEventPublisher  # noqa: E402
 from tests.integration.invariants import TERMINAL, PublishLog, check_invariants, read_table  # noqa: E402
 from tests.integration.saga_harness import SagaHarness, Timeout, event_json, new_key, saga_config, wait_until  # noqa: E402
@@ -422,6 +424,95 @@ def test_vehicle_and_product_orders_finish_despite_crashes_at_every_step(
     report = check_invariants(saga, final, stock_received=mix.received, published=published, timeout=60)
     mix.check(report.orders)
     assert saga.failures() > 0
+
+
+# --- the PSP misbehaving --------------------------------------------------------------------------------------------
+
+
+def _awaiting_payment(harness: SagaHarness, orders: list[Order]) -> None:
+    def charged() -> bool:
+        return all(harness.order(order.id).status is OrderStatus.AWAITING_PAYMENT for order in orders)
+
+    wait_until(charged, "the orders' charges", timeout=30)
+
+
+@saga_config(PIX_READ_TIMEOUT_SECONDS="1")
+def test_a_psp_down_slow_or_refusing_its_tokens_delays_the_charges_but_each_order_is_charged_once(
+    published: PublishLog, saga: SagaHarness
+) -> None:
+    psp = saga.psp
+    mix = Mix(saga)
+    shelf = mix.product(stock=5)
+    # Given a PSP answering 503 to its next calls: the first charges fail, and their step's queue retries them
+    psp.set_faults(unavailable_calls=2, refunds_fail=None, revoke_tokens=False)
+    down = [
+        mix.vehicle_order({OrderStatus.AWAITING_PAYMENT: pay(saga)}, COMPLETED),
+        mix.product_order([(shelf, 1)], {OrderStatus.AWAITING_PAYMENT: pay(saga)}, COMPLETED),
+    ]
+    _awaiting_payment(saga, down)
+    # And then slower than the platform waits (1 s): the PSP makes the charge, the step never hears of it and
+    # asks again, and the same txid finds the same charge
+    psp.set_faults(unavailable_calls=None, refunds_fail=None, revoke_tokens=False, slow_calls=2, slow_seconds=2)
+    slow = [
+        mix.vehicle_order(
+            {OrderStatus.AWAITING_PAYMENT: pay_short(saga)}, cancelled(CancellationReason.PAYMENT_FAILED, refund=True)
+        ),
+        mix.product_order([(shelf, 2)], {OrderStatus.AWAITING_PAYMENT: pay(saga)}, COMPLETED),
+    ]
+    _awaiting_payment(saga, slow)
+    failed_so_far = saga.failures()
+    # And then refusing every token it issued (they expired early): the client gets a new one and goes on
+    psp.set_faults(unavailable_calls=None, refunds_fail=None, revoke_tokens=True)
+    mix.vehicle_order(
+        {OrderStatus.AWAITING_PAYMENT: cancel(saga, then_pay=True)},
+        cancelled(CancellationReason.CUSTOMER_CANCELLED, refund=True),
+    )
+
+    # Then every order ends as if the PSP had behaved, the money kept or refunded once
+    final = drive(saga, mix.plan)
+    report = check_invariants(saga, final, stock_received=mix.received, published=published)
+    mix.check(report.orders)
+    # And the PSP's faults were the step's retries (four: two 503s, two timeouts), the expired token none
+    assert failed_so_far >= 4
+    assert saga.failures() == failed_so_far
+    assert saga.dead_letters() == []
+    # And each order has one charge at the PSP, paid by one Pix
+    charged = {order.payment.code for order in report.orders.values() if order.payment is not None}
+    assert len(charged) == len(report.orders)
+    paid = [pix.txid for pix in psp.received() if pix.txid in charged]
+    assert sorted(paid) == sorted(charged)
+
+
+def test_a_refund_the_psp_did_not_make_is_asked_again_and_made_once(published: PublishLog, saga: SagaHarness) -> None:
+    # Given a PSP whose refunds end NAO_REALIZADO, and money owed back by a late and a short payment
+    saga.psp.set_faults(unavailable_calls=None, refunds_fail=True, revoke_tokens=False)
+    mix = Mix(saga)
+    mix.vehicle_order(
+        {OrderStatus.AWAITING_PAYMENT: cancel(saga, then_pay=True)},
+        cancelled(CancellationReason.CUSTOMER_CANCELLED, refund=True),
+    )
+    mix.vehicle_order(
+        {OrderStatus.AWAITING_PAYMENT: pay_short(saga)}, cancelled(CancellationReason.PAYMENT_FAILED, refund=True)
+    )
+    final = drive(saga, mix.plan)
+    codes = {order.payment.code for order in final.values() if order.payment is not None}
+
+    def refused_once() -> bool:
+        refunds = [refund for pix in saga.psp.received() if pix.txid in codes for refund in pix.devolucoes]
+        return len(refunds) == len(codes) and all(r.status is DevolucaoStatus.NAO_REALIZADO for r in refunds)
+
+    wait_until(refused_once, "the first refunds to be refused")
+    # When the PSP makes refunds again, and its word on the refused ones arrives (the reconciliation)
+    saga.psp.set_faults(unavailable_calls=None, refunds_fail=False, revoke_tokens=False)
+
+    # Then each refund was asked again as the next attempt, made once, and the customer told once that it was
+    report = check_invariants(saga, final, stock_received=mix.received, published=published)
+    mix.check(report.orders)
+    for order in report.orders.values():
+        assert order.payment is not None
+        assert [refund.status for refund in order.payment.refunds] == [RefundStatus.FAILED, RefundStatus.REFUNDED]
+        subjects = [email["subject"] for email in saga.emails(order.id)]
+        assert subjects.count(f"Pedido {order.id}: valor devolvido") == 1
 
 
 # --- cancel racing payment -------------------------------------------------------------------------------------
