@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -246,19 +247,8 @@ class SagaSteps(PurchaseDependencies):
         back, the customer told once by the cancellation's email."""
         detail = f"the payment could not be created: {reason}"
         cancelled = cancel(order, CancellationReason.PAYMENT_REFUSED, now, detail)
-        released, moves, waits = release_stock(cancelled)
-        self._apply(
-            Change(
-                order=replace(released, applied=released.applied | {COMPENSATED}),
-                vehicle=self._release(order),
-                stock=moves,
-                waits_removed=waits,
-                events=(
-                    order.event(OrderCancelled(reason=CancellationReason.PAYMENT_REFUSED.value, detail=detail), now),
-                ),
-                consumed=consumed,
-            )
-        )
+        told = order.event(OrderCancelled(reason=CancellationReason.PAYMENT_REFUSED.value, detail=detail), now)
+        self._apply(self._compensation(order, cancelled, (told,), consumed))
 
     def complete_sale(self, event: DomainEvent, consumer: str) -> None:
         """PaymentConfirmed: PAID, then the vehicle SOLD and the sale recorded (COMPLETED), exactly once.
@@ -284,22 +274,15 @@ class SagaSteps(PurchaseDependencies):
         if waiting and amount != order.total:
             # Not the price agreed: the order is cancelled, what was paid is owed back, what it held goes free.
             detail = f"paid {amount}, expected {order.total}"
-            failed = cancel(order, CancellationReason.PAYMENT_FAILED, now, detail)
-            released, moves, waits = release_stock(owe_refund(failed, amount, now, "of the wrong amount"))
-            self._apply(
-                Change(
-                    order=replace(released, applied=released.applied | {COMPENSATED}),
-                    vehicle=self._release(order),
-                    stock=moves,
-                    waits_removed=waits,
-                    events=(
-                        order.event(PaymentFailed(payment_code=code, provider_event_id=paid_by, detail=detail), now),
-                        order.event(OrderCancelled(reason=CancellationReason.PAYMENT_FAILED.value), now),
-                        order.event(RefundOwed(payment_code=code, amount=str(amount), end_to_end_id=paid_by), now),
-                    ),
-                    consumed=marker(consumer, event),
-                )
+            failed = owe_refund(
+                cancel(order, CancellationReason.PAYMENT_FAILED, now, detail), amount, now, "of the wrong amount"
             )
+            said = (
+                order.event(PaymentFailed(payment_code=code, provider_event_id=paid_by, detail=detail), now),
+                order.event(OrderCancelled(reason=CancellationReason.PAYMENT_FAILED.value), now),
+                order.event(RefundOwed(payment_code=code, amount=str(amount), end_to_end_id=paid_by), now),
+            )
+            self._apply(self._compensation(order, failed, said, marker(consumer, event)))
             return
         paid_by_this = f"{PAID_BY}{event.event_id}" in order.applied
         if not waiting and not (order.status is OrderStatus.PAID and paid_by_this):
@@ -430,18 +413,7 @@ class SagaSteps(PurchaseDependencies):
                 events.append(order.event(refund, now))
         else:
             return  # a late failure for an order that moved on (paid, completed): that outcome stands
-        released, moves, waits = release_stock(cancelled)
-        self._apply(
-            Change(
-                # Marked, so that a later failure of the same kind (a second failed payment) tells nobody again.
-                order=replace(released, applied=released.applied | {COMPENSATED}),
-                vehicle=self._release(order),
-                stock=moves,
-                waits_removed=waits,
-                events=tuple(events),
-                consumed=marker(consumer, event),
-            )
-        )
+        self._apply(self._compensation(order, cancelled, events, marker(consumer, event)))
 
     # --- helpers ----------------------------------------------------------------------------------------------------
 
@@ -452,6 +424,22 @@ class SagaSteps(PurchaseDependencies):
             # Events are written with their order; an unknown order means a message that is not ours.
             raise InvalidEvent(f"{event.event_type} for unknown order {event.order_id}")
         return None if marker(consumer, event) in order.applied else order
+
+    def _compensation(
+        self, order: Order, cancelled: Order, events: Sequence[DomainEvent], consumed: str | None
+    ) -> Change:
+        """`order` ended as `cancelled`, saying `events`: what it holds is given back (its vehicle, reserved stock,
+        its places in the waiting lines), and it is marked compensated, so that a later failure of the same kind
+        (a redelivered or a second failure) neither releases nor tells anybody again."""
+        released, moves, waits = release_stock(cancelled)
+        return Change(
+            order=replace(released, applied=released.applied | {COMPENSATED}),
+            vehicle=self._release(order),
+            stock=moves,
+            waits_removed=waits,
+            events=tuple(events),
+            consumed=consumed,
+        )
 
     def _release(self, order: Order) -> VehicleClaim | None:
         """Free the order's vehicle, if this order is the one holding it (never another buyer's reservation)."""
