@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RefundStatus } from './gql/graphql';
-import { paymentStatusLabel, REFUND_STATUS, refundTone } from './status';
+import { cancellationReasonLabel, paymentStatusLabel, REFUND_STATUS, refundTone } from './status';
 
 describe('refund statuses', () => {
   it('say where the money is, in Portuguese and English', () => {
@@ -24,5 +24,13 @@ describe('paymentStatusLabel', () => {
 
   it('shows a status it does not know as it came', () => {
     expect(paymentStatusLabel('SOMETHING_NEW', 'pt-BR')).toBe('SOMETHING_NEW');
+  });
+});
+
+describe('cancellationReasonLabel', () => {
+  it('names the reasons a Pix payment cancels an order for', () => {
+    expect(cancellationReasonLabel('PAYMENT_FAILED', 'pt-BR')).toBe('Pagamento recusado');
+    expect(cancellationReasonLabel('PAYMENT_REFUSED', 'pt-BR')).toBe('Cobrança Pix não gerada');
+    expect(cancellationReasonLabel('PAYMENT_REFUSED', 'en')).toBe('Pix charge refused');
   });
 });

@@ -53,7 +53,6 @@ export function refundTone(status: RefundStatus): Tone {
 const PAYMENT_STATUS: Record<string, Record<Locale, string>> = {
   PENDING: { 'pt-BR': 'Pendente', en: 'Pending' },
   PAID: { 'pt-BR': 'Pago', en: 'Paid' },
-  FAILED: { 'pt-BR': 'Recusado', en: 'Failed' },
   EXPIRED: { 'pt-BR': 'Expirado', en: 'Expired' },
   CANCELLED: { 'pt-BR': 'Cancelado', en: 'Cancelled' },
   REFUND_OWED: { 'pt-BR': 'Devolução devida', en: 'Refund owed' },
@@ -65,6 +64,7 @@ const CANCELLATION_REASON: Record<string, Record<Locale, string>> = {
   OUT_OF_STOCK: { 'pt-BR': 'Sem estoque', en: 'Out of stock' },
   PAYMENT_EXPIRED: { 'pt-BR': 'Pagamento expirado', en: 'Payment expired' },
   PAYMENT_FAILED: { 'pt-BR': 'Pagamento recusado', en: 'Payment failed' },
+  PAYMENT_REFUSED: { 'pt-BR': 'Cobrança Pix não gerada', en: 'Pix charge refused' },
   CUSTOMER_CANCELLED: { 'pt-BR': 'Cancelado pelo cliente', en: 'Cancelled by the customer' },
 };
 
