@@ -20,6 +20,7 @@ Run: `make bench` (or `.venv/bin/python -m bench.saga`).
 from __future__ import annotations
 
 import json
+import os
 import time
 import urllib.request
 import uuid
@@ -35,8 +36,10 @@ SEQUENTIAL = 20
 CONCURRENT = 20
 COUNTED = 10
 LOST = 10
-# The reconciliation's period as `make dev` runs it (PIX_RECONCILE_SECONDS' default).
+# The reconciliation's period and lag as `make dev` runs it (PIX_RECONCILE_SECONDS' and
+# PIX_RECONCILE_LAG_SECONDS' local defaults).
 RECONCILE_SECONDS = 5.0
+RECONCILE_LAG_SECONDS = 2
 POLL_SECONDS = 0.02
 TIMEOUT_SECONDS = 60
 
@@ -198,6 +201,8 @@ def cost_per_million_sales(
 
 def main() -> None:  # noqa: PLR0915 - a report, read top to bottom
     with emulated_platform(free_port()) as stack:
+        stack.environment["PIX_RECONCILE_LAG_SECONDS"] = str(RECONCILE_LAG_SECONDS)
+        os.environ["PIX_RECONCILE_LAG_SECONDS"] = str(RECONCILE_LAG_SECONDS)
         from composition.aws import api_services
         from local_stack.platform import Schedule, Timed, handler_seconds, saga_event_sources
         from runtime.settings import Settings, get_settings

@@ -189,6 +189,9 @@ class MemoryPurchaseStore:
     def existing_order_ids(self, order_ids: Iterable[str]) -> set[str]:
         return {oid for oid in order_ids if oid in self._orders}
 
+    def received(self, end_to_end_ids: Iterable[str]) -> set[str]:
+        return {end_to_end_id for end_to_end_id in end_to_end_ids if end_to_end_id in self._markers}
+
     def list_orders(self, client_id: str | None, first: int, after: str | None) -> Page[Order]:
         orders = [o for o in self._orders.values() if client_id is None or o.client_id == client_id]
         # Newest first: the sort key is inverted time, so the shared paging stays ascending.

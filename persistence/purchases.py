@@ -318,6 +318,11 @@ class DynamoPurchaseStore:
         found = OrderModel.batch_get(keys, attributes_to_get=["id"])
         return {item.id for item in found}
 
+    def received(self, end_to_end_ids: Iterable[str]) -> set[str]:
+        by_key = {keys.receipt(end_to_end_id): end_to_end_id for end_to_end_id in end_to_end_ids}
+        found = MarkerItem.batch_get(list(by_key))
+        return {by_key[(item.pk, item.sk)] for item in found}
+
     def list_orders(self, client_id: str | None, first: int, after: str | None) -> Page[Order]:
         """A client's orders, or (None) every order; newest first."""
         if client_id is None:

@@ -11,6 +11,7 @@ webhook handler and the reconciliation job apply them with `apply_pix`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -123,6 +124,32 @@ class AppliedPix:
     new_payment: bool = False
     refunds_changed: int = 0
     ours: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedBatch:
+    """What applying a list of Pix did (the webhook's call, or the reconciliation's window)."""
+
+    received: int
+    new_payments: int
+    refunds_changed: int
+    not_ours: int
+
+
+def apply_received(purchase: Purchase, received: Sequence[Pix]) -> AppliedBatch:
+    """Apply each Pix, in the order given. A Pix whose payment the saga has received already and that tells of no
+    refund has nothing new to say: one batched read finds those, so a reconciliation that lists its whole window at
+    every run (most of it applied already) costs a read per hundred Pix, not three per Pix."""
+    known = purchase.payments_received(pix.end_to_end_id for pix in received if pix.txid is not None)
+    new_payments = refunds_changed = not_ours = 0
+    for pix in received:
+        if pix.end_to_end_id in known and not pix.devolucoes:
+            continue
+        applied = apply_pix(purchase, pix)
+        new_payments += applied.new_payment
+        refunds_changed += applied.refunds_changed
+        not_ours += not applied.ours
+    return AppliedBatch(len(received), new_payments, refunds_changed, not_ours)
 
 
 def apply_pix(purchase: Purchase, pix: Pix) -> AppliedPix:

@@ -2,7 +2,7 @@
 
 A PSP's webhook is best effort: a call can be lost. This job lists the Pix the PSP received in the last window
 (`GET /pix?inicio=...&fim=...`, every page) and applies each through the webhook's own idempotent path
-(runtime/pix_payments.apply_pix): a Pix the webhook applied already changes nothing, one it missed pays its order,
+(runtime/pix_payments.apply_received): a Pix the webhook applied already changes nothing, one it missed pays its order,
 and a refund's outcome the webhook did not bring is recorded. The windows overlap, so a run that fails is covered by
 the next; the window ends a little in the past, leaving what is in flight to the webhook.
 """
@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from runtime.logs import service_logger
-from runtime.pix_payments import apply_pix
+from runtime.pix_payments import apply_received
 from runtime.telemetry import lambda_entry
 from sagas.wiring import SagaServices, saga_services
 
@@ -25,21 +25,15 @@ def reconcile(services: SagaServices, now: datetime) -> dict[str, int]:
     pix = services.settings.pix
     fim = now - timedelta(seconds=pix.reconcile_lag_seconds)
     inicio = fim - timedelta(seconds=pix.reconcile_window_seconds)
-    received = services.received_pix.list_pix(inicio, fim)
-    new_payments = refunds_changed = not_ours = 0
-    for item in received:
-        applied = apply_pix(services.purchase, item)
-        new_payments += applied.new_payment
-        refunds_changed += applied.refunds_changed
-        not_ours += not applied.ours
-    if new_payments or refunds_changed:
+    applied = apply_received(services.purchase, services.received_pix.list_pix(inicio, fim))
+    if applied.new_payments or applied.refunds_changed:
         # What the webhook missed: each is a lost (or late) call, worth seeing.
-        logger.warning("recovered %d payments and %d refund outcomes", new_payments, refunds_changed)
+        logger.warning("recovered %d payments and %d refund outcomes", applied.new_payments, applied.refunds_changed)
     return {
-        "listed": len(received),
-        "newPayments": new_payments,
-        "refundsChanged": refunds_changed,
-        "notOurs": not_ours,
+        "listed": applied.received,
+        "newPayments": applied.new_payments,
+        "refundsChanged": applied.refunds_changed,
+        "notOurs": applied.not_ours,
     }
 
 

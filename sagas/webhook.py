@@ -2,7 +2,7 @@
 
 The PSP calls `{webhookUrl}/pix` with `{"pix": [...]}` (pix/webhook.py reads it). The call must carry the
 deployment's secret header (401 and nothing changed otherwise); each Pix is applied through the same idempotent
-path as the reconciliation (runtime/pix_payments.apply_pix): a batch, or a replay, is harmless. The webhook only
+path as the reconciliation (runtime/pix_payments.apply_received): a batch, or a replay, is harmless. The webhook only
 records what the PSP says: the saga decides what it means for the order.
 """
 
@@ -17,7 +17,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from domain.errors import ValidationFailed
 from pix.webhook import has_valid_secret, parse_webhook_body
 from runtime.logs import service_logger
-from runtime.pix_payments import apply_pix
+from runtime.pix_payments import apply_received
 from runtime.telemetry import lambda_entry
 from sagas.wiring import SagaServices, saga_services
 
@@ -44,18 +44,22 @@ def receive(services: SagaServices, body: bytes, headers: Mapping[str, str]) -> 
         received = parse_webhook_body(body)
     except ValidationFailed as error:
         return _json(400, {"error": error.message, "field": error.field})
-    new_payments = refunds_changed = not_ours = 0
-    for pix in received:
-        applied = apply_pix(services.purchase, pix)
-        new_payments += applied.new_payment
-        refunds_changed += applied.refunds_changed
-        not_ours += not applied.ours
+    applied = apply_received(services.purchase, received)
     logger.info(
         "applied %d Pix",
-        len(received),
-        extra={"new_payments": new_payments, "refunds_changed": refunds_changed, "not_ours": not_ours},
+        applied.received,
+        extra={
+            "new_payments": applied.new_payments,
+            "refunds_changed": applied.refunds_changed,
+            "not_ours": applied.not_ours,
+        },
     )
-    return _json(200, {"received": len(received), "newPayments": new_payments, "refundsChanged": refunds_changed})
+    answer = {
+        "received": applied.received,
+        "newPayments": applied.new_payments,
+        "refundsChanged": applied.refunds_changed,
+    }
+    return _json(200, answer)
 
 
 @lambda_entry(logger)

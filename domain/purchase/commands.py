@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -294,6 +294,10 @@ class PurchaseCommands(PurchaseDependencies):
             except AlreadyApplied:
                 return False
         return True
+
+    def payments_received(self, end_to_end_ids: Iterable[str]) -> set[str]:
+        """Which of these payments the saga has received already (a notice of one changes nothing now)."""
+        return self.store.received(end_to_end_ids)
 
     def refund_owed(self, *, order_id: str, end_to_end_id: str, amount: Money, attempt: int = 1) -> Refund:
         """Give back money the order received and does not keep (a RefundOwed event names it, and the attempt):

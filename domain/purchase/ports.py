@@ -35,6 +35,10 @@ class PurchaseStore(Protocol):
 
     def get_payment(self, code: str) -> PaymentRecord | None: ...
 
+    def received(self, end_to_end_ids: Iterable[str]) -> set[str]:
+        """Which of these payments (by their end-to-end ids) were received already: their receipt is recorded."""
+        ...
+
     def find_idempotency(self, scope: str, key: str) -> tuple[str, str] | None:
         """(fingerprint, order id) of the request that first used this key, if one did."""
         ...

@@ -40,7 +40,8 @@ def test_a_payment_whose_webhook_was_lost_completes_the_order_through_the_reconc
     done = saga.wait_for_status(order.id, OrderStatus.COMPLETED)
     assert done.payment is not None
     assert done.payment.paid_by == pix.end_to_end_id
-    # ...and running it again, or the webhook's late call, changes nothing
+    # ...and running it again, or the webhook's late call, changes nothing: the table knows the Pix's receipt
+    assert saga_services().purchase.payments_received([pix.end_to_end_id, "E-NEVER-PAID"]) == {pix.end_to_end_id}
     assert reconcile(saga_services(), _after_the_lag(saga))["newPayments"] == 0
     assert saga.notify(pix).body == {"received": 1, "newPayments": 0, "refundsChanged": 0}
     saga.settle()

@@ -344,18 +344,6 @@ class Saga:
         )
         return self.purchase.receive_payment(received)
 
-    def pay_pix(self, order_id: str = "order-1", *, end_to_end_id: str = "E1", amount: str | None = None) -> bool:
-        """A Pix received for the order's charge, as the webhook or the reconciliation reports it."""
-        payment = self.order(order_id).payment
-        assert payment is not None, f"order {order_id} has no payment code"
-        received = PaymentReceived(
-            code=payment.code,
-            end_to_end_id=end_to_end_id,
-            amount=payment.amount if amount is None else Money.parse(amount),
-            paid_at=self.clock.now(),
-        )
-        return self.purchase.receive_payment(received)
-
     # --- the topic and the queues ---------------------------------------------------------------------------------
 
     def steps(self) -> dict[EventType, list[tuple[str, Step]]]:

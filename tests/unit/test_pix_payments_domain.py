@@ -17,7 +17,7 @@ from domain.orders import PaymentStatus, Refund, RefundStatus
 from domain.purchase import Payer, RefundOutcome
 from domain.values import Money
 from pix.model import Devolucao, DevolucaoStatus, Pix
-from runtime.pix_payments import AppliedPix, apply_pix
+from runtime.pix_payments import AppliedBatch, AppliedPix, apply_pix, apply_received
 from tests.unit.factories import CPF_ANA, NOW
 from tests.unit.saga_fakes import ANA, PAYMENT_TTL, PRICE, RecordingPaymentProvider, Saga, awaiting_payment
 
@@ -34,7 +34,7 @@ def _owed_after_cancel(saga: Saga, end_to_end_id: str = "E-LATE") -> None:
     awaiting_payment(saga)
     saga.purchase.cancel_by_customer("order-1", requested_by=ANA, is_admin=False)
     saga.run()
-    assert saga.pay_pix(end_to_end_id=end_to_end_id)
+    assert saga.pay(provider_event_id=end_to_end_id)
     # The refund step is left to each test, which asks for the refund itself.
     saga.run(hold={E.REFUND_OWED})
 
@@ -132,8 +132,8 @@ def test_a_customer_cancel_while_the_provider_is_unreachable_changes_nothing() -
 def test_a_pix_is_applied_once_per_end_to_end_id_and_completes_the_sale() -> None:
     saga, _ = _saga()
     awaiting_payment(saga)
-    assert saga.pay_pix(end_to_end_id="E-1") is True
-    assert saga.pay_pix(end_to_end_id="E-1") is False
+    assert saga.pay(provider_event_id="E-1") is True
+    assert saga.pay(provider_event_id="E-1") is False
     saga.run(times=2)
     order = saga.order()
     assert order.status is S.COMPLETED
@@ -285,3 +285,26 @@ def test_a_listed_pix_and_its_settled_refund_apply_once_through_the_seam() -> No
     refunded = saga.order().payment
     assert refunded is not None
     assert [refund.status for refund in refunded.refunds] == [RefundStatus.REFUNDED]
+
+
+def test_a_list_of_pix_applies_what_is_new_and_skips_what_the_saga_received_and_has_nothing_more_to_say() -> None:
+    # Given a Pix the saga received already (the customer's late payment, whose refund is in processing)
+    saga, _ = _saga(RecordingPaymentProvider(refund_answers=[RefundStatus.PENDING]))
+    _owed_after_cancel(saga, end_to_end_id="E-LATE")
+    order = saga.order()
+    assert order.payment is not None
+    code = order.payment.code
+    pending = saga.purchase.refund_owed(order_id="order-1", end_to_end_id="E-LATE", amount=Money.parse(PRICE))
+    known = Pix("E-LATE", Money.parse(PRICE), NOW, txid=code)
+    settled = Devolucao(pending.id, "R" * 32, Money.parse(PRICE), DevolucaoStatus.DEVOLVIDO, NOW, NOW)
+    # When the reconciliation lists it twice (once with its refund settled), a second Pix of the charge and a
+    # transfer to the key that paid no charge
+    listed = [known, replace(known, devolucoes=(settled,)), Pix("E-AGAIN", Money.parse(PRICE), NOW, txid=code)]
+    listed.append(Pix("E-GIFT", Money.parse("5.00"), NOW))
+    # Then the second payment is new, the refund's outcome recorded, and the Pix known and silent left alone
+    applied = apply_received(saga.purchase, listed)
+    assert applied == AppliedBatch(received=4, new_payments=1, refunds_changed=1, not_ours=1)
+    assert saga.purchase.payments_received(["E-LATE", "E-AGAIN", "E-GIFT"]) == {"E-LATE", "E-AGAIN"}
+    assert apply_received(saga.purchase, listed) == AppliedBatch(
+        received=4, new_payments=0, refunds_changed=0, not_ours=1
+    )
