@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from runtime.logs import service_logger
-from runtime.pix_payments import apply_received
+from runtime.pix_payments import apply_received, not_yet_known
 from runtime.telemetry import lambda_entry
 from sagas.wiring import SagaServices, saga_services
 
@@ -25,12 +25,13 @@ def reconcile(services: SagaServices, now: datetime) -> dict[str, int]:
     pix = services.settings.pix
     fim = now - timedelta(seconds=pix.reconcile_lag_seconds)
     inicio = fim - timedelta(seconds=pix.reconcile_window_seconds)
-    applied = apply_received(services.purchase, services.received_pix.list_pix(inicio, fim))
+    listed = services.received_pix.list_pix(inicio, fim)
+    applied = apply_received(services.purchase, not_yet_known(services.purchase, listed))
     if applied.new_payments or applied.refunds_changed:
         # What the webhook missed: each is a lost (or late) call, worth seeing.
         logger.warning("recovered %d payments and %d refund outcomes", applied.new_payments, applied.refunds_changed)
     return {
-        "listed": applied.received,
+        "listed": len(listed),
         "newPayments": applied.new_payments,
         "refundsChanged": applied.refunds_changed,
         "notOurs": applied.not_ours,

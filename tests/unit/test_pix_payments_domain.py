@@ -17,7 +17,7 @@ from domain.orders import PaymentStatus, Refund, RefundStatus
 from domain.purchase import Payer, RefundOutcome
 from domain.values import Money
 from pix.model import Devolucao, DevolucaoStatus, Pix
-from runtime.pix_payments import AppliedBatch, AppliedPix, apply_pix, apply_received
+from runtime.pix_payments import AppliedBatch, AppliedPix, apply_pix, apply_received, not_yet_known
 from tests.unit.factories import CPF_ANA, NOW
 from tests.unit.saga_fakes import ANA, PAYMENT_TTL, PRICE, RecordingPaymentProvider, Saga, awaiting_payment
 
@@ -287,7 +287,7 @@ def test_a_listed_pix_and_its_settled_refund_apply_once_through_the_seam() -> No
     assert [refund.status for refund in refunded.refunds] == [RefundStatus.REFUNDED]
 
 
-def test_a_list_of_pix_applies_what_is_new_and_skips_what_the_saga_received_and_has_nothing_more_to_say() -> None:
+def test_the_reconciliation_applies_only_the_listed_pix_that_say_something_new() -> None:
     # Given a Pix the saga received already (the customer's late payment, whose refund is in processing)
     saga, _ = _saga(RecordingPaymentProvider(refund_answers=[RefundStatus.PENDING]))
     _owed_after_cancel(saga, end_to_end_id="E-LATE")
@@ -301,10 +301,13 @@ def test_a_list_of_pix_applies_what_is_new_and_skips_what_the_saga_received_and_
     # transfer to the key that paid no charge
     listed = [known, replace(known, devolucoes=(settled,)), Pix("E-AGAIN", Money.parse(PRICE), NOW, txid=code)]
     listed.append(Pix("E-GIFT", Money.parse("5.00"), NOW))
-    # Then the second payment is new, the refund's outcome recorded, and the Pix known and silent left alone
-    applied = apply_received(saga.purchase, listed)
-    assert applied == AppliedBatch(received=4, new_payments=1, refunds_changed=1, not_ours=1)
+    # Then the Pix known and silent is left alone, the second payment is new, the refund's outcome recorded
+    news = not_yet_known(saga.purchase, listed)
+    assert news == listed[1:]
+    applied = apply_received(saga.purchase, news)
+    assert applied == AppliedBatch(received=3, new_payments=1, refunds_changed=1, not_ours=1)
     assert saga.purchase.payments_received(["E-LATE", "E-AGAIN", "E-GIFT"]) == {"E-LATE", "E-AGAIN"}
-    assert apply_received(saga.purchase, listed) == AppliedBatch(
-        received=4, new_payments=0, refunds_changed=0, not_ours=1
-    )
+    assert not_yet_known(saga.purchase, listed) == [listed[1], listed[3]]
+    # And a list applied whole again changes nothing
+    again = apply_received(saga.purchase, listed)
+    assert again == AppliedBatch(received=4, new_payments=0, refunds_changed=0, not_ours=1)
