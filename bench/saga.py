@@ -55,9 +55,6 @@ PRICES_PER_MILLION = {
     "s3-get": 0.40,
 }
 LAMBDA_GB_SECOND = 0.0000133334
-LAMBDA_MEMORY_GB = 0.5
-# Used only when the event sources do not report the time their handlers took.
-ASSUMED_LAMBDA_SECONDS = 0.05
 # Write capacity units as the emulator measured them (1 per KB per item, twice in a transaction); reads: items of
 # under 4 KB, strongly consistent (1 unit each).
 WRITES = {"PutItem.units": 1, "UpdateItem.units": 1, "DeleteItem.units": 1, "TransactWriteItems.units": 1}
@@ -69,6 +66,9 @@ class Sale:
     order_id: str
     placed_ms: float  # placeOrder -> AWAITING_PAYMENT
     paid_ms: float  # webhook -> COMPLETED
+    # The time the two calls from outside took in this process: placing the order, and the webhook's handler.
+    place_seconds: float = 0.0
+    webhook_seconds: float = 0.0
 
 
 def _requests(endpoint: str, method: str = "GET") -> dict[str, Any]:
@@ -130,6 +130,7 @@ class Buyer:
         from pix.webhook import WEBHOOK_SECRET_HEADER
 
         started = datetime.now(UTC)
+        placing = time.perf_counter()
         order = self.services.purchase.place_vehicle_order(
             client_id=client_id,
             vehicle_id=vehicle_id,
@@ -137,20 +138,29 @@ class Buyer:
             order_id=str(uuid.uuid4()),
             correlation_id=str(uuid.uuid4()),
         )
+        place_seconds = time.perf_counter() - placing
         awaiting = self.wait_for(order.id, {"AWAITING_PAYMENT", "CANCELLED"})
         time.sleep(delay)
         paying = datetime.now(UTC)
         # The customer's bank pays at the PSP, which then calls the webhook (here, the handler, as API Gateway would).
         pix = self.psp.pay(txid=awaiting.payment.code, notify=False)
+        webhook_seconds = time.perf_counter()
         if webhook:
             body = json.dumps({"pix": [pix.to_json()]})
             headers = {WEBHOOK_SECRET_HEADER: self.webhook_secret}
             response = self.webhook(http_api_event("POST", "/webhooks/pix", body, headers), lambda_context("webhook"))
             assert response["statusCode"] == 200, response
+        webhook_seconds = time.perf_counter() - webhook_seconds
         completed = self.wait_for(order.id, {"COMPLETED", "CANCELLED"})
         assert completed.status.value == "COMPLETED", completed
         history = list(completed.history)
-        return Sale(order.id, _since(history, started, "PaymentRequested"), _since(history, paying, "SaleCompleted"))
+        return Sale(
+            order.id,
+            _since(history, started, "PaymentRequested"),
+            _since(history, paying, "SaleCompleted"),
+            place_seconds,
+            webhook_seconds if webhook else 0.0,
+        )
 
 
 def register_clients(services: Any, count: int) -> list[str]:
@@ -178,8 +188,9 @@ def register_clients(services: Any, count: int) -> list[str]:
 
 
 def cost_per_million_sales(
-    per_sale: dict[str, dict[str, float]], lambda_requests: float, lambda_seconds: float
+    per_sale: dict[str, dict[str, float]], lambda_requests: float, gb_seconds: float
 ) -> dict[str, float]:
+    """Each AWS service's share, from the requests one sale makes and the GB-seconds its functions run."""
     dynamodb = per_sale.get("dynamodb", {})
     writes = sum(dynamodb.get(op, 0) * units for op, units in WRITES.items())
     reads = sum(dynamodb.get(op, 0) * units for op, units in READS.items())
@@ -189,7 +200,7 @@ def cost_per_million_sales(
     return {
         "API Gateway (placeOrder, webhook)": 2 * PRICES_PER_MILLION["api-gateway-http-request"],
         "Lambda requests": lambda_requests * PRICES_PER_MILLION["lambda-request"],
-        "Lambda duration": lambda_seconds * LAMBDA_MEMORY_GB * LAMBDA_GB_SECOND * 1_000_000,
+        "Lambda duration": gb_seconds * LAMBDA_GB_SECOND * 1_000_000,
         "DynamoDB writes": writes * PRICES_PER_MILLION["dynamodb-write-unit"],
         "DynamoDB reads": reads * PRICES_PER_MILLION["dynamodb-read-unit"],
         "SNS publishes": sns * PRICES_PER_MILLION["sns-publish"],
@@ -204,7 +215,8 @@ def main() -> None:  # noqa: PLR0915 - a report, read top to bottom
         stack.environment["PIX_RECONCILE_LAG_SECONDS"] = str(RECONCILE_LAG_SECONDS)
         os.environ["PIX_RECONCILE_LAG_SECONDS"] = str(RECONCILE_LAG_SECONDS)
         from composition.aws import api_services
-        from local_stack.platform import Schedule, Timed, handler_seconds, saga_event_sources
+        from local_stack.platform import Schedule, Timed, handler_seconds_by_source, saga_event_sources
+        from platform_spec.functions import GRAPHQL_API, MEMORY_MB, PIX_WEBHOOK
         from runtime.settings import Settings, get_settings
         from sagas import reconcile, webhook
 
@@ -230,10 +242,9 @@ def main() -> None:  # noqa: PLR0915 - a report, read top to bottom
             _settle(stack.endpoint)
             _requests(stack.endpoint, "DELETE")
             before = {source.name: (source.batches, source.records) for source in sources.sources}
-            seconds_before = handler_seconds(sources)
+            seconds_before = handler_seconds_by_source(sources)
             counted = range(SEQUENTIAL + CONCURRENT, SEQUENTIAL + CONCURRENT + COUNTED)
-            for n in counted:
-                buyer.buy(clients[n], vehicles[n])
+            counted_sales = [buyer.buy(clients[n], vehicles[n]) for n in counted]
             _settle(stack.endpoint)
             counts = _requests(stack.endpoint)
             invocations = sum(source.batches - before[source.name][0] for source in sources.sources)
@@ -242,7 +253,9 @@ def main() -> None:  # noqa: PLR0915 - a report, read top to bottom
                 for source in sources.sources
                 if source.name not in {"outbox-relay", "payment-expiry"}
             )
-            seconds = handler_seconds(sources) - seconds_before
+            seconds = handler_seconds_by_source(sources)
+            for name, before_seconds in seconds_before.items():
+                seconds[name] -= before_seconds
 
             # Started only now, so that its reads stay out of the counted sales' requests.
             sources.add(Schedule("pix-reconciliation", Timed(reconcile.handler), RECONCILE_SECONDS))
@@ -289,10 +302,18 @@ def main() -> None:  # noqa: PLR0915 - a report, read top to bottom
     print(f"    SQS messages delivered to saga steps {messages:.1f}: Lambda's pollers receive and delete each")
     # Lambda's pollers: at worst one receive and one delete per message (batching only lowers it).
     per_sale["sqs"] = {**per_sale.get("sqs", {}), "ReceiveMessage+DeleteMessage": 2 * messages}
-    lambda_seconds = seconds / COUNTED if seconds else ASSUMED_LAMBDA_SECONDS * lambda_requests
-    costs = cost_per_million_sales(per_sale, lambda_requests, lambda_seconds)
-    memory = f"{LAMBDA_MEMORY_GB * 1024:.0f} MB arm64"
-    print(f"  cost per million sales, on-demand USD (Lambda {memory}, {lambda_seconds:.2f} s of it per sale):")
+    # Each function's time at the memory the CDK app gives it (platform_spec/functions.py); placeOrder and the
+    # webhook ran in this process, timed around their calls.
+    seconds[GRAPHQL_API] = sum(sale.place_seconds for sale in counted_sales)
+    seconds[PIX_WEBHOOK] = sum(sale.webhook_seconds for sale in counted_sales)
+    lambda_seconds = sum(seconds.values()) / COUNTED
+    gb_seconds = sum(spent * MEMORY_MB[name] / 1024 for name, spent in seconds.items()) / COUNTED
+    costs = cost_per_million_sales(per_sale, lambda_requests, gb_seconds)
+    memory = f"{1024 * gb_seconds / lambda_seconds:.0f} MB" if lambda_seconds else "-"
+    print(
+        f"  cost per million sales, on-demand USD (Lambda arm64, {lambda_seconds:.2f} s per sale at each function's"
+        f" memory, {memory} on average):"
+    )
     for item, usd in costs.items():
         print(f"    {item:<40} {usd:8.2f}")
     print(f"    {'total (SES aside)':<40} {sum(costs.values()):8.2f}")

@@ -121,7 +121,12 @@ def saga_event_sources(
 
 def handler_seconds(sources: EventSources) -> float:
     """The time the saga's handlers ran, all sources together."""
-    return sum(source.handler.seconds for source in sources.sources if isinstance(source.handler, Timed))
+    return sum(handler_seconds_by_source(sources).values())
+
+
+def handler_seconds_by_source(sources: EventSources) -> dict[str, float]:
+    """The time each source's handler ran, by the source's name (the name of the function it stands in for)."""
+    return {source.name: source.handler.seconds for source in sources.sources if isinstance(source.handler, Timed)}
 
 
 def realtime_event_sources(provisioned: Provisioned) -> EventSources:

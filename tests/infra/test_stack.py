@@ -14,6 +14,19 @@ from aws_cdk.assertions import Match
 from local_stack.resources import Provisioned
 from persistence.keys import OUTBOX_PREFIX
 from persistence.schema import TTL_ATTRIBUTE, create_table_request
+from platform_spec.functions import (
+    GRAPHQL_API,
+    INTAKE_FILES,
+    INTAKE_ORDERS,
+    OUTBOX_RELAY,
+    PAYMENT_EXPIRY,
+    PIX_WEBHOOK,
+    REALTIME_FANOUT,
+    SAGA_STEPS,
+    WS_CONNECT,
+    WS_DEFAULT,
+    WS_INIT_TIMEOUT,
+)
 from platform_spec.identity import PASSWORD_POLICY, USER_GROUPS
 from platform_spec.messaging import (
     INTAKE_FILES_QUEUE,
@@ -28,23 +41,7 @@ from platform_spec.storage import BUCKETS, INTAKE_FILE_SUFFIX
 from runtime.settings import Settings
 from tests.infra.conftest import Synthesized, synthesize
 from vehicle_platform_infra.bundling import LAMBDA_PYTHON
-from vehicle_platform_infra.functions import (
-    FANOUT_FILTERS,
-    FUNCTIONS,
-    GRAPHQL_API,
-    INTAKE_FILES,
-    INTAKE_ORDERS,
-    OUTBOX_RELAY,
-    PAYMENT_EXPIRY,
-    PIX_WEBHOOK,
-    REALTIME_FANOUT,
-    RELAY_FILTERS,
-    SAGA_STEPS,
-    WS_CONNECT,
-    WS_DEFAULT,
-    WS_INIT_TIMEOUT,
-    logical_id,
-)
+from vehicle_platform_infra.functions import FANOUT_FILTERS, FUNCTIONS, RELAY_FILTERS, logical_id
 from vehicle_platform_infra.stack import ConfigurationError, PlatformConfig
 
 # Keys the local stack sets that AWS does without: the emulator serves the pool's keys at its own address, while on

@@ -40,6 +40,22 @@ from constructs import Construct, IConstruct
 
 from persistence.keys import ORDER_PREFIX, OUTBOX_PREFIX, PRODUCT_PREFIX, VEHICLE_PREFIX
 from persistence.schema import create_table_request
+from platform_spec.functions import (
+    GRAPHQL_API,
+    INTAKE_FILES,
+    INTAKE_ORDERS,
+    MEMORY_MB,
+    OUTBOX_RELAY,
+    PAYMENT_EXPIRY,
+    PIX_RECONCILIATION,
+    PIX_WEBHOOK,
+    REALTIME_FANOUT,
+    SAGA_STEPS,
+    WS_CONNECT,
+    WS_DEFAULT,
+    WS_DISCONNECT,
+    WS_INIT_TIMEOUT,
+)
 from platform_spec.messaging import (
     EVENTS_TOPIC,
     INTAKE_FILES_QUEUE,
@@ -59,19 +75,6 @@ from vehicle_platform_infra.email import Email
 from vehicle_platform_infra.messaging import Messaging, encrypted_queue
 from vehicle_platform_infra.realtime import WebSocketApi
 
-GRAPHQL_API = "graphql-api"
-PIX_WEBHOOK = "pix-webhook"
-OUTBOX_RELAY = "outbox-relay"
-PAYMENT_EXPIRY = "payment-expiry"
-PIX_RECONCILIATION = "pix-reconciliation"
-WS_CONNECT = "ws-connect"
-WS_DEFAULT = "ws-default"
-WS_DISCONNECT = "ws-disconnect"
-WS_INIT_TIMEOUT = WS_INIT_TIMEOUT_QUEUE.name
-REALTIME_FANOUT = "realtime-fanout"
-INTAKE_FILES = INTAKE_FILES_QUEUE.name
-INTAKE_ORDERS = INTAKE_ORDERS_QUEUE.name
-SAGA_STEPS = tuple(spec.name for spec in SAGA_QUEUES)
 # The functions that run clients' GraphQL documents: HTTP requests, and the WebSocket's `subscribe` messages.
 TRUSTED_DOCUMENTS_FUNCTIONS = (GRAPHQL_API, WS_DEFAULT)
 TRUSTED_DOCUMENTS_ONLY = "TRUSTED_DOCUMENTS_ONLY"
@@ -146,11 +149,10 @@ def sqs_timeout(spec: QueueSpec) -> Duration:
 
 @dataclass(frozen=True, slots=True)
 class FunctionSpec:
+    """A function's code and limits; its memory is platform_spec.functions.MEMORY_MB's."""
+
     handler: str
     description: str
-    # 1769 MB is one full vCPU: the functions whose cold start imports Strawberry (the API, the WebSocket
-    # handlers, the fan-out that renders pushes) or that validate whole files get it; the rest 1024 or less.
-    memory_mb: int
     timeout: Duration
 
 
@@ -160,28 +162,28 @@ class FunctionSpec:
 API_REQUEST_TIMEOUT = Duration.seconds(5)
 
 FUNCTIONS: Mapping[str, FunctionSpec] = {
-    GRAPHQL_API: FunctionSpec("graphql_api.handler.handler", "GraphQL over HTTP (Mangum)", 1769, API_REQUEST_TIMEOUT),
-    PIX_WEBHOOK: FunctionSpec("sagas.webhook.handler", "Pix webhook (the PSP's calls)", 1024, Duration.seconds(10)),
+    GRAPHQL_API: FunctionSpec("graphql_api.handler.handler", "GraphQL over HTTP (Mangum)", API_REQUEST_TIMEOUT),
+    PIX_WEBHOOK: FunctionSpec("sagas.webhook.handler", "Pix webhook (the PSP's calls)", Duration.seconds(10)),
     # sagas/consumers.py names each step's handler after its queue (HANDLERS).
     **{
         spec.name: FunctionSpec(
-            f"sagas.consumers.{spec.name.replace('-', '_')}", f"Saga step {spec.name}", 1024, sqs_timeout(spec)
+            f"sagas.consumers.{spec.name.replace('-', '_')}", f"Saga step {spec.name}", sqs_timeout(spec)
         )
         for spec in SAGA_QUEUES
     },
-    OUTBOX_RELAY: FunctionSpec("sagas.relay.handler", "Outbox relay and restock", 1024, Duration.seconds(60)),
+    OUTBOX_RELAY: FunctionSpec("sagas.relay.handler", "Outbox relay and restock", Duration.seconds(60)),
     # Under the schedule's minute, so that two sweeps rarely overlap (they may: each expiry is conditional).
-    PAYMENT_EXPIRY: FunctionSpec("sagas.expiry.handler", "Payment expiry sweep", 512, Duration.seconds(50)),
-    PIX_RECONCILIATION: FunctionSpec("sagas.reconcile.handler", "Pix reconciliation", 1024, Duration.seconds(120)),
-    WS_CONNECT: FunctionSpec("realtime.handlers.connect", "WebSocket $connect", 1024, Duration.seconds(10)),
-    WS_DEFAULT: FunctionSpec("realtime.handlers.default", "WebSocket messages", 1769, API_REQUEST_TIMEOUT),
-    WS_DISCONNECT: FunctionSpec("realtime.handlers.disconnect", "WebSocket $disconnect", 1024, Duration.seconds(10)),
+    PAYMENT_EXPIRY: FunctionSpec("sagas.expiry.handler", "Payment expiry sweep", Duration.seconds(50)),
+    PIX_RECONCILIATION: FunctionSpec("sagas.reconcile.handler", "Pix reconciliation", Duration.seconds(120)),
+    WS_CONNECT: FunctionSpec("realtime.handlers.connect", "WebSocket $connect", Duration.seconds(10)),
+    WS_DEFAULT: FunctionSpec("realtime.handlers.default", "WebSocket messages", API_REQUEST_TIMEOUT),
+    WS_DISCONNECT: FunctionSpec("realtime.handlers.disconnect", "WebSocket $disconnect", Duration.seconds(10)),
     WS_INIT_TIMEOUT: FunctionSpec(
-        "realtime.handlers.init_timeout", "connection_init deadline", 1024, sqs_timeout(WS_INIT_TIMEOUT_QUEUE)
+        "realtime.handlers.init_timeout", "connection_init deadline", sqs_timeout(WS_INIT_TIMEOUT_QUEUE)
     ),
-    REALTIME_FANOUT: FunctionSpec("realtime.fanout.handler", "Realtime fan-out", 1769, Duration.seconds(60)),
-    INTAKE_FILES: FunctionSpec("sagas.intake.files", "Batch order files", 1769, sqs_timeout(INTAKE_FILES_QUEUE)),
-    INTAKE_ORDERS: FunctionSpec("sagas.intake.orders", "Batch orders", 1024, sqs_timeout(INTAKE_ORDERS_QUEUE)),
+    REALTIME_FANOUT: FunctionSpec("realtime.fanout.handler", "Realtime fan-out", Duration.seconds(60)),
+    INTAKE_FILES: FunctionSpec("sagas.intake.files", "Batch order files", sqs_timeout(INTAKE_FILES_QUEUE)),
+    INTAKE_ORDERS: FunctionSpec("sagas.intake.orders", "Batch orders", sqs_timeout(INTAKE_ORDERS_QUEUE)),
 }
 
 
@@ -350,7 +352,7 @@ class Functions(Construct):
             architecture=ARCHITECTURE,
             code=code,
             handler=spec.handler,
-            memory_size=spec.memory_mb,
+            memory_size=MEMORY_MB[name],
             timeout=spec.timeout,
             role=role,
             environment={**self.environment, "POWERTOOLS_SERVICE_NAME": name},

@@ -44,20 +44,13 @@ from constructs import Construct, IConstruct, Node
 from domain.errors import ValidationFailed
 from domain.values import Cnpj
 from platform_spec.email import SES_SENDER
+from platform_spec.functions import GRAPHQL_API, PIX_WEBHOOK, WS_CONNECT, WS_DEFAULT, WS_DISCONNECT
 from runtime.settings import PIX_CREDENTIALS_SECRET, OrderSettings, SagaSettings
 from vehicle_platform_infra.api import HttpApi, WebhookMtls
 from vehicle_platform_infra.auth import Auth
 from vehicle_platform_infra.data import Data
 from vehicle_platform_infra.email import Email
-from vehicle_platform_infra.functions import (
-    GRAPHQL_API,
-    PIX_WEBHOOK,
-    WS_CONNECT,
-    WS_DEFAULT,
-    WS_DISCONNECT,
-    Functions,
-    FunctionSettings,
-)
+from vehicle_platform_infra.functions import Functions, FunctionSettings
 from vehicle_platform_infra.messaging import Messaging
 from vehicle_platform_infra.observability import Observability
 from vehicle_platform_infra.realtime import WebSocketApi
