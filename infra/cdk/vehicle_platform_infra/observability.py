@@ -102,17 +102,26 @@ class Observability(Construct):
                     "redrive it (SQS console, Start DLQ redrive)."
                 ),
             )
-        for name, function in functions.items():
-            self._alarm(
-                f"{name}Errors",
-                function.metric_errors(period=ONE_MINUTE, statistic="Sum"),
-                description=f"The {name} function raised (its logs name the order and the request id).",
-            )
-            self._alarm(
-                f"{name}Throttles",
-                function.metric_throttles(period=ONE_MINUTE, statistic="Sum"),
-                description=f"The {name} function was throttled: the account's or its reserved concurrency is spent.",
-            )
+        # One alarm each for every function's errors and throttles: Lambda's metrics summed over the account's
+        # functions in the region (the deployment has its account, as CDK advises). An alarm costs per metric it
+        # reads, so one per function would be 42 of them, most of the smallest deployment's fixed cost; the
+        # dashboard's "Lambda errors" and "Lambda throttles" graphs say which function it was.
+        self._alarm(
+            "LambdaErrors",
+            _all_functions("Errors"),
+            description=(
+                "A function raised: the dashboard's Lambda errors graph names it, its logs name the order and the "
+                "request id."
+            ),
+        )
+        self._alarm(
+            "LambdaThrottles",
+            _all_functions("Throttles"),
+            description=(
+                "A function was throttled: the account's or its reserved concurrency is spent (the dashboard's Lambda "
+                "throttles graph names it)."
+            ),
+        )
 
         self._alarm(
             "HttpApi5xx",
@@ -313,6 +322,11 @@ def _name(construct: IConstruct) -> str:
     stack_path = Stack.of(construct).node.path
     relative = construct.node.path.removeprefix(f"{stack_path}/")
     return "".join(part[:1].upper() + part[1:] for part in relative.split("/"))
+
+
+def _all_functions(metric_name: str) -> cloudwatch.Metric:
+    """A Lambda metric summed over every function of the account and region (Lambda publishes it undimensioned)."""
+    return cloudwatch.Metric(namespace="AWS/Lambda", metric_name=metric_name, period=ONE_MINUTE, statistic="Sum")
 
 
 def _business(metric: BusinessMetric, period: Duration) -> cloudwatch.Metric:
