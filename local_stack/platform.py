@@ -124,13 +124,14 @@ def handler_seconds(sources: EventSources) -> float:
     return sum(source.handler.seconds for source in sources.sources if isinstance(source.handler, Timed))
 
 
-def realtime_event_sources(provisioned: Provisioned) -> EventSources:
-    """The realtime gateway's background: the stream -> fan-out, the connection_init deadline queue -> its check."""
+def realtime_event_sources(provisioned: Provisioned, *, keepalive_interval: float | None = None) -> EventSources:
+    """The realtime gateway's background: the stream -> fan-out, the connection_init deadline queue -> its check, and
+    (unless `keepalive_interval` is None) the expiry schedule -> the connections' keep-alive sweep."""
     from platform_spec.messaging import WS_INIT_TIMEOUT_QUEUE
-    from realtime import fanout, handlers
+    from realtime import fanout, handlers, sweep
 
     session = boto3.session.Session()
-    return EventSources(
+    sources = EventSources(
         _stream(session, "realtime-fanout", provisioned.table_name, fanout.handler),
         SqsEventSource(
             WS_INIT_TIMEOUT_QUEUE.name,
@@ -139,3 +140,7 @@ def realtime_event_sources(provisioned: Provisioned) -> EventSources:
             sqs_client=_client(session, "sqs"),
         ),
     )
+    if keepalive_interval is not None:
+        # On AWS the payment expiry's schedule has this sweep as its second target.
+        sources.add(Schedule("connection-keepalive", Timed(sweep.handler), keepalive_interval))
+    return sources
