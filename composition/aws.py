@@ -128,6 +128,7 @@ def _table(settings: Settings) -> Connection:
 def api_services(settings: Settings) -> Services:
     """What the GraphQL resolvers (and the WebSocket's subscriptions) use."""
 
+    from domain.access import AccessControl
     from graphql_api.wiring import Services
     from persistence.cursors import CursorCodec
     from persistence.models import TableItem
@@ -135,6 +136,7 @@ def api_services(settings: Settings) -> Services:
     from persistence.repositories import DynamoClientStore, DynamoProductStore, DynamoVehicleStore
     from runtime.auth import TokenVerifier
     from runtime.clock import SystemClock
+    from runtime.cognito_admin import CognitoUserDirectory
     from runtime.invoices import S3InvoiceArchive
 
     cursors = CursorCodec(settings.secrets.cursors)
@@ -163,8 +165,26 @@ def api_services(settings: Settings) -> Services:
         invoices=invoices,
         clock=clock,
         verifier=verifier,
+        access=AccessControl(CognitoUserDirectory(settings.cognito_user_pool_id), _WebSocketSessions(settings)),
         health_checks={"dynamodb": check_table, "cognito": check_user_pool},
     )
+
+
+class _WebSocketSessions:
+    """The users' open WebSocket connections, built at the first use: the realtime modules load only when staff
+    block someone, never at the API's cold start."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    def end_all(self, subject: str) -> int:
+        from persistence.connections import DynamoConnectionStore
+        from realtime.sweep import ConnectionSessions
+
+        sessions = ConnectionSessions(
+            DynamoConnectionStore(_table(self._settings)), self._settings.realtime.management_url
+        )
+        return sessions.end_all(subject)
 
 
 def saga_services(settings: Settings) -> SagaServices:

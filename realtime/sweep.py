@@ -1,6 +1,7 @@
 """The connections' upkeep: the keep-alive sweep (run by the schedule that sweeps payment expiries) and the end of a
-blocked user's connections. `realtime/keepalive.py` decides; this module reads the connection store and talks to
-the clients through @connections.
+blocked user's connections (`ConnectionSessions`, which the API's `blockUser` and `removeFromStaff` call).
+`realtime/keepalive.py` decides; this module reads the connection store and talks to the clients through
+@connections.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from persistence.connections import ConnectionRecord
+from persistence.connections import ConnectionRecord, DynamoConnectionStore
 from realtime.handlers import Delivery, ManagementApi, RealtimeServices, management_api, realtime_services
 from realtime.keepalive import KEEP_ALIVE, Action, Limits, OpenConnection, attend
 from realtime.protocol import complete_message
@@ -38,7 +39,7 @@ def sweep(services: RealtimeServices, api: ManagementApi, now: float) -> dict[st
             continue
         done[attention.action.value] += 1
         if attention.action is Action.END:
-            end_connection(services, api, record)
+            end_connection(services.connections, api, record)
         elif attention.action is Action.RECONNECT:
             # The client sees a normal closure (1000) and, holding subscriptions, graphql-ws connects again.
             api.delete(record.connection_id)
@@ -53,23 +54,31 @@ def sweep(services: RealtimeServices, api: ManagementApi, now: float) -> dict[st
     return done
 
 
-def end_connection(services: RealtimeServices, api: ManagementApi, record: ConnectionRecord) -> None:
+def end_connection(connections: DynamoConnectionStore, api: ManagementApi, record: ConnectionRecord) -> None:
     """End every subscription of the connection with `complete`, then the connection: forgotten first, so that no
     push finds a subscription whose end was sent."""
-    services.connections.close(record.connection_id)
+    connections.close(record.connection_id)
     for operation_id in record.topics:
         if not api.post(record.connection_id, complete_message(operation_id)):
             return  # gone already
     api.delete(record.connection_id)
 
 
-def end_connections_of(services: RealtimeServices, subject: str) -> int:
-    """End every open connection of a user (blocked, or no longer staff); how many there were."""
-    api = management_api(services.settings.realtime.management_url)
-    records = services.connections.connections_of(subject)
-    for record in records:
-        end_connection(services, api, record)
-    return len(records)
+class ConnectionSessions:
+    """A user's sessions, as `domain.access` ends them: their open WebSocket connections."""
+
+    def __init__(self, connections: DynamoConnectionStore, management_url: str) -> None:
+        self._connections = connections
+        self._management_url = management_url
+
+    def end_all(self, subject: str) -> int:
+        api = management_api(self._management_url)
+        records = self._connections.connections_of(subject)
+        for record in records:
+            end_connection(self._connections, api, record)
+        if records:
+            logger.info("ended %d connections of %s", len(records), subject)
+        return len(records)
 
 
 @lambda_entry(logger)

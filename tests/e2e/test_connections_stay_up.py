@@ -129,3 +129,32 @@ def test_a_client_near_the_connection_limit_is_asked_to_reconnect_then_closed_no
     # Closed by the server before the gateway's own limit, normally: graphql-ws reconnects on 1000 while subscribed.
     assert closed == 1000
     assert lasted < MAX_DURATION_SECONDS
+
+
+def test_blocking_a_user_completes_their_subscriptions_and_closes_their_connection(stack: LocalStack) -> None:
+    blocked = "customer@example.com"
+    token = stack.token(blocked)
+    admin = stack.token("admin@example.com")
+
+    async def scenario() -> tuple[dict[str, Any], Heard]:
+        async with silent_socket(stack) as ws:
+            await initialise(ws, token)
+            await subscribe(ws, "vehicles", VEHICLE_CHANGES)
+            await listen(ws, 0.5, answer_pings=True)  # the subscription is stored
+            body = await asyncio.to_thread(
+                lambda: stack.graphql(
+                    "mutation($email: String!) { blockUser(email: $email) { userId connectionsEnded } }",
+                    {"email": blocked},
+                    admin,
+                ).json()
+            )
+            return body, await listen(ws, 5, answer_pings=True)
+
+    body, (received, closed) = run(scenario())
+
+    assert "errors" not in body, body
+    assert body["data"]["blockUser"]["connectionsEnded"] == 1
+    assert [m for m in received if m["type"] != "ping"] == [{"id": "vehicles", "type": "complete"}]
+    assert closed == 1000
+    # Disabled: no new token for them.
+    assert stack.cli("token", blocked, check=False).returncode != 0
