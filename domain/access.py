@@ -33,7 +33,9 @@ class UserDirectory(Protocol):
 
 class Sessions(Protocol):
     def end_all(self, subject: str) -> int:
-        """End every open connection of the user and the subscriptions on it; how many connections there were."""
+        """Refuse from now on every token the user was issued until now (a new connection_init with one is
+        refused), and end every open connection of the user and the subscriptions on it; how many connections
+        there were."""
         ...
 
 

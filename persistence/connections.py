@@ -74,6 +74,20 @@ class SubscriptionItem(TableItem):
     key = staticmethod(keys.subscription)
 
 
+class RevokedItem(TableItem):
+    """A user's access taken away (blocked, or no longer staff) at `revoked_at`: kept as long as a token issued
+    before it can live (Cognito's longest ID token lasts a day), then gone."""
+
+    revoked_at = NumberAttribute()
+    expires_at = NumberAttribute(attr_name=schema.TTL_ATTRIBUTE)
+
+    key = staticmethod(keys.revoked)
+
+
+# Cognito ID tokens last one hour by default, a day at most.
+REVOCATION_RETENTION_SECONDS = 24 * 3600 + 15 * 60
+
+
 @dataclass(frozen=True, slots=True)
 class ConnectionRecord:
     connection_id: str
@@ -157,6 +171,18 @@ class DynamoConnectionStore:
     def connections_of(self, subject: str) -> list[ConnectionRecord]:
         """A signed-in user's open connections."""
         return [_record(item) for item in ConnectionItem.by_second_list.query(keys.subject_connections(subject))]
+
+    def revoke(self, subject: str, at: float) -> None:
+        """Refuse, from now on, every token of the user issued until `at`."""
+        RevokedItem(*RevokedItem.key(subject), revoked_at=at, expires_at=int(at) + REVOCATION_RETENTION_SECONDS).save()
+
+    def revoked_at(self, subject: str) -> float | None:
+        """When the user's access was last taken away, if it was (within a token's lifetime)."""
+        try:
+            item = RevokedItem.get(*RevokedItem.key(subject), consistent_read=True)
+        except RevokedItem.DoesNotExist:
+            return None
+        return float(item.revoked_at)
 
     def record_traffic(self, connection_id: str, at: float) -> None:
         """Write down a message's time, and nothing else: the connection's version is left as it is, so a message

@@ -33,6 +33,7 @@ NOTIFIED_PREFIX: Final = "NOTIFIED#"
 CONNECTION_PREFIX: Final = "WSCONN#"
 TOPIC_PREFIX: Final = "WSTOPIC#"
 SUBJECT_CONNECTIONS_PREFIX: Final = "WSSUBJECT#"
+REVOKED_PREFIX: Final = "REVOKED#"
 
 # The sort keys of the items that are alone in their partition.
 VEHICLE_SORT: Final = "VEHICLE"
@@ -154,6 +155,11 @@ def connection(connection_id: str) -> Key:
 def subject_connections(subject: str) -> str:
     """The list partition (GSI2PK) of one signed-in user's open WebSocket connections."""
     return f"{SUBJECT_CONNECTIONS_PREFIX}{subject}"
+
+
+def revoked(subject: str) -> Key:
+    """The marker of a user's access taken away: their tokens issued until then are refused."""
+    return f"{REVOKED_PREFIX}{subject}", MARKER_SORT
 
 
 def topic(name: str) -> str:

@@ -329,8 +329,17 @@ def _authenticate(services: RealtimeServices, outcome: Outcome) -> Decision:
     if principal is None:
         refused = refuse(outcome.state, 'connection_init needs {"Authorization": "Bearer <token>"}')
         return Decision(state=refused.state, closing=refused.closing)
+    if _revoked(services, principal):
+        refused = refuse(outcome.state, "the token was revoked: sign in again")
+        return Decision(state=refused.state, closing=refused.closing)
     acknowledged = acknowledge(outcome.state)
     return Decision(state=acknowledged.state, replies=acknowledged.replies, principal=principal)
+
+
+def _revoked(services: RealtimeServices, principal: Principal) -> bool:
+    """Whether staff took the user's access away after this token was issued (domain/access.py)."""
+    revoked_at = services.connections.revoked_at(principal.subject)
+    return revoked_at is not None and (principal.issued_at is None or principal.issued_at <= revoked_at)
 
 
 def _authorize(

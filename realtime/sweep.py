@@ -72,6 +72,8 @@ class ConnectionSessions:
         self._management_url = management_url
 
     def end_all(self, subject: str) -> int:
+        # Revoked first: a client that reconnects while its connections are being ended is refused already.
+        self._connections.revoke(subject, time.time())
         api = management_api(self._management_url)
         records = self._connections.connections_of(subject)
         for record in records:

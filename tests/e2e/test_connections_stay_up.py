@@ -18,7 +18,17 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.e2e.conftest import LocalStack, running_local_stack
-from tests.e2e.test_realtime import SUBPROTOCOL, VEHICLE_CHANGES, initialise, place_order, run, subscribe, ws_url
+from tests.e2e.test_realtime import (
+    SUBPROTOCOL,
+    VEHICLE_CHANGES,
+    closed_after_error,
+    initialise,
+    place_order,
+    run,
+    send,
+    subscribe,
+    ws_url,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -150,11 +160,18 @@ def test_blocking_a_user_completes_their_subscriptions_and_closes_their_connecti
             )
             return body, await listen(ws, 5, answer_pings=True)
 
+    async def reconnect_with_the_old_token() -> dict[str, Any]:
+        async with silent_socket(stack) as ws:
+            await send(ws, {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
+            return await closed_after_error(ws, 4403)
+
     body, (received, closed) = run(scenario())
+    refusal = run(reconnect_with_the_old_token())
 
     assert "errors" not in body, body
     assert body["data"]["blockUser"]["connectionsEnded"] == 1
     assert [m for m in received if m["type"] != "ping"] == [{"id": "vehicles", "type": "complete"}]
     assert closed == 1000
-    # Disabled: no new token for them.
+    # The token they still hold (valid for up to an hour) no longer opens a connection; and no new one is issued.
+    assert refusal["reason"] == "the token was revoked: sign in again"
     assert stack.cli("token", blocked, check=False).returncode != 0
