@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     )
     from domain.values import Money
     from graphql_api.wiring import Services
+    from persistence.connections import DynamoConnectionStore
     from pix.api import PixApiClient
     from pix.model import Pix
     from realtime.handlers import RealtimeServices
@@ -178,13 +179,17 @@ class _WebSocketSessions:
         self._settings = settings
 
     def end_all(self, subject: str) -> int:
-        from persistence.connections import DynamoConnectionStore
         from realtime.sweep import ConnectionSessions
 
-        sessions = ConnectionSessions(
-            DynamoConnectionStore(_table(self._settings)), self._settings.realtime.management_url
-        )
-        return sessions.end_all(subject)
+        return ConnectionSessions(self._connections(), self._settings.realtime.management_url).end_all(subject)
+
+    def revoked_at(self, subject: str) -> float | None:
+        return self._connections().revoked_at(subject)
+
+    def _connections(self) -> DynamoConnectionStore:
+        from persistence.connections import DynamoConnectionStore
+
+        return DynamoConnectionStore(_table(self._settings))
 
 
 def saga_services(settings: Settings) -> SagaServices:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from composition.aws import purchase_saga
@@ -37,13 +38,18 @@ class MemoryUserDirectory:
 
 
 class MemorySessions:
-    """Open connections by subject, as counts: ending them forgets them."""
+    """Open connections by subject, as counts: ending them forgets them and notes when the access was taken."""
 
     def __init__(self, open_connections: dict[str, int] | None = None) -> None:
         self.open: dict[str, int] = dict(open_connections or {})
+        self.revoked: dict[str, float] = {}
 
     def end_all(self, subject: str) -> int:
+        self.revoked[subject] = time.time()
         return self.open.pop(subject, 0)
+
+    def revoked_at(self, subject: str) -> float | None:
+        return self.revoked.get(subject)
 
 
 def api_services(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from domain.errors import NotFound, ValidationFailed
+from domain.errors import Forbidden, NotFound, ValidationFailed
 from runtime.principal import Principal, Role
 
 
@@ -36,6 +36,10 @@ class Sessions(Protocol):
         """Refuse from now on every token the user was issued until now (a new connection_init with one is
         refused), and end every open connection of the user and the subscriptions on it; how many connections
         there were."""
+        ...
+
+    def revoked_at(self, subject: str) -> float | None:
+        """When the user's access was last taken away (None if it was not, within a token's lifetime)."""
         ...
 
 
@@ -64,6 +68,10 @@ class AccessControl:
         return self._revoke(email, subject)
 
     def _other_user(self, email: str, by: Principal) -> str:
+        revoked_at = self.sessions.revoked_at(by.subject)
+        if revoked_at is not None and (by.issued_at is None or by.issued_at <= revoked_at):
+            # Staff removed a moment ago still hold a token that says admin: it may not take anyone else's access.
+            raise Forbidden("your access was taken away: sign in again")
         subject = self.directory.subject_of(email)
         if subject is None:
             raise NotFound("user", email, field="email")

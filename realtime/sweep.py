@@ -82,6 +82,9 @@ class ConnectionSessions:
             logger.info("ended %d connections of %s", len(records), subject)
         return len(records)
 
+    def revoked_at(self, subject: str) -> float | None:
+        return self._connections.revoked_at(subject)
+
 
 @lambda_entry(logger)
 def handler(_event: dict[str, Any], _context: Any) -> dict[str, int]:

@@ -97,3 +97,15 @@ def test_a_user_taken_out_of_the_staff_is_signed_out_and_their_connections_end(
     assert directory.groups[other_admin] == set()
     assert directory.disabled == set()  # still a user, no longer staff
     assert directory.signed_out == [other_admin]
+
+
+def test_staff_whose_access_was_taken_cannot_use_the_token_they_still_hold_to_take_anyone_elses(
+    staff_client: GraphQLClient, directory: MemoryUserDirectory, sessions: MemorySessions
+) -> None:
+    sessions.revoked[ADMIN.subject] = 1_000.0  # after the test token was issued (it carries no issue time)
+
+    result = staff_client.execute(BLOCK, {"email": "customer@example.com"}, token="admin-token")
+
+    assert result["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert directory.disabled == set()
+    assert sessions.open[CUSTOMER.subject] == 2
