@@ -126,7 +126,8 @@ def handler_seconds(sources: EventSources) -> float:
 
 def realtime_event_sources(provisioned: Provisioned, *, keepalive_interval: float | None = None) -> EventSources:
     """The realtime gateway's background: the stream -> fan-out, the connection_init deadline queue -> its check, and
-    (unless `keepalive_interval` is None) the expiry schedule -> the connections' keep-alive sweep."""
+    (unless `keepalive_interval` is None) a schedule -> the connections' keep-alive sweep (on AWS the payment expiry's
+    one-minute schedule, a tenth of the idle window: locally its own, at a tenth of the local one)."""
     from platform_spec.messaging import WS_INIT_TIMEOUT_QUEUE
     from realtime import fanout, handlers, sweep
 
@@ -141,6 +142,5 @@ def realtime_event_sources(provisioned: Provisioned, *, keepalive_interval: floa
         ),
     )
     if keepalive_interval is not None:
-        # On AWS the payment expiry's schedule has this sweep as its second target.
         sources.add(Schedule("connection-keepalive", Timed(sweep.handler), keepalive_interval))
     return sources

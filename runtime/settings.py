@@ -99,11 +99,15 @@ class RealtimeSettings:
     management_url: str = ""
     # Where $connect schedules the check that the client sent connection_init in time (a delayed message).
     init_timeout_queue_url: str = ""
-    # API Gateway's limits on a connection (10 minutes idle, 2 hours in all) and how often the schedule that keeps
-    # connections up runs (every minute): the local stack shortens them, its gateway and the sweep alike.
+    # API Gateway's limits on a connection (10 minutes idle, 2 hours in all): the local stack shortens them, its
+    # gateway and the keep-alive sweep alike.
     idle_timeout_seconds: float = 600.0
     max_duration_seconds: float = 7200.0
-    sweep_seconds: float = 60.0
+
+    @property
+    def sweep_seconds(self) -> float:
+        """How often the keep-alive sweep runs: a tenth of the idle window, the expiry schedule's minute on AWS."""
+        return self.idle_timeout_seconds / 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,8 +181,6 @@ class Settings:
                 init_timeout_queue_url=environ.get("WS_INIT_TIMEOUT_QUEUE_URL", ""),
                 idle_timeout_seconds=float(environ.get("WS_IDLE_TIMEOUT_SECONDS", "600")),
                 max_duration_seconds=float(environ.get("WS_MAX_DURATION_SECONDS", "7200")),
-                # The one schedule runs the payment expiry sweep and this one (EXPIRY_SWEEP_SECONDS locally).
-                sweep_seconds=float(environ.get("EXPIRY_SWEEP_SECONDS", "60")),
             ),
             orders=OrderSettings(
                 invoices_bucket=environ.get("INVOICES_BUCKET", ""),

@@ -1,5 +1,5 @@
 """Connections that stay up, on a local stack whose gateway enforces API Gateway's limits shortened: 4 s idle, 30 s in
-all, with the schedule (payment expiries, connections' keep-alive) running every second.
+all; the keep-alive sweep runs every tenth of the idle window (0.4 s), as on AWS (a minute of 10).
 
 A client here behaves as graphql-ws does: it answers the server's `ping` with `pong`, and sends nothing else.
 """
@@ -44,7 +44,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         log_path,
         WS_IDLE_TIMEOUT_SECONDS=str(IDLE_SECONDS),
         WS_MAX_DURATION_SECONDS=str(MAX_DURATION_SECONDS),
-        EXPIRY_SWEEP_SECONDS="1",
     ) as running:
         yield running
 

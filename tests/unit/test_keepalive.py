@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from realtime.keepalive import Action, Attention, Cause, Limits, OpenConnection, attend, should_record_traffic
+from runtime.settings import RealtimeSettings
 
 AWS = Limits()  # 10 minutes idle, 2 hours in all, a sweep a minute
 NOW = 1_000_000.0
@@ -22,6 +23,11 @@ def connection(
         token_expires_at=None if token_left is None else NOW + token_left,
         subscribed=subscribed,
     )
+
+
+def test_the_sweep_runs_every_tenth_of_the_idle_window_which_on_aws_is_the_expiry_schedules_minute() -> None:
+    assert Limits.of(RealtimeSettings()) == AWS
+    assert Limits.of(RealtimeSettings(idle_timeout_seconds=4, max_duration_seconds=30)) == Limits(4, 30, 0.4)
 
 
 def test_the_limits_keep_two_sweeps_in_hand() -> None:

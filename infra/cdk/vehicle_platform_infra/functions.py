@@ -86,8 +86,8 @@ SYSTEM_LOG_LEVEL = lambda_.SystemLogLevel.WARN
 # Lambda polls SQS in batches of up to ten messages without a batching window (each saga hop waits on the next).
 SQS_BATCH_SIZE = 10
 # The payment expiry sweep's schedule (sagas/expiry.py): a payment expires at most a minute late. It also runs the
-# WebSocket connections' keep-alive sweep (realtime/sweep.py), which plans with this minute (runtime/settings.py's
-# realtime.sweep_seconds defaults to it).
+# WebSocket connections' keep-alive sweep (realtime/sweep.py), which plans with this minute: a tenth of API Gateway's
+# idle window (runtime/settings.py, realtime.sweep_seconds).
 EXPIRY_SCHEDULE = events.Schedule.rate(Duration.minutes(1))
 # The Pix reconciliation's (sagas/reconcile.py): a Pix whose webhook call was lost is applied within 5 minutes and
 # its lag, the window (15 minutes by default) read by three runs in a row.
