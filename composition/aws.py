@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     )
     from domain.values import Money
     from graphql_api.wiring import Services
+    from persistence.connections import DynamoConnectionStore
     from pix.api import PixApiClient
     from pix.model import Pix
     from realtime.handlers import RealtimeServices
@@ -128,6 +129,7 @@ def _table(settings: Settings) -> Connection:
 def api_services(settings: Settings) -> Services:
     """What the GraphQL resolvers (and the WebSocket's subscriptions) use."""
 
+    from domain.access import AccessControl
     from graphql_api.wiring import Services
     from persistence.cursors import CursorCodec
     from persistence.models import TableItem
@@ -135,6 +137,7 @@ def api_services(settings: Settings) -> Services:
     from persistence.repositories import DynamoClientStore, DynamoProductStore, DynamoVehicleStore
     from runtime.auth import TokenVerifier
     from runtime.clock import SystemClock
+    from runtime.cognito_admin import CognitoUserDirectory
     from runtime.invoices import S3InvoiceArchive
 
     cursors = CursorCodec(settings.secrets.cursors)
@@ -163,8 +166,30 @@ def api_services(settings: Settings) -> Services:
         invoices=invoices,
         clock=clock,
         verifier=verifier,
+        access=AccessControl(CognitoUserDirectory(settings.cognito_user_pool_id), _WebSocketSessions(settings)),
         health_checks={"dynamodb": check_table, "cognito": check_user_pool},
     )
+
+
+class _WebSocketSessions:
+    """The users' open WebSocket connections, built at the first use: the realtime modules load only when staff
+    block someone, never at the API's cold start."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    def end_all(self, subject: str) -> int:
+        from realtime.sweep import ConnectionSessions
+
+        return ConnectionSessions(self._connections(), self._settings.realtime.management_url).end_all(subject)
+
+    def revoked_at(self, subject: str) -> float | None:
+        return self._connections().revoked_at(subject)
+
+    def _connections(self) -> DynamoConnectionStore:
+        from persistence.connections import DynamoConnectionStore
+
+        return DynamoConnectionStore(_table(self._settings))
 
 
 def saga_services(settings: Settings) -> SagaServices:

@@ -128,7 +128,7 @@ def dev(config: LocalConfig) -> int:
             saga_event_sources(
                 provisioned, expiry_interval=config.expiry_interval, reconcile_interval=config.reconcile_interval
             ),
-            realtime_event_sources(provisioned),
+            realtime_event_sources(provisioned, keepalive_interval=settings.realtime.sweep_seconds),
         ):
             print(_banner(config), flush=True)
             # uvicorn shuts down gracefully on Ctrl-C, then re-raises it; leaving the `with` stops the gateway, the

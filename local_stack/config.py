@@ -85,6 +85,9 @@ class LocalConfig:
             # Metrics are EMF lines on stdout: in the local stack's readable log they would only be noise.
             "POWERTOOLS_METRICS_DISABLED": "true",
             "TABLE_NAME": self.table_name,
+            # What the gateway enforces: the keep-alive sweep plans by it.
+            "WS_IDLE_TIMEOUT_SECONDS": f"{self.ws_idle_timeout:g}",
+            "WS_MAX_DURATION_SECONDS": f"{self.ws_max_duration:g}",
             "SPA_ORIGIN": self.web_url,
             "PIX_API_URL": f"{self.psp_url}/api/v2",
             "PIX_TOKEN_URL": f"{self.psp_url}/oauth/token",

@@ -129,13 +129,15 @@ def handler_seconds_by_source(sources: EventSources) -> dict[str, float]:
     return {source.name: source.handler.seconds for source in sources.sources if isinstance(source.handler, Timed)}
 
 
-def realtime_event_sources(provisioned: Provisioned) -> EventSources:
-    """The realtime gateway's background: the stream -> fan-out, the connection_init deadline queue -> its check."""
+def realtime_event_sources(provisioned: Provisioned, *, keepalive_interval: float | None = None) -> EventSources:
+    """The realtime gateway's background: the stream -> fan-out, the connection_init deadline queue -> its check, and
+    (unless `keepalive_interval` is None) a schedule -> the connections' keep-alive sweep (on AWS the payment expiry's
+    one-minute schedule, a tenth of the idle window: locally its own, at a tenth of the local one)."""
     from platform_spec.messaging import WS_INIT_TIMEOUT_QUEUE
-    from realtime import fanout, handlers
+    from realtime import fanout, handlers, sweep
 
     session = boto3.session.Session()
-    return EventSources(
+    sources = EventSources(
         _stream(session, "realtime-fanout", provisioned.table_name, fanout.handler),
         SqsEventSource(
             WS_INIT_TIMEOUT_QUEUE.name,
@@ -144,3 +146,6 @@ def realtime_event_sources(provisioned: Provisioned) -> EventSources:
             sqs_client=_client(session, "sqs"),
         ),
     )
+    if keepalive_interval is not None:
+        sources.add(Schedule("connection-keepalive", Timed(sweep.handler), keepalive_interval))
+    return sources

@@ -1,12 +1,15 @@
 """WebSocket connections and their subscriptions on DynamoDB.
 
 A subscription is stored under its topic (`order:<id>`, `vehicles`...), so that pushing a change to its subscribers
-is one Query on the topic, never a scan. Everything expires a little after API Gateway's two-hour limit on a
-connection, in case a $disconnect never arrived.
+is one Query on the topic, never a scan. Each connection is listed twice in the indexes: in the one list of open
+connections (GSI1, read by the keep-alive sweep) and, once signed in, in its user's (GSI2, read when staff block
+them). It keeps the time of its last traffic for the sweep. Everything expires a little after API Gateway's
+two-hour limit on a connection, in case a $disconnect never arrived.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Iterator
@@ -19,7 +22,7 @@ from pynamodb.transactions import TransactWrite
 
 from domain.errors import StaleVersion
 from persistence import keys, schema
-from persistence.models import TableItem
+from persistence.models import ListIndex, SecondListIndex, TableItem
 from runtime.connection_state import ConnectionState, SubscribeRequest
 from runtime.principal import Principal, Role
 
@@ -38,8 +41,17 @@ class ConnectionItem(TableItem):
     roles = UnicodeAttribute(null=True)
     token_expires_at = NumberAttribute(null=True)
     connected_at = NumberAttribute()
+    # The last message either way that the sweep knows of (a client's is written down only now and then).
+    last_traffic_at = NumberAttribute(null=True)
     version = VersionAttribute()
     expires_at = NumberAttribute(attr_name=schema.TTL_ATTRIBUTE)
+    # Every open connection (GSI1), and a signed-in user's (GSI2); both sorted by connection id.
+    gsi1pk = UnicodeAttribute(null=True, attr_name=schema.LIST_INDEX_PARTITION_KEY)
+    gsi1sk = UnicodeAttribute(null=True, attr_name=schema.LIST_INDEX_SORT_KEY)
+    gsi2pk = UnicodeAttribute(null=True, attr_name=schema.SECOND_LIST_INDEX_PARTITION_KEY)
+    gsi2sk = UnicodeAttribute(null=True, attr_name=schema.SECOND_LIST_INDEX_SORT_KEY)
+    by_list = ListIndex()
+    by_second_list = SecondListIndex()
 
     key = staticmethod(keys.connection)
 
@@ -62,6 +74,20 @@ class SubscriptionItem(TableItem):
     key = staticmethod(keys.subscription)
 
 
+class RevokedItem(TableItem):
+    """A user's access taken away (blocked, or no longer staff) at `revoked_at`: kept as long as a token issued
+    before it can live (Cognito's longest ID token lasts a day), then gone."""
+
+    revoked_at = NumberAttribute()
+    expires_at = NumberAttribute(attr_name=schema.TTL_ATTRIBUTE)
+
+    key = staticmethod(keys.revoked)
+
+
+# Cognito ID tokens last one hour by default, a day at most.
+REVOCATION_RETENTION_SECONDS = 24 * 3600 + 15 * 60
+
+
 @dataclass(frozen=True, slots=True)
 class ConnectionRecord:
     connection_id: str
@@ -71,6 +97,7 @@ class ConnectionRecord:
     principal: Principal | None
     version: int
     connected_at: int
+    last_traffic_at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +118,24 @@ def _principal(subject: str | None, email: str | None, roles: str | None, expire
     return Principal(subject=subject, email=email, roles=_roles(roles), expires_at=expires)
 
 
+def _record(item: ConnectionItem) -> ConnectionRecord:
+    topics: dict[str, str] = json.loads(item.subscriptions)
+    return ConnectionRecord(
+        connection_id=item.connection_id,
+        state=ConnectionState(
+            init_received=bool(item.init_received),
+            acknowledged=bool(item.acknowledged),
+            subscriptions=frozenset(topics),
+        ),
+        topics=topics,
+        principal=_principal(item.subject, item.email, item.roles, item.token_expires_at),
+        version=int(item.version or 0),
+        connected_at=int(item.connected_at),
+        # Connections opened before the time was kept: their opening is what is known.
+        last_traffic_at=float(item.connected_at if item.last_traffic_at is None else item.last_traffic_at),
+    )
+
+
 class DynamoConnectionStore:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
@@ -104,7 +149,10 @@ class DynamoConnectionStore:
             acknowledged=False,
             subscriptions="{}",
             connected_at=now,
+            last_traffic_at=now,
             expires_at=now + RETENTION_SECONDS,
+            gsi1pk=keys.OPEN_CONNECTIONS_LIST,
+            gsi1sk=connection_id,
         ).save(condition=ConnectionItem.pk.does_not_exist())
 
     def get(self, connection_id: str) -> ConnectionRecord | None:
@@ -112,19 +160,40 @@ class DynamoConnectionStore:
             item = ConnectionItem.get(*ConnectionItem.key(connection_id), consistent_read=True)
         except ConnectionItem.DoesNotExist:
             return None
-        topics: dict[str, str] = json.loads(item.subscriptions)
-        return ConnectionRecord(
-            connection_id=connection_id,
-            state=ConnectionState(
-                init_received=bool(item.init_received),
-                acknowledged=bool(item.acknowledged),
-                subscriptions=frozenset(topics),
-            ),
-            topics=topics,
-            principal=_principal(item.subject, item.email, item.roles, item.token_expires_at),
-            version=int(item.version or 0),
-            connected_at=int(item.connected_at),
-        )
+        return _record(item)
+
+    def open_connections(self) -> Iterator[ConnectionRecord]:
+        """Every open connection, page by page (the index is eventually consistent: one opened a moment ago may be
+        missing, and is found by the next sweep)."""
+        for item in ConnectionItem.by_list.query(keys.OPEN_CONNECTIONS_LIST):
+            yield _record(item)
+
+    def connections_of(self, subject: str) -> list[ConnectionRecord]:
+        """A signed-in user's open connections."""
+        return [_record(item) for item in ConnectionItem.by_second_list.query(keys.subject_connections(subject))]
+
+    def revoke(self, subject: str, at: float) -> None:
+        """Refuse, from now on, every token of the user issued until `at`."""
+        RevokedItem(*RevokedItem.key(subject), revoked_at=at, expires_at=int(at) + REVOCATION_RETENTION_SECONDS).save()
+
+    def revoked_at(self, subject: str) -> float | None:
+        """When the user's access was last taken away, if it was (within a token's lifetime)."""
+        try:
+            item = RevokedItem.get(*RevokedItem.key(subject), consistent_read=True)
+        except RevokedItem.DoesNotExist:
+            return None
+        return float(item.revoked_at)
+
+    def record_traffic(self, connection_id: str, at: float) -> None:
+        """Write down a message's time, and nothing else: the connection's version is left as it is, so a message
+        of the same connection being saved meanwhile is not made stale by it (and, saving, writes its own time)."""
+        pk, sk = ConnectionItem.key(connection_id)
+        # The model's own table connection (it knows the table's keys): `Model.update` would also bump the version.
+        table = ConnectionItem._get_connection()
+        with contextlib.suppress(UpdateError):  # gone meanwhile: nothing to keep alive
+            table.update_item(
+                pk, sk, actions=[ConnectionItem.last_traffic_at.set(at)], condition=ConnectionItem.pk.exists()
+            )
 
     def _item(self, record: ConnectionRecord, state: ConnectionState, topics: dict[str, str]) -> ConnectionItem:
         principal = record.principal
@@ -139,7 +208,13 @@ class DynamoConnectionStore:
             roles=None if principal is None else ",".join(sorted(principal.roles)),
             token_expires_at=None if principal is None else principal.expires_at,
             connected_at=record.connected_at,
+            # A save is a client's message: its time is the traffic the sweep goes by.
+            last_traffic_at=time.time(),
             expires_at=record.connected_at + RETENTION_SECONDS,
+            gsi1pk=keys.OPEN_CONNECTIONS_LIST,
+            gsi1sk=record.connection_id,
+            gsi2pk=None if principal is None else keys.subject_connections(principal.subject),
+            gsi2sk=None if principal is None else record.connection_id,
         )
         if record.version:
             item.version = record.version

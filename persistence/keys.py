@@ -32,6 +32,8 @@ IDEMPOTENCY_PREFIX: Final = "IDEMPOTENCY#"
 NOTIFIED_PREFIX: Final = "NOTIFIED#"
 CONNECTION_PREFIX: Final = "WSCONN#"
 TOPIC_PREFIX: Final = "WSTOPIC#"
+SUBJECT_CONNECTIONS_PREFIX: Final = "WSSUBJECT#"
+REVOKED_PREFIX: Final = "REVOKED#"
 
 # The sort keys of the items that are alone in their partition.
 VEHICLE_SORT: Final = "VEHICLE"
@@ -51,6 +53,7 @@ PRODUCTS_LIST: Final = "PRODUCTS"
 ALL_ORDERS_LIST: Final = "ORDERS"
 PAYMENTS_DUE_LIST: Final = "PAYMENTS_DUE"
 STOCK_HOLDS_LIST: Final = "STOCK_HOLDS"
+OPEN_CONNECTIONS_LIST: Final = "WSCONNECTIONS"
 
 # The sequences of the counter items.
 INVOICE_SEQUENCE: Final = "INVOICE"
@@ -147,6 +150,16 @@ def notified(key: str) -> Key:
 
 def connection(connection_id: str) -> Key:
     return f"{CONNECTION_PREFIX}{connection_id}", CONNECTION_SORT
+
+
+def subject_connections(subject: str) -> str:
+    """The list partition (GSI2PK) of one signed-in user's open WebSocket connections."""
+    return f"{SUBJECT_CONNECTIONS_PREFIX}{subject}"
+
+
+def revoked(subject: str) -> Key:
+    """The marker of a user's access taken away: their tokens issued until then are refused."""
+    return f"{REVOKED_PREFIX}{subject}", MARKER_SORT
 
 
 def topic(name: str) -> str:

@@ -18,6 +18,7 @@ WS_DEFAULT = "ws-default"
 WS_DISCONNECT = "ws-disconnect"
 WS_INIT_TIMEOUT = WS_INIT_TIMEOUT_QUEUE.name
 REALTIME_FANOUT = "realtime-fanout"
+CONNECTION_KEEPALIVE = "connection-keepalive"
 INTAKE_FILES = INTAKE_FILES_QUEUE.name
 INTAKE_ORDERS = INTAKE_ORDERS_QUEUE.name
 SAGA_STEPS = tuple(spec.name for spec in SAGA_QUEUES)
@@ -38,6 +39,7 @@ MEMORY_MB: Mapping[str, int] = MappingProxyType(
         WS_DISCONNECT: 1024,
         WS_INIT_TIMEOUT: 1024,
         REALTIME_FANOUT: FULL_VCPU_MB,
+        CONNECTION_KEEPALIVE: 1024,
         INTAKE_FILES: FULL_VCPU_MB,
         INTAKE_ORDERS: 1024,
     }

@@ -30,6 +30,7 @@ from graphql_api.limits import document_policy
 from graphql_api.trusted_documents import trusted_documents
 from graphql_api.wiring import Services
 from persistence.connections import ConnectionRecord, DynamoConnectionStore
+from realtime.keepalive import Limits, should_record_traffic
 from realtime.protocol import (
     INIT_TIMEOUT_SECONDS,
     SUBPROTOCOL,
@@ -225,7 +226,8 @@ def default(event: dict[str, Any], _context: Any) -> dict[str, Any]:
             return {"statusCode": 200}
         decision = _decide(services, record, event.get("body") or "")
         try:
-            _store(services, record, decision)
+            if not _store(services, record, decision):
+                _note_traffic(services, record)
             subscriber = decision.principal or record.principal
             break
         except StaleVersion:
@@ -327,8 +329,17 @@ def _authenticate(services: RealtimeServices, outcome: Outcome) -> Decision:
     if principal is None:
         refused = refuse(outcome.state, 'connection_init needs {"Authorization": "Bearer <token>"}')
         return Decision(state=refused.state, closing=refused.closing)
+    if _revoked(services, principal):
+        refused = refuse(outcome.state, "the token was revoked: sign in again")
+        return Decision(state=refused.state, closing=refused.closing)
     acknowledged = acknowledge(outcome.state)
     return Decision(state=acknowledged.state, replies=acknowledged.replies, principal=principal)
+
+
+def _revoked(services: RealtimeServices, principal: Principal) -> bool:
+    """Whether staff took the user's access away after this token was issued (domain/access.py)."""
+    revoked_at = services.connections.revoked_at(principal.subject)
+    return revoked_at is not None and (principal.issued_at is None or principal.issued_at <= revoked_at)
 
 
 def _authorize(
@@ -354,13 +365,24 @@ def _authorize(
     return subscription.topic, None
 
 
-def _store(services: RealtimeServices, record: ConnectionRecord, decision: Decision) -> None:
+def _store(services: RealtimeServices, record: ConnectionRecord, decision: Decision) -> bool:
+    """Whether the connection was saved (with the time of this message)."""
     store = services.connections
     if decision.principal is not None:
         record = replace(record, principal=decision.principal)
     changed = decision.state != record.state or decision.principal is not None
     if changed or decision.subscribe is not None or decision.unsubscribe is not None:
         store.save(record, decision.state, subscribe=decision.subscribe, unsubscribe=decision.unsubscribe)
+        return True
+    return False
+
+
+def _note_traffic(services: RealtimeServices, record: ConnectionRecord) -> None:
+    """A message that changed nothing (a ping, a pong) is still traffic: written down now and then, for the
+    keep-alive sweep (realtime/sweep.py), never at every message."""
+    now = time.time()
+    if should_record_traffic(record.last_traffic_at, now, Limits.of(services.settings.realtime)):
+        services.connections.record_traffic(record.connection_id, now)
 
 
 @lambda_entry(logger)

@@ -85,6 +85,7 @@ class TokenVerifier:
             email=str(email) if email else None,
             roles=roles,
             expires_at=float(claims["exp"]),
+            issued_at=float(claims["iat"]),
         )
 
     def _check_audience(self, claims: dict[str, Any]) -> None:

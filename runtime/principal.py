@@ -22,6 +22,8 @@ class Principal:
     roles: frozenset[Role]
     # When the token that vouched for them expires (epoch seconds): what it authorized ends then too.
     expires_at: float | None = None
+    # When that token was issued (epoch seconds): a token issued before the user's access was taken away is refused.
+    issued_at: float | None = None
 
     @property
     def is_admin(self) -> bool:

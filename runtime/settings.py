@@ -101,6 +101,15 @@ class RealtimeSettings:
     management_url: str = ""
     # Where $connect schedules the check that the client sent connection_init in time (a delayed message).
     init_timeout_queue_url: str = ""
+    # API Gateway's limits on a connection (10 minutes idle, 2 hours in all): the local stack shortens them, its
+    # gateway and the keep-alive sweep alike.
+    idle_timeout_seconds: float = 600.0
+    max_duration_seconds: float = 7200.0
+
+    @property
+    def sweep_seconds(self) -> float:
+        """How often the keep-alive sweep runs: a tenth of the idle window, the expiry schedule's minute on AWS."""
+        return self.idle_timeout_seconds / 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +181,8 @@ class Settings:
             realtime=RealtimeSettings(
                 management_url=environ.get("WS_MANAGEMENT_URL", ""),
                 init_timeout_queue_url=environ.get("WS_INIT_TIMEOUT_QUEUE_URL", ""),
+                idle_timeout_seconds=float(environ.get("WS_IDLE_TIMEOUT_SECONDS", "600")),
+                max_duration_seconds=float(environ.get("WS_MAX_DURATION_SECONDS", "7200")),
             ),
             orders=OrderSettings(
                 invoices_bucket=environ.get("INVOICES_BUCKET", ""),

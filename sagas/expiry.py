@@ -7,6 +7,9 @@ compensation cancels the order and releases the vehicle.
 The same schedule ends stock holds: an order waiting for stock (PENDING_STOCK) longer than PENDING_STOCK_TTL_HOURS
 is read from the stock lines' sparse index and cancelled (STOCK_HOLD_EXPIRED), what it held released to the next in
 line by the restock flow.
+
+The schedule has a second target: the WebSocket connections' keep-alive sweep (`realtime/sweep.py`), run by the
+realtime side's own function, which may talk to the clients.
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ from graphql_api.permissions import (
 )
 from graphql_api.types import (
     SCALAR_MAP,
+    AccessRevoked,
     Client,
     Connection,
     CreateProductInput,
@@ -215,6 +216,24 @@ class Mutation:
     )
     def adjust_stock(self, info: Info, product_id: strawberry.ID, delta: int) -> Product:
         return Product.from_domain(info.context.services.catalog.adjust_stock(str(product_id), delta))
+
+    @strawberry.mutation(
+        description="Admin only. The user can no longer sign in nor renew a token, and their open subscriptions end "
+        "now (`complete`, then their connections close).",
+        permission_classes=[Admin],
+    )
+    def block_user(self, info: Info, email: str) -> AccessRevoked:
+        revoked = info.context.services.access.block(email, by=info.context.caller())
+        return AccessRevoked.from_domain(revoked)
+
+    @strawberry.mutation(
+        description="Admin only. The user leaves the group admin; their tokens, which still say admin until they "
+        "expire, are signed out and their open subscriptions end now.",
+        permission_classes=[Admin],
+    )
+    def remove_from_staff(self, info: Info, email: str) -> AccessRevoked:
+        revoked = info.context.services.access.remove_from_staff(email, by=info.context.caller())
+        return AccessRevoked.from_domain(revoked)
 
 
 class Schema(strawberry.Schema):

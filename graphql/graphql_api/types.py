@@ -15,7 +15,7 @@ from strawberry.types.field import StrawberryField
 from strawberry.types.scalar import ScalarDefinition
 from strawberry.types.unset import UNSET
 
-from domain import order_status, orders
+from domain import access, order_status, orders
 from domain.clients import Client as DomainClient
 from domain.errors import ValidationFailed
 from domain.identifiers import parse_id
@@ -455,3 +455,18 @@ class PlaceOrderInput:
         default=None, description=f"Each product once, at most {orders.MAX_ORDER_LINES} of them."
     )
     idempotency_key: str
+
+
+@strawberry.type(description="A user whose access staff took away, and how many open connections of theirs ended.")
+class AccessRevoked:
+    email: str
+    user_id: strawberry.ID = strawberry.field(description="The user's Cognito subject (a client's id).")
+    connections_ended: int = strawberry.field(
+        description="Open WebSocket connections of the user that were closed, each subscription ended first."
+    )
+
+    @classmethod
+    def from_domain(cls, revoked: access.AccessRevoked) -> AccessRevoked:
+        return cls(
+            email=revoked.email, user_id=strawberry.ID(revoked.subject), connections_ended=revoked.connections_ended
+        )

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from domain.access import AccessControl
 from domain.catalog import Catalog
 from domain.ports import ClientStore, Clock, OrderReader, ProductStore, VehicleStore
 from domain.purchase import Purchase
@@ -34,6 +35,8 @@ class Services:
     invoices: InvoiceLinks
     clock: Clock
     verifier: Verifier
+    # Blocking users and taking staff rights away: the user pool, and the user's open connections.
+    access: AccessControl
     # Each check raises when its backing service is unreachable; /health runs them all.
     health_checks: Mapping[str, Callable[[], None]]
 

@@ -47,6 +47,8 @@ RULES: dict[str, type[AccessRule]] = {
     "Mutation.cancelOrder": SignedIn,
     "Mutation.createProduct": Admin,
     "Mutation.adjustStock": Admin,
+    "Mutation.blockUser": Admin,
+    "Mutation.removeFromStaff": Admin,
     "Subscription.orderStatusChanged": OrderOwnerOrAdmin,
     "Subscription.invoiceStatusChanged": InvoiceOwnerOrAdmin,
     "Subscription.vehicleAvailabilityChanged": SignedIn,

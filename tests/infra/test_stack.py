@@ -15,6 +15,7 @@ from local_stack.resources import Provisioned
 from persistence.keys import OUTBOX_PREFIX
 from persistence.schema import TTL_ATTRIBUTE, create_table_request
 from platform_spec.functions import (
+    CONNECTION_KEEPALIVE,
     GRAPHQL_API,
     INTAKE_FILES,
     INTAKE_ORDERS,
@@ -509,12 +510,16 @@ def test_stream_filters_pass_what_the_handlers_act_upon_and_nothing_else() -> No
     assert not fanned_out(_record("REMOVE", order))
 
 
-def test_the_payment_sweep_runs_every_minute(synthesized: Synthesized) -> None:
+def test_the_payment_sweep_and_the_connections_keep_alive_run_every_minute(synthesized: Synthesized) -> None:
+    functions = synthesized.stack.functions
     synthesized.template.has_resource_properties(
         "AWS::Events::Rule",
         {
             "ScheduleExpression": "rate(1 minute)",
-            "Targets": [Match.object_like({"Arn": arn(synthesized.stack.functions[PAYMENT_EXPIRY])})],
+            "Targets": [
+                Match.object_like({"Arn": arn(functions[PAYMENT_EXPIRY])}),
+                Match.object_like({"Arn": arn(functions[CONNECTION_KEEPALIVE])}),
+            ],
         },
     )
 
@@ -540,16 +545,11 @@ def test_no_policy_grants_a_wildcard_action_or_a_scan(synthesized: Synthesized) 
 
 
 def test_the_api_reads_and_writes_the_table_and_reads_invoices_nothing_else(synthesized: Synthesized) -> None:
+    """Besides: it administers users and closes their connections (`test_only_the_api_administers_users...`)."""
     data = synthesized.stack.data
     assert arn(data.table) in allowed(synthesized, GRAPHQL_API, "dynamodb:PutItem")
     assert allowed(synthesized, GRAPHQL_API, "s3:GetObject") == [{"Fn::Join": ["", [arn(data.invoices), "/*"]]}]
-    for forbidden in (
-        "sqs:SendMessage",
-        "sns:Publish",
-        "s3:PutObject",
-        "ses:SendEmail",
-        "execute-api:ManageConnections",
-    ):
+    for forbidden in ("sqs:SendMessage", "sns:Publish", "s3:PutObject", "ses:SendEmail"):
         assert allowed(synthesized, GRAPHQL_API, forbidden) == [], forbidden
 
 
@@ -581,10 +581,26 @@ def test_the_intake_reader_cannot_write_the_table(synthesized: Synthesized) -> N
 
 def test_only_the_realtime_handlers_that_post_manage_connections(synthesized: Synthesized) -> None:
     managers = {name for name in FUNCTIONS if allowed(synthesized, name, "execute-api:ManageConnections")}
-    assert managers == {"ws-default", WS_INIT_TIMEOUT, REALTIME_FANOUT}
+    assert managers == {"ws-default", WS_INIT_TIMEOUT, REALTIME_FANOUT, CONNECTION_KEEPALIVE, GRAPHQL_API}
+    for told in (REALTIME_FANOUT, CONNECTION_KEEPALIVE, GRAPHQL_API):
+        variables = function_properties(synthesized, told)["Environment"]["Variables"]
+        assert "execute-api" in json.dumps(variables["WS_MANAGEMENT_URL"])
     assert allowed(synthesized, WS_CONNECT, "sqs:SendMessage") == [
         arn(synthesized.stack.messaging.queues["ws-init-timeout"])
     ]
+
+
+def test_only_the_api_administers_users_and_only_in_its_pool(synthesized: Synthesized) -> None:
+    pool = synthesized.stack.auth.user_pool
+    for action in (
+        "cognito-idp:AdminGetUser",
+        "cognito-idp:AdminDisableUser",
+        "cognito-idp:AdminRemoveUserFromGroup",
+        "cognito-idp:AdminUserGlobalSignOut",
+    ):
+        administrators = {name for name in FUNCTIONS if allowed(synthesized, name, action)}
+        assert administrators == {GRAPHQL_API}, action
+        assert allowed(synthesized, GRAPHQL_API, action) == [arn(pool)]
 
 
 def test_only_the_sale_step_stores_invoices(synthesized: Synthesized) -> None:

@@ -33,7 +33,14 @@ KEYS_MODULE = ROOT / "persistence" / "keys.py"
 KEY_PREFIX = re.compile(r"[A-Z][A-Z0-9_]*#")
 # The fixed keys whose spelling says nothing else (unlike `ORDER` or `VEHICLE`, which are also the domain's words).
 FIXED_KEYS = frozenset(
-    {keys.PRODUCTS_LIST, keys.ALL_ORDERS_LIST, keys.PAYMENTS_DUE_LIST, keys.STOCK_HOLDS_LIST, keys.MARKER_SORT}
+    {
+        keys.PRODUCTS_LIST,
+        keys.ALL_ORDERS_LIST,
+        keys.PAYMENTS_DUE_LIST,
+        keys.STOCK_HOLDS_LIST,
+        keys.OPEN_CONNECTIONS_LIST,
+        keys.MARKER_SORT,
+    }
 )
 
 

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { DocumentNode } from 'graphql';
 import { SessionStore, type Session } from './auth/session';
-import { documentHash, makeTokenSource } from './client';
+import { documentHash, makeTokenSource, reconnectOnRequest, reconnectRequest } from './client';
 import type { RuntimeConfig } from './config';
 
 const config: RuntimeConfig = {
@@ -75,5 +75,53 @@ describe('documentHash', () => {
   });
   it('refuses a document codegen did not make', () => {
     expect(() => documentHash({ kind: 'Document', definitions: [] } as unknown as DocumentNode)).toThrow(/codegen/);
+  });
+});
+
+describe('reconnectOnRequest', () => {
+  function harness() {
+    const calls: string[] = [];
+    const tokens = {
+      refreshNow: vi.fn(() => {
+        calls.push('refresh');
+        return Promise.resolve();
+      }),
+    };
+    const listener = reconnectOnRequest(tokens, () => {
+      calls.push('restart');
+    });
+    return { calls, listener };
+  }
+
+  it('refreshes the token, then restarts the socket, when the token is about to expire', async () => {
+    const { calls, listener } = harness();
+    await listener(true, { reason: 'reconnect', cause: 'TOKEN_EXPIRES', deadline: 1_800_000_000 });
+    expect(calls).toEqual(['refresh', 'restart']);
+  });
+
+  it('only restarts the socket when the connection nears its two-hour limit', async () => {
+    const { calls, listener } = harness();
+    await listener(true, { reason: 'reconnect', cause: 'CONNECTION_LIMIT', deadline: 1_800_000_000 });
+    expect(calls).toEqual(['restart']);
+  });
+
+  it('leaves a keep-alive ping, and its own pings, to graphql-ws', async () => {
+    const { calls, listener } = harness();
+    await listener(true, undefined);
+    await listener(true, { reason: 'something else' });
+    await listener(false, { reason: 'reconnect', cause: 'CONNECTION_LIMIT' });
+    expect(calls).toEqual([]);
+  });
+});
+
+describe('reconnectRequest', () => {
+  it('reads the server request, and nothing else', () => {
+    expect(reconnectRequest({ reason: 'reconnect', cause: 'TOKEN_EXPIRES', deadline: 5 })).toEqual({
+      cause: 'TOKEN_EXPIRES',
+      deadline: 5,
+    });
+    expect(reconnectRequest({ reason: 'reconnect', cause: 'BORED' })).toBeNull();
+    expect(reconnectRequest('reconnect')).toBeNull();
+    expect(reconnectRequest(null)).toBeNull();
   });
 });

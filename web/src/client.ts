@@ -62,6 +62,51 @@ export function makeTokenSource(config: RuntimeConfig, store: SessionStore, refr
   return { refreshNow, currentToken };
 }
 
+/**
+ * The server asks a client to reconnect before its connection reaches API Gateway's two-hour limit or its token
+ * expires: a graphql-transport-ws `ping` whose payload is `{ reason: 'reconnect', cause, deadline }` (see the
+ * README, "Connections that stay up"). Null for any other ping.
+ */
+export interface ReconnectRequest {
+  cause: 'TOKEN_EXPIRES' | 'CONNECTION_LIMIT';
+  deadline: number;
+}
+
+export function reconnectRequest(payload: unknown): ReconnectRequest | null {
+  if (typeof payload !== 'object' || payload === null) {
+    return null;
+  }
+  const { reason, cause, deadline } = payload as Record<string, unknown>;
+  if (reason !== 'reconnect' || (cause !== 'TOKEN_EXPIRES' && cause !== 'CONNECTION_LIMIT')) {
+    return null;
+  }
+  return { cause, deadline: typeof deadline === 'number' ? deadline : 0 };
+}
+
+/** graphql-ws's "Client Restart" close: not fatal, so the client connects again and subscribes again. */
+export const CLIENT_RESTART = 4205;
+
+/**
+ * What the client does with a server's ping: on a reconnect request it refreshes the token first if that is the
+ * cause, then closes the socket with 4205; graphql-ws connects again (connectionParams reads the new token) and
+ * subscribes again, and the server sends each order's current state first.
+ */
+export function reconnectOnRequest(
+  tokens: { refreshNow: () => Promise<void> },
+  restart: () => void,
+): (received: boolean, payload: unknown) => Promise<void> {
+  return async (received, payload) => {
+    const request = received ? reconnectRequest(payload) : null;
+    if (!request) {
+      return;
+    }
+    if (request.cause === 'TOKEN_EXPIRES') {
+      await tokens.refreshNow();
+    }
+    restart();
+  };
+}
+
 /** The hash the client preset put in each generated document (persisted-documents.json's key). */
 export function documentHash(document: DocumentNode): string {
   const meta = (document as DocumentNode & { __meta__?: { hash?: unknown } }).__meta__;
@@ -80,6 +125,12 @@ export function createConnection(
 ): Connection {
   const tokens = makeTokenSource(config, store);
   let everConnected = false;
+  let socket: WebSocket | null = null;
+  const onPing = reconnectOnRequest(tokens, () => {
+    if (socket?.readyState === WebSocket.OPEN) {
+      socket.close(CLIENT_RESTART, 'Client Restart');
+    }
+  });
 
   const ws: WsClient = createWsClient({
     url: config.wsUrl,
@@ -98,6 +149,12 @@ export function createConnection(
       return token ? { Authorization: `Bearer ${token}` } : {};
     },
     on: {
+      opened: (opened) => {
+        socket = opened as WebSocket;
+      },
+      ping: (received, payload) => {
+        void onPing(received, payload);
+      },
       connecting: () => {
         onLiveState(everConnected ? 'reconnecting' : 'connecting');
       },

@@ -41,6 +41,7 @@ from constructs import Construct, IConstruct
 from persistence.keys import ORDER_PREFIX, OUTBOX_PREFIX, PRODUCT_PREFIX, VEHICLE_PREFIX
 from persistence.schema import create_table_request
 from platform_spec.functions import (
+    CONNECTION_KEEPALIVE,
     GRAPHQL_API,
     INTAKE_FILES,
     INTAKE_ORDERS,
@@ -87,7 +88,9 @@ LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 SYSTEM_LOG_LEVEL = lambda_.SystemLogLevel.WARN
 # Lambda polls SQS in batches of up to ten messages without a batching window (each saga hop waits on the next).
 SQS_BATCH_SIZE = 10
-# The payment expiry sweep's schedule (sagas/expiry.py): a payment expires at most a minute late.
+# The payment expiry sweep's schedule (sagas/expiry.py): a payment expires at most a minute late. It also runs the
+# WebSocket connections' keep-alive sweep (realtime/sweep.py), which plans with this minute: a tenth of API Gateway's
+# idle window (runtime/settings.py, realtime.sweep_seconds).
 EXPIRY_SCHEDULE = events.Schedule.rate(Duration.minutes(1))
 # The Pix reconciliation's (sagas/reconcile.py): a Pix whose webhook call was lost is applied within 5 minutes and
 # its lag, the window (15 minutes by default) read by three runs in a row.
@@ -182,6 +185,8 @@ FUNCTIONS: Mapping[str, FunctionSpec] = {
         "realtime.handlers.init_timeout", "connection_init deadline", sqs_timeout(WS_INIT_TIMEOUT_QUEUE)
     ),
     REALTIME_FANOUT: FunctionSpec("realtime.fanout.handler", "Realtime fan-out", Duration.seconds(60)),
+    # Under the schedule's minute, as the payment expiry's: it reads every open connection, page by page.
+    CONNECTION_KEEPALIVE: FunctionSpec("realtime.sweep.handler", "WebSocket keep-alive sweep", Duration.seconds(50)),
     INTAKE_FILES: FunctionSpec("sagas.intake.files", "Batch order files", sqs_timeout(INTAKE_FILES_QUEUE)),
     INTAKE_ORDERS: FunctionSpec("sagas.intake.orders", "Batch orders", sqs_timeout(INTAKE_ORDERS_QUEUE)),
 }
@@ -302,13 +307,14 @@ class Functions(Construct):
             self.pix_credentials.grant_read(function)
 
         self._grant_table()
+        self._grant_user_administration(auth)
         self._grant_messaging(email)
         self._grant_buckets()
         self.stream_failures: dict[str, sqs.Queue] = {}
         self._event_sources()
 
         for name, function in self.functions.items():
-            if name not in {PAYMENT_EXPIRY, PIX_RECONCILIATION}:
+            if name not in {PAYMENT_EXPIRY, PIX_RECONCILIATION, CONNECTION_KEEPALIVE}:
                 suppress(function, ["Serverless-LambdaDLQ"], _NOT_ASYNC)
             suppress(function, ["AwsSolutions-L1", "Serverless-LambdaLatestVersion"], _RUNTIME_313)
         suppress(
@@ -317,6 +323,13 @@ class Functions(Construct):
             "Invoked by the one-minute schedule: a sweep that failed is done by the next one a minute later, which "
             "finds the same due payments (the index holds them until they are settled). A dead letter of a sweep "
             "would hold nothing to replay.",
+        )
+        suppress(
+            self.functions[CONNECTION_KEEPALIVE],
+            ["Serverless-LambdaDLQ"],
+            "Invoked by the one-minute schedule: a sweep that failed is done by the next one a minute later, which "
+            "plans with a late run in mind (it pings and warns two minutes ahead). A dead letter of a sweep would "
+            "hold nothing to replay.",
         )
         suppress(
             self.functions[PIX_RECONCILIATION],
@@ -392,6 +405,17 @@ class Functions(Construct):
         self._allow(readers, TABLE_READ_ACTIONS, [table.table_arn, *indexes])
         self._allow(writers, TABLE_WRITE_ACTIONS, [table.table_arn])
 
+    def _grant_user_administration(self, auth: Auth) -> None:
+        """Staff block users and take staff rights away through the API (domain/access.py): these four admin calls
+        on this one pool (runtime/cognito_admin.py)."""
+        actions = [
+            "cognito-idp:AdminGetUser",
+            "cognito-idp:AdminDisableUser",
+            "cognito-idp:AdminRemoveUserFromGroup",
+            "cognito-idp:AdminUserGlobalSignOut",
+        ]
+        self._allow([GRAPHQL_API], actions, [auth.user_pool.user_pool_arn])
+
     def _grant_messaging(self, email: Email) -> None:
         messaging = self._messaging
 
@@ -449,10 +473,13 @@ class Functions(Construct):
         rule = events.Rule(
             self,
             "PaymentExpirySchedule",
-            description="Vehicle Platform: expire the payments past their deadline",
+            description="Vehicle Platform: expire the payments past their deadline; keep WebSocket connections up",
             schedule=EXPIRY_SCHEDULE,
             # No retry of a missed sweep: the next one is a minute away and does the same work.
-            targets=[targets.LambdaFunction(self.functions[PAYMENT_EXPIRY], retry_attempts=0)],
+            targets=[
+                targets.LambdaFunction(self.functions[PAYMENT_EXPIRY], retry_attempts=0),
+                targets.LambdaFunction(self.functions[CONNECTION_KEEPALIVE], retry_attempts=0),
+            ],
         )
         suppress(
             rule,
@@ -531,14 +558,17 @@ class Functions(Construct):
     # -- wiring to the WebSocket API --------------------------------------------------------------------------
 
     def attach_websocket(self, websocket: WebSocketApi) -> None:
-        """The handlers that answer clients and the fan-out may post to and close the API's connections.
+        """The handlers that answer clients, the fan-out, the keep-alive sweep and the API (whose blockUser ends a
+        user's connections) may post to and close the API's connections.
 
         $connect and $disconnect never post; the others derive the endpoint from each event (requestContext),
-        except the fan-out, whose stream records carry none: it is told the stage's management URL.
+        except those invoked by anything else than the WebSocket: they are told the stage's management URL.
         """
-        for name in (WS_DEFAULT, WS_INIT_TIMEOUT, REALTIME_FANOUT):
+        told = (REALTIME_FANOUT, CONNECTION_KEEPALIVE, GRAPHQL_API)
+        for name in (WS_DEFAULT, WS_INIT_TIMEOUT, *told):
             websocket.grant_manage_connections(self.functions[name])
-        self.functions[REALTIME_FANOUT].add_environment("WS_MANAGEMENT_URL", websocket.management_url)
+        for name in told:
+            self.functions[name].add_environment("WS_MANAGEMENT_URL", websocket.management_url)
 
     @property
     def dead_letter_queues(self) -> list[sqs.Queue]:
