@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from platform_spec.functions import GRAPHQL_API, MEMORY_MB, PAYMENT_EXPIRY, PIX_RECONCILIATION
+from realtime.keepalive import Limits
 
 MONTH_MINUTES = 30 * 24 * 60
 MONTH_SECONDS = MONTH_MINUTES * 60
@@ -36,6 +37,7 @@ LAMBDA_GB_SECOND = 0.0000133334
 SQS_REQUEST = 0.40 / 1e6
 HTTP_API_REQUEST = 1.00 / 1e6
 DYNAMODB_READ_UNIT = 0.125 / 1e6
+DYNAMODB_WRITE_UNIT = 0.625 / 1e6
 LOG_INGESTED_GB = 0.50
 XRAY_TRACE = 5.00 / 1e6
 XRAY_FREE_TRACES = 100_000
@@ -62,6 +64,11 @@ SCHEDULE_SECONDS = {PAYMENT_EXPIRY: 0.1, PIX_RECONCILIATION: 0.5}
 # An idle SQS event source: Lambda keeps five pollers on the queue, each long-polling (20 s) three times a minute.
 IDLE_POLLERS = 5
 IDLE_RECEIVES_PER_POLLER_MINUTE = 3
+# The keep-alive sweep (realtime/keepalive.py): a silent watcher is pinged once per `ping_after` and answers pong,
+# two billed messages; the ping is written down as the connection's traffic (one write unit), and every sweep reads
+# the list of open connections (an item of about 300 bytes each, eventually consistent: 8 KB per read unit).
+CONNECTION_ITEM_BYTES = 300
+EVENTUALLY_CONSISTENT_READ_BYTES = 8192
 # Secrets a deployment creates by hand (README, "Deploying"): the PSP's credentials and the webhook's secret.
 SECRETS_OUTSIDE_THE_TEMPLATE = 2
 
@@ -168,6 +175,10 @@ def variable_costs(size: Size) -> dict[str, float]:
     recorded = traces(size.api_requests + size.sales * 16)  # a sale's saga is about 16 traced invocations
     pushes = size.sales * LIST_CHANGES_PER_SALE * size.watchers
     connection_minutes = size.watchers * MONTH_MINUTES
+    limits = Limits()
+    pings = size.watchers * MONTH_SECONDS / limits.ping_after
+    sweeps = MONTH_SECONDS / limits.sweep_interval
+    sweep_read_units = sweeps * size.watchers * CONNECTION_ITEM_BYTES / EVENTUALLY_CONSISTENT_READ_BYTES
     return {
         "API requests (HTTP API, Lambda, reads)": api,
         "sales (the saga, per bench.saga)": size.sales * SALE,
@@ -175,6 +186,9 @@ def variable_costs(size: Size) -> dict[str, float]:
         f"X-Ray ({recorded:,.0f} traces)": max(recorded - XRAY_FREE_TRACES, 0) * XRAY_TRACE,
         f"for-sale list pushes ({pushes:,.0f} messages)": websocket_messages(pushes),
         f"watchers' connections ({connection_minutes:,.0f} minutes)": connection_minutes * WEBSOCKET_CONNECTION_MINUTE,
+        f"keep-alive ({pings:,.0f} pings and their pongs, written, swept)": websocket_messages(2 * pings)
+        + pings * DYNAMODB_WRITE_UNIT
+        + sweep_read_units * DYNAMODB_READ_UNIT,
     }
 
 
@@ -192,22 +206,23 @@ def main() -> None:
     print("Monthly cost on AWS, on-demand USD (us-east-1, arm64), from the synthesized template and the benches")
     print("  fixed, whatever the traffic:")
     for item, usd in fixed.items():
-        print(f"    {item:<58} {usd:8.2f}")
+        print(f"    {item:<66} {usd:8.2f}")
     fixed_total = sum(fixed.values())
-    print(f"    {'total fixed':<58} {fixed_total:8.2f}")
+    print(f"    {'total fixed':<66} {fixed_total:8.2f}")
     for size in SIZES:
         variable = variable_costs(size)
         print(f"  {size.name}: {size.api_requests:,} API requests, {size.sales:,} sales, {size.watchers:,} watchers")
         for item, usd in variable.items():
             if usd:
-                print(f"    {item:<58} {usd:8.2f}")
-        print(f"    {'total (fixed included)':<58} {fixed_total + sum(variable.values()):8.2f}")
+                print(f"    {item:<66} {usd:8.2f}")
+        print(f"    {'total (fixed included)':<66} {fixed_total + sum(variable.values()):8.2f}")
         if size.watchers:
             pushes = size.sales * LIST_CHANGES_PER_SALE * size.watchers
             minutes = size.watchers * MONTH_MINUTES
             appsync = pushes * APPSYNC_REALTIME_UPDATE + minutes * APPSYNC_CONNECTION_MINUTE
-            ours = websocket_messages(pushes) + minutes * WEBSOCKET_CONNECTION_MINUTE
-            print(f"    (the same pushes and connections on AppSync: {appsync:,.2f}, here {ours:,.2f})")
+            keepalive = next(usd for item, usd in variable.items() if item.startswith("keep-alive"))
+            ours = websocket_messages(pushes) + minutes * WEBSOCKET_CONNECTION_MINUTE + keepalive
+            print(f"    (pushes, connections and keep-alive on AppSync: {appsync:,.2f}, here {ours:,.2f})")
 
 
 if __name__ == "__main__":

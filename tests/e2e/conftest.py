@@ -108,11 +108,12 @@ def running_local_stack(log_path: Path, **overrides: str) -> Iterator[LocalStack
 
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    # Payments expire in seconds and the sweep runs every second, so that expiry can be watched in a test; the Pix
-    # reconciliation too, so that a payment whose webhook is lost is found well before its charge expires.
+    # Payments expire in seconds and the sweep runs every second, so that expiry can be watched in a test (10 s: a
+    # test that pays has that long, even on a loaded machine); the Pix reconciliation runs every second too, so that
+    # a payment whose webhook is lost is found well before its charge expires.
     log_path = tmp_path_factory.mktemp("local-stack") / "dev.log"
     with running_local_stack(
-        log_path, PAYMENT_TTL_SECONDS="6", EXPIRY_SWEEP_SECONDS="1", PIX_RECONCILE_SECONDS="1"
+        log_path, PAYMENT_TTL_SECONDS="10", EXPIRY_SWEEP_SECONDS="1", PIX_RECONCILE_SECONDS="1"
     ) as stack:
         yield stack
 

@@ -305,17 +305,19 @@ def test_the_spa_client_and_a_python_client_see_every_status_of_a_purchase_in_or
 def test_a_customer_cannot_subscribe_to_another_customers_order(
     local_stack: LocalStack, token: Callable[[str], str]
 ) -> None:
-    owner = token("customer@example.com")
+    owner, stranger_token, staff = (
+        token(email) for email in ("customer@example.com", "customer2@example.com", "admin@example.com")
+    )
     order_id, _ = place_order(local_stack, owner)
 
     async def scenario() -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], list[str]]:
         async with socket(local_stack) as stranger, socket(local_stack) as admin:
-            await initialise(stranger, token("customer2@example.com"))
+            await initialise(stranger, stranger_token)
             await subscribe(stranger, "theirs", ORDER_CHANGES, {"orderId": order_id})
             refused = await receive(stranger)
             still_open = await ping_pong(stranger)
             # Staff may watch any order: its state now at once, then every change.
-            await initialise(admin, token("admin@example.com"))
+            await initialise(admin, staff)
             await subscribe(admin, "any", ORDER_CHANGES, {"orderId": order_id})
             admin_seen = await statuses_until(admin, "any", [], {"AWAITING_PAYMENT"})
             await pay(local_stack, order_id, owner)
