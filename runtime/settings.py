@@ -99,6 +99,14 @@ class RealtimeSettings:
     management_url: str = ""
     # Where $connect schedules the check that the client sent connection_init in time (a delayed message).
     init_timeout_queue_url: str = ""
+    # Where the fan-out sends the delivery batches of a topic too large for one invocation (realtime/batches.py);
+    # without it every push is posted by the fan-out itself.
+    delivery_queue_url: str = ""
+    # How many subscribers one invocation posts to: a topic with more is split into batches of this many.
+    fanout_batch_size: int = 250
+
+
+_DEFAULT_REALTIME = RealtimeSettings()
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +178,8 @@ class Settings:
             realtime=RealtimeSettings(
                 management_url=environ.get("WS_MANAGEMENT_URL", ""),
                 init_timeout_queue_url=environ.get("WS_INIT_TIMEOUT_QUEUE_URL", ""),
+                delivery_queue_url=environ.get("WS_DELIVERY_QUEUE_URL", ""),
+                fanout_batch_size=_positive_int(environ, "FANOUT_BATCH_SIZE", _DEFAULT_REALTIME.fanout_batch_size),
             ),
             orders=OrderSettings(
                 invoices_bucket=environ.get("INVOICES_BUCKET", ""),
@@ -199,6 +209,19 @@ def _pix_settings(environ: Mapping[str, str], local_mode: bool) -> PixSettings:
         # Locally the reconciliation runs every few seconds, so that a lost webhook is recovered within a minute.
         reconcile_lag_seconds=int(environ.get("PIX_RECONCILE_LAG_SECONDS", "2" if local_mode else "60")),
     )
+
+
+def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, e.g. {default}") from None
+    if value < 1:
+        raise SettingsError(f"{name} must be at least 1")
+    return value
 
 
 def _positive_hours(environ: Mapping[str, str], name: str, defaults: SagaSettings) -> float:
