@@ -17,6 +17,10 @@ from local_stack.event_sources import EventSource, EventSources, Handler, SqsEve
 from local_stack.resources import Provisioned
 
 STREAM_POLL_SECONDS = 0.02
+# How many invocations of the delivery function run at once locally, and the batches each takes (one: a delivery
+# batch is already a few hundred posts). On AWS, Lambda scales the queue's consumer out on its own.
+DELIVERY_POLLERS = 4
+DELIVERY_BATCH_SIZE = 1
 
 
 class Schedule(EventSource):
@@ -124,13 +128,15 @@ def handler_seconds(sources: EventSources) -> float:
     return sum(source.handler.seconds for source in sources.sources if isinstance(source.handler, Timed))
 
 
-def realtime_event_sources(provisioned: Provisioned) -> EventSources:
-    """The realtime gateway's background: the stream -> fan-out, the connection_init deadline queue -> its check."""
-    from platform_spec.messaging import WS_INIT_TIMEOUT_QUEUE
-    from realtime import fanout, handlers
+def realtime_event_sources(provisioned: Provisioned, *, delivery_pollers: int = DELIVERY_POLLERS) -> EventSources:
+    """The realtime gateway's background: the stream -> fan-out, the connection_init deadline queue -> its check,
+    and the delivery queue -> `delivery_pollers` pollers, each invoking the delivery function with one batch at a
+    time, as Lambda scales a queue's consumer out to several concurrent invocations."""
+    from platform_spec.messaging import WS_DELIVERY_QUEUE, WS_INIT_TIMEOUT_QUEUE
+    from realtime import delivery, fanout, handlers
 
     session = boto3.session.Session()
-    return EventSources(
+    sources = EventSources(
         _stream(session, "realtime-fanout", provisioned.table_name, fanout.handler),
         SqsEventSource(
             WS_INIT_TIMEOUT_QUEUE.name,
@@ -139,3 +145,14 @@ def realtime_event_sources(provisioned: Provisioned) -> EventSources:
             sqs_client=_client(session, "sqs"),
         ),
     )
+    for number in range(delivery_pollers):
+        sources.add(
+            SqsEventSource(
+                f"{WS_DELIVERY_QUEUE.name}-{number + 1}",
+                provisioned.queue_urls[WS_DELIVERY_QUEUE.name],
+                Timed(delivery.handler),
+                batch_size=DELIVERY_BATCH_SIZE,
+                sqs_client=_client(session, "sqs"),
+            )
+        )
+    return sources

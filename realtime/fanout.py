@@ -35,7 +35,6 @@ from realtime.protocol import complete_message
 from realtime.subscriptions import render, variables_key
 from runtime.logs import service_logger
 from runtime.telemetry import lambda_entry
-from sagas.intake_adapters import MAX_BATCH_ENTRIES, DeliveryFailed, batches
 
 logger = service_logger("realtime-fanout")
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
@@ -151,6 +150,9 @@ def _enqueue(queue_url: str, pieces: Iterator[DeliveryBatch]) -> tuple[int, int]
 
     A request SQS partly refuses fails the stream record, whose retry sends every batch again: an order's
     subscribers are then held back by their claims, a vehicle's get a copy that its version tells them to drop."""
+    # Imported here: only a large topic's push needs them, and the fan-out's cold start does not.
+    from sagas.intake_adapters import MAX_BATCH_ENTRIES, DeliveryFailed, batches
+
     recipients = sent = 0
     while group := list(islice(pieces, MAX_BATCH_ENTRIES)):
         entries = [{"Id": str(index), "MessageBody": piece.to_json()} for index, piece in enumerate(group)]

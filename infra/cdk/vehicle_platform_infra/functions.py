@@ -48,6 +48,7 @@ from platform_spec.messaging import (
     PENDING_STOCK_TOPIC,
     SAGA_QUEUES,
     SALES_NOTIFICATIONS_QUEUE,
+    WS_DELIVERY_QUEUE,
     WS_INIT_TIMEOUT_QUEUE,
     QueueSpec,
 )
@@ -69,6 +70,7 @@ WS_DEFAULT = "ws-default"
 WS_DISCONNECT = "ws-disconnect"
 WS_INIT_TIMEOUT = WS_INIT_TIMEOUT_QUEUE.name
 REALTIME_FANOUT = "realtime-fanout"
+REALTIME_DELIVERY = WS_DELIVERY_QUEUE.name
 INTAKE_FILES = INTAKE_FILES_QUEUE.name
 INTAKE_ORDERS = INTAKE_ORDERS_QUEUE.name
 SAGA_STEPS = tuple(spec.name for spec in SAGA_QUEUES)
@@ -84,6 +86,9 @@ LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 SYSTEM_LOG_LEVEL = lambda_.SystemLogLevel.WARN
 # Lambda polls SQS in batches of up to ten messages without a batching window (each saga hop waits on the next).
 SQS_BATCH_SIZE = 10
+# A delivery batch is already a few hundred posts (realtime/batches.py): one per invocation, so that Lambda spreads
+# the batches of one change over as many invocations as it scales the consumer to.
+DELIVERY_BATCH_SIZE = 1
 # The payment expiry sweep's schedule (sagas/expiry.py): a payment expires at most a minute late.
 EXPIRY_SCHEDULE = events.Schedule.rate(Duration.minutes(1))
 # The Pix reconciliation's (sagas/reconcile.py): a Pix whose webhook call was lost is applied within 5 minutes and
@@ -180,6 +185,10 @@ FUNCTIONS: Mapping[str, FunctionSpec] = {
         "realtime.handlers.init_timeout", "connection_init deadline", 1024, sqs_timeout(WS_INIT_TIMEOUT_QUEUE)
     ),
     REALTIME_FANOUT: FunctionSpec("realtime.fanout.handler", "Realtime fan-out", 1769, Duration.seconds(60)),
+    # One full vCPU: a delivery's posts are bound by CPU (bench/realtime.py measures one post's).
+    REALTIME_DELIVERY: FunctionSpec(
+        "realtime.delivery.handler", "Realtime delivery batches", 1769, sqs_timeout(WS_DELIVERY_QUEUE)
+    ),
     INTAKE_FILES: FunctionSpec("sagas.intake.files", "Batch order files", 1769, sqs_timeout(INTAKE_FILES_QUEUE)),
     INTAKE_ORDERS: FunctionSpec("sagas.intake.orders", "Batch orders", 1024, sqs_timeout(INTAKE_ORDERS_QUEUE)),
 }
@@ -259,6 +268,7 @@ class Functions(Construct):
             "SALES_NOTIFICATIONS_QUEUE_URL": queues[SALES_NOTIFICATIONS_QUEUE.name].queue_url,
             "SES_SENDER": email.sender,
             "WS_INIT_TIMEOUT_QUEUE_URL": queues[WS_INIT_TIMEOUT_QUEUE.name].queue_url,
+            "WS_DELIVERY_QUEUE_URL": queues[WS_DELIVERY_QUEUE.name].queue_url,
             "INVOICES_BUCKET": data.invoices.bucket_name,
             "PENDING_STOCK_TOPIC_ARN": topics[PENDING_STOCK_TOPIC.name].topic_arn,
             "ORDER_ERRORS_TOPIC_ARN": topics[ORDER_ERRORS_TOPIC.name].topic_arn,
@@ -406,6 +416,7 @@ class Functions(Construct):
         publish([INTAKE_FILES], messaging.order_errors_topic)
         send([NOTIFY], messaging.queues[SALES_NOTIFICATIONS_QUEUE.name])
         send([WS_CONNECT], messaging.queues[WS_INIT_TIMEOUT_QUEUE.name])
+        send([REALTIME_FANOUT], messaging.queues[WS_DELIVERY_QUEUE.name])
         send([INTAKE_FILES], messaging.queues[INTAKE_ORDERS_QUEUE.name])
         # The notifier sends with SendEmail from this identity only (sagas/adapters.py, SesMailer).
         self._allow([NOTIFY], ["ses:SendEmail"], [email.identity.email_identity_arn])
@@ -437,7 +448,7 @@ class Functions(Construct):
 
     def _event_sources(self) -> None:
         queues = self._messaging.queues
-        for name in (*SAGA_STEPS, WS_INIT_TIMEOUT, INTAKE_FILES, INTAKE_ORDERS):
+        for name in (*SAGA_STEPS, WS_INIT_TIMEOUT, REALTIME_DELIVERY, INTAKE_FILES, INTAKE_ORDERS):
             self._sqs_source(name, queues[name])
 
         self._stream_source(OUTBOX_RELAY, RELAY_FILTERS, batch_size=50)
@@ -480,7 +491,7 @@ class Functions(Construct):
         function.add_event_source(
             sources.SqsEventSource(
                 queue,
-                batch_size=SQS_BATCH_SIZE,
+                batch_size=DELIVERY_BATCH_SIZE if name == REALTIME_DELIVERY else SQS_BATCH_SIZE,
                 report_batch_item_failures=True,
                 max_concurrency=max_concurrency,
             )
@@ -532,11 +543,13 @@ class Functions(Construct):
         """The handlers that answer clients and the fan-out may post to and close the API's connections.
 
         $connect and $disconnect never post; the others derive the endpoint from each event (requestContext),
-        except the fan-out, whose stream records carry none: it is told the stage's management URL.
+        except the fan-out and the delivery function, whose records carry none: they are told the stage's
+        management URL.
         """
-        for name in (WS_DEFAULT, WS_INIT_TIMEOUT, REALTIME_FANOUT):
+        for name in (WS_DEFAULT, WS_INIT_TIMEOUT, REALTIME_FANOUT, REALTIME_DELIVERY):
             websocket.grant_manage_connections(self.functions[name])
-        self.functions[REALTIME_FANOUT].add_environment("WS_MANAGEMENT_URL", websocket.management_url)
+        for name in (REALTIME_FANOUT, REALTIME_DELIVERY):
+            self.functions[name].add_environment("WS_MANAGEMENT_URL", websocket.management_url)
 
     @property
     def dead_letter_queues(self) -> list[sqs.Queue]:
