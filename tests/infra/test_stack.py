@@ -596,7 +596,10 @@ def test_only_the_realtime_handlers_that_post_manage_connections(synthesized: Sy
     delivery_queue = arn(synthesized.stack.messaging.queues["ws-delivery"])
     senders = {name for name in FUNCTIONS if delivery_queue in allowed(synthesized, name, "sqs:SendMessage")}
     assert senders == {REALTIME_FANOUT}
-    assert allowed(synthesized, REALTIME_FANOUT, "sqs:SendMessage") == [delivery_queue]
+    # ... and the fan-out sends nowhere else but its stream mapping's on-failure queue.
+    failures = arn(synthesized.stack.functions.stream_failures[REALTIME_FANOUT])
+    sent_to = allowed(synthesized, REALTIME_FANOUT, "sqs:SendMessage")
+    assert sorted(sent_to, key=json.dumps) == sorted([delivery_queue, failures], key=json.dumps)
 
 
 def test_only_the_sale_step_stores_invoices(synthesized: Synthesized) -> None:
