@@ -31,6 +31,7 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -133,11 +134,20 @@ def wait_until(condition: Any, timeout: float = 180) -> None:
         time.sleep(0.2)
 
 
+def cpu_seconds(pid: int | None) -> float:
+    """The CPU time (user and system) a process of this machine has used so far (Linux's /proc)."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def fan_out(
-    url: str, token: str, vehicle_id: str, sources: Any, sizes: tuple[int, ...]
-) -> dict[int, tuple[float, float, float]]:
+    url: str, token: str, vehicle_id: str, sources: Any, *, sizes: tuple[int, ...], gateway_pid: int | None
+) -> dict[int, tuple[float, ...]]:
     """For each size: (ms until the last client received `next`, ms the fan-out and delivery handlers worked, CPU
-    ms this process spent meanwhile: the functions' side, their DynamoDB and SQS calls and their posts)."""
+    ms this process spent meanwhile: the functions' side, their DynamoDB and SQS calls and their posts; CPU ms of
+    the gateway's process and of the clients' process meanwhile)."""
     from local_stack.platform import handler_seconds
 
     figures = {}
@@ -150,15 +160,19 @@ def fan_out(
         wait_until(lambda size=size: stored_subscriptions() == size)
         busy = handler_seconds(sources)
         cpu = time.process_time()
+        gateway_cpu, clients_cpu = cpu_seconds(gateway_pid), cpu_seconds(process.pid)
         started = time.time()
         flip(vehicle_id, True)
         last = parent.recv()
         cpu = time.process_time() - cpu
+        gateway_cpu = cpu_seconds(gateway_pid) - gateway_cpu
+        clients_cpu = cpu_seconds(process.pid) - clients_cpu
         # The handlers' time is counted when their invocations return, just after their last posts (the delivery
         # invocations of a large topic end within moments of each other).
         wait_until(lambda busy=busy: handler_seconds(sources) > busy, timeout=30)
         time.sleep(0.5)
-        figures[size] = ((last - started) * 1000, (handler_seconds(sources) - busy) * 1000, cpu * 1000)
+        working = handler_seconds(sources) - busy
+        figures[size] = tuple(seconds * 1000 for seconds in (last - started, working, cpu, gateway_cpu, clients_cpu))
         print(f"  (measured {size} subscribers: {figures[size][0]:.0f} ms)", flush=True)
         parent.send("close")
         process.join(300)
@@ -311,19 +325,20 @@ def main() -> None:
             realtime_event_sources(stack.provisioned) as sources,
         ):
             latency = asyncio.run(measure(gateway.websocket_url, token, vehicles))
-            served = fan_out(gateway.websocket_url, token, vehicles[-1], sources, sizes)
+            served = fan_out(gateway.websocket_url, token, vehicles[-1], sources, sizes=sizes, gateway_pid=gateway.pid)
 
     print("Realtime gateway on the local stack (moto server, local API Gateway WebSocket, stream every 20 ms)")
     print(
         f"  push latency, status write -> client receives next: median {latency['median_ms']:.1f} ms, "
         f"p95 {latency['p95_ms']:.1f} ms ({latency['runs']} changes)"
     )
-    for size, (elapsed, working, cpu) in served.items():
+    for size, (elapsed, working, cpu, gateway_cpu, clients_cpu) in served.items():
         path = "direct" if size <= batch_size else f"{math.ceil(size / batch_size)} delivery batches"
         print(
             f"  fan-out to {size:>4} subscribers of one topic: last client served {elapsed:7.1f} ms after the write"
-            f" (handlers at work {working:7.1f} ms, functions' CPU {cpu:6.1f} ms = {cpu / size * 1000:5.0f} µs per"
-            f" subscriber; {path})"
+            f" (handlers at work {working:7.1f} ms; {path})\n"
+            f"    CPU meanwhile, µs per subscriber: functions' process {cpu / size * 1000:5.0f}, gateway's "
+            f"{gateway_cpu / size * 1000:5.0f}, clients' {clients_cpu / size * 1000:5.0f}"
         )
     print(
         f"  per-post CPU (posting thread, local server answering at once): SDK client {costs['sdk']:.0f} µs, "

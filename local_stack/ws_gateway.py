@@ -954,6 +954,10 @@ class GatewayProcess:
     def endpoint_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
+
     def __enter__(self) -> GatewayProcess:
         if _listening(self.host, self.port):
             raise RuntimeError(f"something already listens on {self.host}:{self.port}; stop it or set WS_PORT")
