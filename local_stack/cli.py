@@ -18,7 +18,7 @@ from local_stack.config import DEMO_PASSWORD, LocalConfig
 log = logging.getLogger("vehicle_platform.local")
 
 
-def _configure_logging() -> None:
+def configure_logging() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)-5s %(name)s  %(message)s", datefmt="%H:%M:%S"
     )
@@ -80,8 +80,7 @@ def dev(config: LocalConfig) -> int:
         from local_stack.pix_psp import LocalPsp, PspServer, PspSettings
         from local_stack.platform import realtime_event_sources, saga_event_sources
         from local_stack.web_server import WebServer, runtime_config
-        from local_stack.ws_gateway import GatewayServer, WebSocketGateway
-        from realtime import handlers as ws
+        from local_stack.ws_gateway import GatewayProcess
         from runtime.settings import get_settings
         from sagas import webhook
 
@@ -112,19 +111,18 @@ def dev(config: LocalConfig) -> int:
                 lifespan="off",
             )
         )
-        gateway = WebSocketGateway(
-            ws.connect,
-            ws.default,
-            ws.disconnect,
-            idle_timeout=config.ws_idle_timeout,
-            max_duration=config.ws_max_duration,
-        )
         # Stopped in reverse: the pollers first, so that nothing in flight finds the gateway gone.
         spa_config = runtime_config(config, provisioned.user_pool_id, provisioned.user_pool_client_id)
         with (
             psp_server,
             WebServer(config.host, config.web_port, spa_config),
-            GatewayServer(gateway, host=config.host, port=config.ws_port),
+            # Its own process, serving the same handlers (local_stack/ws_gateway.py, GatewayProcess).
+            GatewayProcess(
+                config.host,
+                config.ws_port,
+                idle_timeout=config.ws_idle_timeout,
+                max_duration=config.ws_max_duration,
+            ),
             saga_event_sources(
                 provisioned, expiry_interval=config.expiry_interval, reconcile_interval=config.reconcile_interval
             ),
@@ -305,7 +303,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     arguments = parser.parse_args(argv)
 
-    _configure_logging()
+    configure_logging()
     try:
         result: int = arguments.run(LocalConfig.from_env(), arguments)
     except KeyboardInterrupt:

@@ -299,13 +299,13 @@ def main() -> None:
     parser.add_argument("--parent", type=int, help="exit when this process is gone (the local stack that started us)")
     arguments = parser.parse_args()
     if arguments.parent:
-        threading.Thread(target=_exit_with_parent, args=(arguments.parent,), daemon=True).start()
+        threading.Thread(target=exit_with_parent, args=(arguments.parent,), daemon=True).start()
     with contextlib.suppress(KeyboardInterrupt):
         serve(arguments.host, arguments.port)
 
 
-def _exit_with_parent(parent: int) -> None:
-    # In a session of its own, the emulator outlives a closed terminal: it must not outlive the stack that owns it.
+def exit_with_parent(parent: int) -> None:
+    # In a session of its own, a child process outlives a closed terminal: it must not outlive the stack that owns it.
     while os.getppid() == parent:
         time.sleep(1)
     os._exit(0)

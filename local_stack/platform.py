@@ -17,6 +17,10 @@ from local_stack.event_sources import EventSource, EventSources, Handler, SqsEve
 from local_stack.resources import Provisioned
 
 STREAM_POLL_SECONDS = 0.02
+# How many invocations of the delivery function run at once locally, and the batches each takes (one: a delivery
+# batch is already a few hundred posts). On AWS, Lambda scales the queue's consumer out on its own.
+DELIVERY_POLLERS = 4
+DELIVERY_BATCH_SIZE = 1
 
 
 class Schedule(EventSource):
@@ -129,12 +133,16 @@ def handler_seconds_by_source(sources: EventSources) -> dict[str, float]:
     return {source.name: source.handler.seconds for source in sources.sources if isinstance(source.handler, Timed)}
 
 
-def realtime_event_sources(provisioned: Provisioned, *, keepalive_interval: float | None = None) -> EventSources:
-    """The realtime gateway's background: the stream -> fan-out, the connection_init deadline queue -> its check, and
-    (unless `keepalive_interval` is None) a schedule -> the connections' keep-alive sweep (on AWS the payment expiry's
-    one-minute schedule, a tenth of the idle window: locally its own, at a tenth of the local one)."""
-    from platform_spec.messaging import WS_INIT_TIMEOUT_QUEUE
-    from realtime import fanout, handlers, sweep
+def realtime_event_sources(
+    provisioned: Provisioned, *, delivery_pollers: int = DELIVERY_POLLERS, keepalive_interval: float | None = None
+) -> EventSources:
+    """The realtime gateway's background: the stream -> fan-out, the connection_init deadline queue -> its check,
+    the delivery queue -> `delivery_pollers` pollers, each invoking the delivery function with one batch at a time,
+    as Lambda scales a queue's consumer out to several concurrent invocations, and (unless `keepalive_interval` is
+    None) a schedule -> the connections' keep-alive sweep (on AWS the payment expiry's one-minute schedule, a tenth
+    of the idle window: locally its own, at a tenth of the local one)."""
+    from platform_spec.messaging import WS_DELIVERY_QUEUE, WS_INIT_TIMEOUT_QUEUE
+    from realtime import delivery, fanout, handlers, sweep
 
     session = boto3.session.Session()
     sources = EventSources(
@@ -146,6 +154,16 @@ def realtime_event_sources(provisioned: Provisioned, *, keepalive_interval: floa
             sqs_client=_client(session, "sqs"),
         ),
     )
+    for number in range(delivery_pollers):
+        sources.add(
+            SqsEventSource(
+                f"{WS_DELIVERY_QUEUE.name}-{number + 1}",
+                provisioned.queue_urls[WS_DELIVERY_QUEUE.name],
+                Timed(delivery.handler),
+                batch_size=DELIVERY_BATCH_SIZE,
+                sqs_client=_client(session, "sqs"),
+            )
+        )
     if keepalive_interval is not None:
         sources.add(Schedule("connection-keepalive", Timed(sweep.handler), keepalive_interval))
     return sources

@@ -26,6 +26,7 @@ from platform_spec.messaging import (
     QUEUES,
     SALES_NOTIFICATIONS_QUEUE,
     TOPICS,
+    WS_DELIVERY_QUEUE,
     WS_INIT_TIMEOUT_QUEUE,
     QueueSpec,
 )
@@ -55,6 +56,7 @@ class Provisioned:
             "SALES_NOTIFICATIONS_QUEUE_URL": self.queue_urls[SALES_NOTIFICATIONS_QUEUE.name],
             "SES_SENDER": SES_SENDER,
             "WS_INIT_TIMEOUT_QUEUE_URL": self.queue_urls[WS_INIT_TIMEOUT_QUEUE.name],
+            "WS_DELIVERY_QUEUE_URL": self.queue_urls[WS_DELIVERY_QUEUE.name],
             "INVOICES_BUCKET": INVOICES_BUCKET,
             "PENDING_STOCK_TOPIC_ARN": self.topic_arns[PENDING_STOCK_TOPIC.name],
             "ORDER_ERRORS_TOPIC_ARN": self.topic_arns[ORDER_ERRORS_TOPIC.name],

@@ -37,6 +37,7 @@ AWS does not document how much API Gateway holds for a client that does not read
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import base64
 import contextlib
@@ -45,7 +46,11 @@ import http
 import json
 import logging
 import math
+import os
 import secrets
+import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -907,3 +912,131 @@ class GatewayServer:
 async def serve(gateway: WebSocketGateway, host: str = "127.0.0.1", port: int = 8001, **options: Any) -> None:
     """Serve a gateway in the running event loop until the server is told to exit (or Ctrl-C in the main thread)."""
     await GatewayServer(gateway, host, port, **options).serve()
+
+
+def _listening(host: str, port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
+        return True
+    return False
+
+
+class GatewayProcess:
+    """The realtime handlers' gateway in a process of its own, as API Gateway is apart from the functions: its
+    sockets, the `$default` invocations and the `@connections` posts it answers no longer share one interpreter
+    (and its lock) with the fan-out and the delivery pollers that post to it. The process gets this one's
+    environment, so the handlers read the same settings; it is started on enter (returning once it listens) and
+    stopped on exit, closing its connections as API Gateway does (each gets its `$disconnect`)."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        idle_timeout: float = 600,
+        max_duration: float = 7200,
+        log_level: str = "INFO",
+        startup_timeout: float = 30.0,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self._arguments = [
+            *("--idle-timeout", str(idle_timeout), "--max-duration", str(max_duration)),
+            *("--log-level", log_level),
+        ]
+        self._startup_timeout = startup_timeout
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def websocket_url(self) -> str:
+        return f"ws://{self.host}:{self.port}"
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
+
+    def __enter__(self) -> GatewayProcess:
+        if _listening(self.host, self.port):
+            raise RuntimeError(f"something already listens on {self.host}:{self.port}; stop it or set WS_PORT")
+        self._process = subprocess.Popen(  # noqa: S603 - our own module, with arguments we built
+            [
+                sys.executable,
+                "-m",
+                "local_stack.ws_gateway",
+                "--host",
+                self.host,
+                "--port",
+                str(self.port),
+                "--parent",
+                str(os.getpid()),
+                *self._arguments,
+            ],
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            # Out of the terminal's process group, as the emulator: Ctrl-C reaches the dev process, which stops
+            # the pollers first and then this gateway, while the AWS emulator still serves its `$disconnect`s.
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + self._startup_timeout
+        while not _listening(self.host, self.port):
+            if self._process.poll() is not None:
+                raise RuntimeError(f"the WebSocket gateway exited with code {self._process.returncode}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the WebSocket gateway did not listen on {self.host}:{self.port} in time")
+            time.sleep(0.1)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """SIGTERM: uvicorn closes every connection (each runs its `$disconnect`) and exits."""
+        if self._process is None or self._process.poll() is not None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=_SHUTDOWN_GRACE_SECONDS + 5)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
+
+def main() -> None:
+    """The gateway process: the realtime handlers behind a local API Gateway WebSocket API."""
+    from local_stack.cli import configure_logging
+    from local_stack.emulator import exit_with_parent
+
+    parser = argparse.ArgumentParser(description="the local API Gateway WebSocket API, serving realtime/handlers.py")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8001)
+    parser.add_argument("--idle-timeout", type=float, default=600)
+    parser.add_argument("--max-duration", type=float, default=7200)
+    parser.add_argument("--log-level", default="INFO", help="the least level logged (a benchmark wants WARNING)")
+    parser.add_argument("--parent", type=int, help="exit when this process is gone (the local stack that started us)")
+    arguments = parser.parse_args()
+    configure_logging()
+    for name in ("", "urllib3"):
+        logger = logging.getLogger(name)
+        logger.setLevel(max(logger.getEffectiveLevel(), logging.getLevelName(arguments.log_level)))
+    if arguments.parent:
+        threading.Thread(target=exit_with_parent, args=(arguments.parent,), daemon=True).start()
+    from realtime import handlers
+
+    gateway = WebSocketGateway(
+        handlers.connect,
+        handlers.default,
+        handlers.disconnect,
+        idle_timeout=arguments.idle_timeout,
+        max_duration=arguments.max_duration,
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        GatewayServer(gateway, arguments.host, arguments.port).run()
+
+
+if __name__ == "__main__":
+    main()

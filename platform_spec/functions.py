@@ -6,7 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from platform_spec.messaging import INTAKE_FILES_QUEUE, INTAKE_ORDERS_QUEUE, SAGA_QUEUES, WS_INIT_TIMEOUT_QUEUE
+from platform_spec.messaging import (
+    INTAKE_FILES_QUEUE,
+    INTAKE_ORDERS_QUEUE,
+    SAGA_QUEUES,
+    WS_DELIVERY_QUEUE,
+    WS_INIT_TIMEOUT_QUEUE,
+)
 
 GRAPHQL_API = "graphql-api"
 PIX_WEBHOOK = "pix-webhook"
@@ -18,13 +24,15 @@ WS_DEFAULT = "ws-default"
 WS_DISCONNECT = "ws-disconnect"
 WS_INIT_TIMEOUT = WS_INIT_TIMEOUT_QUEUE.name
 REALTIME_FANOUT = "realtime-fanout"
+REALTIME_DELIVERY = WS_DELIVERY_QUEUE.name
 CONNECTION_KEEPALIVE = "connection-keepalive"
 INTAKE_FILES = INTAKE_FILES_QUEUE.name
 INTAKE_ORDERS = INTAKE_ORDERS_QUEUE.name
 SAGA_STEPS = tuple(spec.name for spec in SAGA_QUEUES)
 
 # 1769 MB is one full vCPU: the functions whose cold start imports Strawberry (the API, the WebSocket messages, the
-# fan-out that renders pushes) or that validate whole files get it; the rest 1024, the expiry sweep 512.
+# fan-out that renders pushes), whose work is CPU (the delivery batches' posts) or that validate whole files get it;
+# the rest 1024, the expiry sweep 512.
 FULL_VCPU_MB = 1769
 MEMORY_MB: Mapping[str, int] = MappingProxyType(
     {
@@ -39,6 +47,7 @@ MEMORY_MB: Mapping[str, int] = MappingProxyType(
         WS_DISCONNECT: 1024,
         WS_INIT_TIMEOUT: 1024,
         REALTIME_FANOUT: FULL_VCPU_MB,
+        REALTIME_DELIVERY: FULL_VCPU_MB,
         CONNECTION_KEEPALIVE: 1024,
         INTAKE_FILES: FULL_VCPU_MB,
         INTAKE_ORDERS: 1024,

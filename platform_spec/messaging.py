@@ -53,6 +53,16 @@ SAGA_QUEUES = tuple(
 SALES_NOTIFICATIONS_QUEUE = QueueSpec("sales-notifications")
 # $connect leaves a delayed message here: when it comes back, a connection without connection_init is ended.
 WS_INIT_TIMEOUT_QUEUE = QueueSpec("ws-init-timeout")
+# The fan-out's delivery batches for a topic too large for one invocation: each is posted by realtime/delivery.py.
+# Its visibility outlasts a batch whose every post times out (bounded in realtime/handlers.py, ManagementApi).
+WS_DELIVERY_QUEUE = QueueSpec("ws-delivery", visibility_timeout=120)
 INTAKE_FILES_QUEUE = QueueSpec("intake-files", visibility_timeout=60)
 INTAKE_ORDERS_QUEUE = QueueSpec("intake-orders", fifo=True)
-QUEUES = (*SAGA_QUEUES, SALES_NOTIFICATIONS_QUEUE, WS_INIT_TIMEOUT_QUEUE, INTAKE_FILES_QUEUE, INTAKE_ORDERS_QUEUE)
+QUEUES = (
+    *SAGA_QUEUES,
+    SALES_NOTIFICATIONS_QUEUE,
+    WS_INIT_TIMEOUT_QUEUE,
+    WS_DELIVERY_QUEUE,
+    INTAKE_FILES_QUEUE,
+    INTAKE_ORDERS_QUEUE,
+)

@@ -153,8 +153,13 @@ def init_timed_out(state: ConnectionState) -> Outcome | None:
     return _close(state, CloseCode.CONNECTION_INIT_TIMEOUT, "Connection initialisation timeout")
 
 
-def next_message(operation_id: str, result: Mapping[str, Any]) -> dict[str, Any]:
-    return {"id": operation_id, "type": "next", "payload": dict(result)}
+def next_message(operation_id: str, result: Mapping[str, Any], *, version: int) -> dict[str, Any]:
+    """A pushed state, with the version of the entity it shows in the payload's `extensions`: pushes may arrive more
+    than once or out of order (a redelivered batch, the first push racing the fan-out), and a client keeps, per
+    entity, only the highest version it has seen."""
+    payload = dict(result)
+    payload["extensions"] = {**payload.get("extensions", {}), "version": version}
+    return {"id": operation_id, "type": "next", "payload": payload}
 
 
 def error_message(operation_id: str, errors: list[dict[str, Any]]) -> dict[str, Any]:

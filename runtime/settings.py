@@ -105,11 +105,19 @@ class RealtimeSettings:
     # gateway and the keep-alive sweep alike.
     idle_timeout_seconds: float = 600.0
     max_duration_seconds: float = 7200.0
+    # Where the fan-out sends the delivery batches of a topic too large for one invocation (realtime/batches.py);
+    # without it every push is posted by the fan-out itself.
+    delivery_queue_url: str = ""
+    # How many subscribers one invocation posts to: a topic with more is split into batches of this many.
+    fanout_batch_size: int = 250
 
     @property
     def sweep_seconds(self) -> float:
         """How often the keep-alive sweep runs: a tenth of the idle window, the expiry schedule's minute on AWS."""
         return self.idle_timeout_seconds / 10
+
+
+_DEFAULT_REALTIME = RealtimeSettings()
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +191,8 @@ class Settings:
                 init_timeout_queue_url=environ.get("WS_INIT_TIMEOUT_QUEUE_URL", ""),
                 idle_timeout_seconds=float(environ.get("WS_IDLE_TIMEOUT_SECONDS", "600")),
                 max_duration_seconds=float(environ.get("WS_MAX_DURATION_SECONDS", "7200")),
+                delivery_queue_url=environ.get("WS_DELIVERY_QUEUE_URL", ""),
+                fanout_batch_size=_positive_int(environ, "FANOUT_BATCH_SIZE", _DEFAULT_REALTIME.fanout_batch_size),
             ),
             orders=OrderSettings(
                 invoices_bucket=environ.get("INVOICES_BUCKET", ""),
@@ -213,6 +223,19 @@ def _pix_settings(environ: Mapping[str, str], local_mode: bool) -> PixSettings:
         reconcile_lag_seconds=int(environ.get("PIX_RECONCILE_LAG_SECONDS", "2" if local_mode else "60")),
         read_timeout_seconds=float(environ.get("PIX_READ_TIMEOUT_SECONDS", "10")),
     )
+
+
+def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, e.g. {default}") from None
+    if value < 1:
+        raise SettingsError(f"{name} must be at least 1")
+    return value
 
 
 def _positive_hours(environ: Mapping[str, str], name: str, defaults: SagaSettings) -> float:

@@ -22,6 +22,7 @@ from platform_spec.functions import (
     OUTBOX_RELAY,
     PAYMENT_EXPIRY,
     PIX_WEBHOOK,
+    REALTIME_DELIVERY,
     REALTIME_FANOUT,
     SAGA_STEPS,
     WS_CONNECT,
@@ -53,6 +54,7 @@ POWERTOOLS_ENVIRONMENT = {"POWERTOOLS_SERVICE_NAME", "LOG_LEVEL"}
 SQS_FED = {
     **{step: step for step in SAGA_STEPS},
     WS_INIT_TIMEOUT: "ws-init-timeout",
+    REALTIME_DELIVERY: "ws-delivery",
     INTAKE_FILES: INTAKE_FILES,
     INTAKE_ORDERS: INTAKE_ORDERS,
 }
@@ -392,9 +394,10 @@ def test_every_function_gets_the_environment_the_local_stack_gives_its_processes
         assert "{{resolve:secretsmanager:" in json.dumps(variables["CURSOR_SECRET"])
     webhook = function_properties(synthesized, PIX_WEBHOOK)["Environment"]["Variables"]
     assert webhook["PIX_WEBHOOK_SECRET"].startswith("{{resolve:secretsmanager:vehicle-platform/pix-webhook:")
-    fanout = function_properties(synthesized, REALTIME_FANOUT)["Environment"]["Variables"]
-    assert "execute-api" in json.dumps(fanout["WS_MANAGEMENT_URL"])
-    assert fanout["WS_MANAGEMENT_URL"]["Fn::Join"][1][-1].endswith("/live")
+    for poster in (REALTIME_FANOUT, REALTIME_DELIVERY):
+        posting = function_properties(synthesized, poster)["Environment"]["Variables"]
+        assert "execute-api" in json.dumps(posting["WS_MANAGEMENT_URL"])
+        assert posting["WS_MANAGEMENT_URL"]["Fn::Join"][1][-1].endswith("/live")
     for name in set(FUNCTIONS) - {PIX_WEBHOOK}:
         assert "PIX_WEBHOOK_SECRET" not in function_properties(synthesized, name)["Environment"]["Variables"]
     # Every function may build the saga: each is told where the PSP is, never its credentials.
@@ -436,7 +439,8 @@ def test_sqs_event_sources_report_partial_batch_failures(synthesized: Synthesize
             m["Properties"] for m in mappings if m["Properties"]["EventSourceArn"] == arn(messaging.queues[queue])
         ]
         assert mapping["FunctionName"] == ref(synthesized.stack.functions[name])
-        assert mapping["BatchSize"] == 10
+        # A delivery batch is a few hundred posts already: one per invocation.
+        assert mapping["BatchSize"] == (1 if name == REALTIME_DELIVERY else 10)
         assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert len(mappings) == len(SQS_FED) + len(STREAM_FED)
 
@@ -581,13 +585,22 @@ def test_the_intake_reader_cannot_write_the_table(synthesized: Synthesized) -> N
 
 def test_only_the_realtime_handlers_that_post_manage_connections(synthesized: Synthesized) -> None:
     managers = {name for name in FUNCTIONS if allowed(synthesized, name, "execute-api:ManageConnections")}
-    assert managers == {"ws-default", WS_INIT_TIMEOUT, REALTIME_FANOUT, CONNECTION_KEEPALIVE, GRAPHQL_API}
-    for told in (REALTIME_FANOUT, CONNECTION_KEEPALIVE, GRAPHQL_API):
-        variables = function_properties(synthesized, told)["Environment"]["Variables"]
+    told = (REALTIME_FANOUT, REALTIME_DELIVERY, CONNECTION_KEEPALIVE, GRAPHQL_API)
+    assert managers == {"ws-default", WS_INIT_TIMEOUT, *told}
+    for name in told:
+        variables = function_properties(synthesized, name)["Environment"]["Variables"]
         assert "execute-api" in json.dumps(variables["WS_MANAGEMENT_URL"])
     assert allowed(synthesized, WS_CONNECT, "sqs:SendMessage") == [
         arn(synthesized.stack.messaging.queues["ws-init-timeout"])
     ]
+    # The fan-out hands a large topic's batches to the delivery queue; nothing else sends there.
+    delivery_queue = arn(synthesized.stack.messaging.queues["ws-delivery"])
+    senders = {name for name in FUNCTIONS if delivery_queue in allowed(synthesized, name, "sqs:SendMessage")}
+    assert senders == {REALTIME_FANOUT}
+    # ... and the fan-out sends nowhere else but its stream mapping's on-failure queue.
+    failures = arn(synthesized.stack.functions.stream_failures[REALTIME_FANOUT])
+    sent_to = allowed(synthesized, REALTIME_FANOUT, "sqs:SendMessage")
+    assert sorted(sent_to, key=json.dumps) == sorted([delivery_queue, failures], key=json.dumps)
 
 
 def test_only_the_api_administers_users_and_only_in_its_pool(synthesized: Synthesized) -> None:

@@ -129,6 +129,7 @@ def change_and_push(realtime: Realtime, order_id: str, step: Callable[[Order], O
         {("order", order.id): order},
         owner=order.client_id,
         version=order.version,
+        claim=True,
     )
     return order
 
@@ -165,7 +166,14 @@ def test_a_subscriber_gets_the_state_now_then_each_later_change_once(
 
     subscribe(realtime, connection_id, order.id)
     # The stream delivers the order's creation late (after the subscription started): already sent, not again.
-    fanout.push(realtime.services, f"order:{order.id}", {("order", order.id): order}, owner=None, version=order.version)
+    fanout.push(
+        realtime.services,
+        f"order:{order.id}",
+        {("order", order.id): order},
+        owner=None,
+        version=order.version,
+        claim=True,
+    )
     change_and_push(realtime, order.id, reserve)
     change_and_push(realtime, order.id, cancel_it)
 

@@ -1,7 +1,8 @@
 """The fan-out's posts: one subscriber whose post is slow or fails holds back no other, and only 410 Gone forgets one.
 
-The topic's subscribers, the rendering and the poster are fakes: what is checked is how `fanout.push` spreads its
-posts, not DynamoDB or API Gateway (the gateway's own tests and the end-to-end ones do that).
+The topic's subscribers, the rendering and the poster are fakes: what is checked is how `fanout.push` (and the
+delivery it shares with the delivery function) spreads its posts, not DynamoDB or
+API Gateway (the gateway's own tests and the end-to-end ones do that).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any, cast
 import pytest
 
 from persistence.connections import StoredSubscription
-from realtime import fanout
+from realtime import delivery, fanout
 from realtime.handlers import RealtimeServices
 from runtime.connection_state import SubscribeRequest
 from runtime.principal import Principal, Role
@@ -74,24 +75,26 @@ class Poster:
 def poster(monkeypatch: pytest.MonkeyPatch) -> Poster:
     fake = Poster()
 
-    async def render_all(services: Any, groups: dict[str, Any], state: Any) -> dict[str, Any]:
-        return {key: {"data": {"vehicleAvailabilityChanged": {"id": "V1", "status": "RESERVED"}}} for key in groups}
+    async def render(schema: Any, request: Any, context: Any) -> dict[str, Any]:
+        return {"data": {"vehicleAvailabilityChanged": {"id": "V1", "status": "RESERVED"}}}
 
     monkeypatch.setattr(fanout, "management_api", lambda _endpoint: fake)
-    monkeypatch.setattr(fanout, "_render_all", render_all)
+    monkeypatch.setattr(delivery, "management_api", lambda _endpoint: fake)
+    monkeypatch.setattr(fanout, "render", render)
     return fake
 
 
 def services(connections: Connections) -> RealtimeServices:
-    settings = SimpleNamespace(realtime=SimpleNamespace(management_url="http://gateway"))
-    return cast(RealtimeServices, SimpleNamespace(settings=settings, connections=connections))
+    realtime = SimpleNamespace(management_url="http://gateway", delivery_queue_url="", fanout_batch_size=250)
+    settings = SimpleNamespace(realtime=realtime)
+    return cast(RealtimeServices, SimpleNamespace(settings=settings, connections=connections, api=None, schema=None))
 
 
 def test_a_slow_post_holds_back_no_other_and_only_gone_forgets_a_subscriber(poster: Poster) -> None:
     names = ["slow", "gone", "dropped", *(f"fast-{number}" for number in range(20))]
     connections = Connections([subscription(name) for name in names] + [subscription("expired", expired=True)])
     started = time.monotonic()
-    pushed = fanout.push(services(connections), "vehicles", {}, owner=None, version=1)
+    pushed = fanout.push(services(connections), "vehicles", {}, owner=None, version=1, claim=True)
     took = time.monotonic() - started
 
     assert pushed == len(names)

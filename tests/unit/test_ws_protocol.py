@@ -12,6 +12,7 @@ from realtime.protocol import (
     CloseCode,
     acknowledge,
     init_timed_out,
+    next_message,
     offers_subprotocol,
     receive,
     refuse,
@@ -164,3 +165,16 @@ def test_a_refused_token_is_4403_and_a_silent_connection_times_out_4408() -> Non
 )
 def test_the_subprotocol_is_recognised_only_when_offered(header: str | None, offered: bool) -> None:
     assert offers_subprotocol(header) is offered
+
+
+def test_a_next_carries_the_version_of_the_state_it_shows_in_its_extensions() -> None:
+    rendered = {"data": {"orderStatusChanged": {"status": "PAID"}}, "extensions": {"cost": 3}}
+
+    message = next_message("op-1", rendered, version=7)
+
+    assert message == {
+        "id": "op-1",
+        "type": "next",
+        "payload": {"data": {"orderStatusChanged": {"status": "PAID"}}, "extensions": {"cost": 3, "version": 7}},
+    }
+    assert rendered == {"data": {"orderStatusChanged": {"status": "PAID"}}, "extensions": {"cost": 3}}  # untouched

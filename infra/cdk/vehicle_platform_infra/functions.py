@@ -50,6 +50,7 @@ from platform_spec.functions import (
     PAYMENT_EXPIRY,
     PIX_RECONCILIATION,
     PIX_WEBHOOK,
+    REALTIME_DELIVERY,
     REALTIME_FANOUT,
     SAGA_STEPS,
     WS_CONNECT,
@@ -65,6 +66,7 @@ from platform_spec.messaging import (
     PENDING_STOCK_TOPIC,
     SAGA_QUEUES,
     SALES_NOTIFICATIONS_QUEUE,
+    WS_DELIVERY_QUEUE,
     WS_INIT_TIMEOUT_QUEUE,
     QueueSpec,
 )
@@ -88,6 +90,9 @@ LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 SYSTEM_LOG_LEVEL = lambda_.SystemLogLevel.WARN
 # Lambda polls SQS in batches of up to ten messages without a batching window (each saga hop waits on the next).
 SQS_BATCH_SIZE = 10
+# A delivery batch is already a few hundred posts (realtime/batches.py): one per invocation, so that Lambda spreads
+# the batches of one change over as many invocations as it scales the consumer to.
+DELIVERY_BATCH_SIZE = 1
 # The payment expiry sweep's schedule (sagas/expiry.py): a payment expires at most a minute late. It also runs the
 # WebSocket connections' keep-alive sweep (realtime/sweep.py), which plans with this minute: a tenth of API Gateway's
 # idle window (runtime/settings.py, realtime.sweep_seconds).
@@ -185,6 +190,10 @@ FUNCTIONS: Mapping[str, FunctionSpec] = {
         "realtime.handlers.init_timeout", "connection_init deadline", sqs_timeout(WS_INIT_TIMEOUT_QUEUE)
     ),
     REALTIME_FANOUT: FunctionSpec("realtime.fanout.handler", "Realtime fan-out", Duration.seconds(60)),
+    # One full vCPU: a delivery's posts are bound by CPU (bench/realtime.py measures one post's).
+    REALTIME_DELIVERY: FunctionSpec(
+        "realtime.delivery.handler", "Realtime delivery batches", sqs_timeout(WS_DELIVERY_QUEUE)
+    ),
     # Under the schedule's minute, as the payment expiry's: it reads every open connection, page by page.
     CONNECTION_KEEPALIVE: FunctionSpec("realtime.sweep.handler", "WebSocket keep-alive sweep", Duration.seconds(50)),
     INTAKE_FILES: FunctionSpec("sagas.intake.files", "Batch order files", sqs_timeout(INTAKE_FILES_QUEUE)),
@@ -266,6 +275,7 @@ class Functions(Construct):
             "SALES_NOTIFICATIONS_QUEUE_URL": queues[SALES_NOTIFICATIONS_QUEUE.name].queue_url,
             "SES_SENDER": email.sender,
             "WS_INIT_TIMEOUT_QUEUE_URL": queues[WS_INIT_TIMEOUT_QUEUE.name].queue_url,
+            "WS_DELIVERY_QUEUE_URL": queues[WS_DELIVERY_QUEUE.name].queue_url,
             "INVOICES_BUCKET": data.invoices.bucket_name,
             "PENDING_STOCK_TOPIC_ARN": topics[PENDING_STOCK_TOPIC.name].topic_arn,
             "ORDER_ERRORS_TOPIC_ARN": topics[ORDER_ERRORS_TOPIC.name].topic_arn,
@@ -432,6 +442,7 @@ class Functions(Construct):
         publish([INTAKE_FILES], messaging.order_errors_topic)
         send([NOTIFY], messaging.queues[SALES_NOTIFICATIONS_QUEUE.name])
         send([WS_CONNECT], messaging.queues[WS_INIT_TIMEOUT_QUEUE.name])
+        send([REALTIME_FANOUT], messaging.queues[WS_DELIVERY_QUEUE.name])
         send([INTAKE_FILES], messaging.queues[INTAKE_ORDERS_QUEUE.name])
         # The notifier sends with SendEmail from this identity only (sagas/adapters.py, SesMailer).
         self._allow([NOTIFY], ["ses:SendEmail"], [email.identity.email_identity_arn])
@@ -463,7 +474,7 @@ class Functions(Construct):
 
     def _event_sources(self) -> None:
         queues = self._messaging.queues
-        for name in (*SAGA_STEPS, WS_INIT_TIMEOUT, INTAKE_FILES, INTAKE_ORDERS):
+        for name in (*SAGA_STEPS, WS_INIT_TIMEOUT, REALTIME_DELIVERY, INTAKE_FILES, INTAKE_ORDERS):
             self._sqs_source(name, queues[name])
 
         self._stream_source(OUTBOX_RELAY, RELAY_FILTERS, batch_size=50)
@@ -509,7 +520,7 @@ class Functions(Construct):
         function.add_event_source(
             sources.SqsEventSource(
                 queue,
-                batch_size=SQS_BATCH_SIZE,
+                batch_size=DELIVERY_BATCH_SIZE if name == REALTIME_DELIVERY else SQS_BATCH_SIZE,
                 report_batch_item_failures=True,
                 max_concurrency=max_concurrency,
             )
@@ -564,7 +575,7 @@ class Functions(Construct):
         $connect and $disconnect never post; the others derive the endpoint from each event (requestContext),
         except those invoked by anything else than the WebSocket: they are told the stage's management URL.
         """
-        told = (REALTIME_FANOUT, CONNECTION_KEEPALIVE, GRAPHQL_API)
+        told = (REALTIME_FANOUT, REALTIME_DELIVERY, CONNECTION_KEEPALIVE, GRAPHQL_API)
         for name in (WS_DEFAULT, WS_INIT_TIMEOUT, *told):
             websocket.grant_manage_connections(self.functions[name])
         for name in told:
