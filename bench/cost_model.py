@@ -56,6 +56,9 @@ LOG_BYTES_PER_INVOCATION = 700  # Lambda's START/END/REPORT lines and the reques
 # X-Ray's default sampling: the first request each second, then 5% of the rest.
 XRAY_RESERVOIR_PER_SECOND = 1
 XRAY_RATE = 0.05
+# What a push costs besides its WebSocket message: the delivery function's time, its queue and the reads of the
+# subscriber pages, per push (`python -m bench.realtime` prints the model: Lambda 0.015, SQS 0.005, DynamoDB 0.005).
+FANOUT_PER_PUSH = 0.025 / 1e6
 # A vehicle's status changes about twice per sale (reserved, then sold or released): each is pushed to every
 # watcher of the for-sale list.
 LIST_CHANGES_PER_SALE = 2
@@ -184,7 +187,8 @@ def variable_costs(size: Size) -> dict[str, float]:
         "sales (the saga, per bench.saga)": size.sales * SALE,
         "logs of the requests": logs,
         f"X-Ray ({recorded:,.0f} traces)": max(recorded - XRAY_FREE_TRACES, 0) * XRAY_TRACE,
-        f"for-sale list pushes ({pushes:,.0f} messages)": websocket_messages(pushes),
+        f"for-sale list pushes ({pushes:,.0f} messages, and the fan-out)": websocket_messages(pushes)
+        + pushes * FANOUT_PER_PUSH,
         f"watchers' connections ({connection_minutes:,.0f} minutes)": connection_minutes * WEBSOCKET_CONNECTION_MINUTE,
         f"keep-alive ({pings:,.0f} pings and their pongs, written, swept)": websocket_messages(2 * pings)
         + pings * DYNAMODB_WRITE_UNIT
@@ -220,8 +224,8 @@ def main() -> None:
             pushes = size.sales * LIST_CHANGES_PER_SALE * size.watchers
             minutes = size.watchers * MONTH_MINUTES
             appsync = pushes * APPSYNC_REALTIME_UPDATE + minutes * APPSYNC_CONNECTION_MINUTE
-            keepalive = next(usd for item, usd in variable.items() if item.startswith("keep-alive"))
-            ours = websocket_messages(pushes) + minutes * WEBSOCKET_CONNECTION_MINUTE + keepalive
+            realtime = ("for-sale list pushes", "watchers' connections", "keep-alive")
+            ours = sum(usd for item, usd in variable.items() if item.startswith(realtime))
             print(f"    (pushes, connections and keep-alive on AppSync: {appsync:,.2f}, here {ours:,.2f})")
 
 
