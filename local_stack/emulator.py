@@ -13,7 +13,6 @@ import logging
 import os
 import re
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -21,6 +20,8 @@ import urllib.request
 from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
+
+from local_stack.child_process import start_child, stop_child
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -249,31 +250,13 @@ class Emulator:
     def __enter__(self) -> Emulator:
         if is_up(self.endpoint):
             raise RuntimeError(f"something already answers on {self.endpoint}; stop it or set AWS_EMULATOR_PORT")
-        self._process = subprocess.Popen(  # noqa: S603 - our own module, with arguments we built
-            [
-                sys.executable,
-                "-m",
-                "local_stack.emulator",
-                "--host",
-                self.host,
-                "--port",
-                str(self.port),
-                "--parent",
-                str(os.getpid()),
-            ],
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            # Out of the terminal's process group: Ctrl-C reaches the dev process, which stops the pollers first
-            # and the emulator last, instead of every process at once (the pollers then failed on a dead AWS).
-            start_new_session=True,
+        self._process = start_child(
+            "local_stack.emulator",
+            ["--host", self.host, "--port", str(self.port)],
+            serving=lambda: is_up(self.endpoint),
+            what=f"AWS emulator on {self.endpoint}",
+            startup_timeout=self._startup_timeout,
         )
-        deadline = time.monotonic() + self._startup_timeout
-        while not is_up(self.endpoint):
-            if self._process.poll() is not None:
-                raise RuntimeError(f"the AWS emulator exited with code {self._process.returncode}")
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"the AWS emulator did not answer on {self.endpoint} in time")
-            time.sleep(0.1)
         return self
 
     def __exit__(
@@ -282,14 +265,7 @@ class Emulator:
         self.stop()
 
     def stop(self) -> None:
-        if self._process is None or self._process.poll() is not None:
-            return
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        stop_child(self._process, grace_seconds=10)
 
 
 def main() -> None:

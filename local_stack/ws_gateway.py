@@ -46,11 +46,9 @@ import http
 import json
 import logging
 import math
-import os
 import secrets
 import socket
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -66,6 +64,7 @@ import uvicorn
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
+from local_stack.child_process import start_child, stop_child
 from local_stack.lambda_events import lambda_context
 
 log = logging.getLogger("vehicle_platform.ws")
@@ -961,32 +960,14 @@ class GatewayProcess:
     def __enter__(self) -> GatewayProcess:
         if _listening(self.host, self.port):
             raise RuntimeError(f"something already listens on {self.host}:{self.port}; stop it or set WS_PORT")
-        self._process = subprocess.Popen(  # noqa: S603 - our own module, with arguments we built
-            [
-                sys.executable,
-                "-m",
-                "local_stack.ws_gateway",
-                "--host",
-                self.host,
-                "--port",
-                str(self.port),
-                "--parent",
-                str(os.getpid()),
-                *self._arguments,
-            ],
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            # Out of the terminal's process group, as the emulator: Ctrl-C reaches the dev process, which stops
-            # the pollers first and then this gateway, while the AWS emulator still serves its `$disconnect`s.
-            start_new_session=True,
+        # Stopped before the AWS emulator (the dev process stops it first), which still serves its `$disconnect`s.
+        self._process = start_child(
+            "local_stack.ws_gateway",
+            ["--host", self.host, "--port", str(self.port), *self._arguments],
+            serving=lambda: _listening(self.host, self.port),
+            what=f"WebSocket gateway on {self.host}:{self.port}",
+            startup_timeout=self._startup_timeout,
         )
-        deadline = time.monotonic() + self._startup_timeout
-        while not _listening(self.host, self.port):
-            if self._process.poll() is not None:
-                raise RuntimeError(f"the WebSocket gateway exited with code {self._process.returncode}")
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"the WebSocket gateway did not listen on {self.host}:{self.port} in time")
-            time.sleep(0.1)
         return self
 
     def __exit__(
@@ -996,14 +977,7 @@ class GatewayProcess:
 
     def stop(self) -> None:
         """SIGTERM: uvicorn closes every connection (each runs its `$disconnect`) and exits."""
-        if self._process is None or self._process.poll() is not None:
-            return
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=_SHUTDOWN_GRACE_SECONDS + 5)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        stop_child(self._process, grace_seconds=_SHUTDOWN_GRACE_SECONDS + 5)
 
 
 def main() -> None:
