@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from domain.errors import Forbidden, NotFound, ValidationFailed
+from domain.values import Email
 from runtime.principal import Principal, Role
 
 
@@ -57,12 +58,14 @@ class AccessControl:
 
     def block(self, email: str, *, by: Principal) -> AccessRevoked:
         """The user may no longer sign in, and what they had open ends now."""
+        email = Email.parse(email).value
         subject = self._other_user(email, by)
         self.directory.disable(email)
         return self._revoke(email, subject)
 
     def remove_from_staff(self, email: str, *, by: Principal) -> AccessRevoked:
         """The user is no longer staff: their tokens (which say admin until they expire) stop serving them now."""
+        email = Email.parse(email).value
         subject = self._other_user(email, by)
         self.directory.remove_from_group(email, Role.ADMIN.value)
         return self._revoke(email, subject)

@@ -68,6 +68,18 @@ def test_blocking_an_unknown_user_is_not_found(staff_client: GraphQLClient) -> N
     assert result["errors"][0]["extensions"]["code"] == "NOT_FOUND"
 
 
+@pytest.mark.parametrize("email", ["", "   ", "not-an-address", "a@b"])
+def test_an_address_that_is_no_email_is_refused_naming_the_field(
+    staff_client: GraphQLClient, directory: MemoryUserDirectory, email: str
+) -> None:
+    # (Cognito itself answers a malformed username with an error the API would only mask as INTERNAL.)
+    for mutation in (BLOCK, REMOVE):
+        result = staff_client.execute(mutation, {"email": email}, token="admin-token")
+        assert result["errors"][0]["extensions"]["code"] == "VALIDATION", result
+        assert result["errors"][0]["extensions"]["field"] == "email"
+    assert directory.disabled == set()
+
+
 def test_staff_cannot_take_their_own_access_away(
     staff_client: GraphQLClient, directory: MemoryUserDirectory, sessions: MemorySessions
 ) -> None:

@@ -34,6 +34,7 @@ from schemathesis.generation.case import Case
 from schemathesis.graphql import nodes
 from schemathesis.specs.graphql.schemas import GraphQLSchema
 
+from local_stack.demo_data import DEMO_USERS
 from tests.e2e.conftest import LocalStack
 
 pytestmark = pytest.mark.e2e
@@ -77,7 +78,8 @@ def _existing_identifiers(stack: LocalStack, admin: str) -> set[str]:
 def protected(local_stack: LocalStack, token: Callable[[str], str]) -> set[str]:
     identifiers = _existing_identifiers(local_stack, token("admin@example.com"))
     assert identifiers, "the demo data should be there"
-    return identifiers
+    # The users the other tests sign in as: a generated blockUser must not lock them out.
+    return identifiers | {user.email for user in DEMO_USERS}
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +111,7 @@ def test_the_fuzzed_schema_is_the_one_the_local_api_serves(local_stack: LocalSta
     served = schemathesis.graphql.from_url(f"{local_stack.api_url}/graphql", wait_for_schema=30)
     assert isinstance(served, GraphQLSchema)
     assert _labels(served) == _labels(schema)
-    assert len(_labels(schema)) == 14  # 7 queries and 7 mutations, every one fuzzed below
+    assert len(_labels(schema)) == 16  # 7 queries and 9 mutations, every one fuzzed below
 
 
 # What each caller got for each operation: ("createVehicle", "admin@example.com", "data" or an error code).

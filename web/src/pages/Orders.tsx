@@ -5,7 +5,11 @@ import { OrderView } from '../components/OrderView';
 import { RefundList } from '../components/Refunds';
 import { ErrorNotice, Loading, Notice, OrderStatusBadge } from '../components/ui';
 import { formatDateTime, formatMoney } from '../format';
-import type { OrderStatus } from '../gql/graphql';
+import type {
+  InvoiceStatusSubscription as InvoiceStatusSubscriptionData,
+  OrderStatus,
+  OrderStatusSubscription as OrderStatusSubscriptionData,
+} from '../gql/graphql';
 import { CancelOrderMutation, InvoiceStatusSubscription, OrderQuery, OrderStatusSubscription, OrdersQuery } from '../graphql/operations';
 import { useI18n } from '../i18n';
 import { newest, newestInvoice } from '../order-merge';
@@ -16,8 +20,21 @@ export function OrderPage() {
   const { id = '' } = useParams();
   const { t } = useI18n();
   const [query] = useQuery({ query: OrderQuery, variables: { id }, requestPolicy: 'network-only' });
-  const [live] = useSubscription({ query: OrderStatusSubscription, variables: { orderId: id } });
-  const [invoiceLive] = useSubscription({ query: InvoiceStatusSubscription, variables: { orderId: id } });
+  // Two pushes can reach the page in another order than they were sent (the subscription's current state and a
+  // change made meanwhile): each keeps the newest seen, never the last to arrive.
+  const [live] = useSubscription(
+    { query: OrderStatusSubscription, variables: { orderId: id } },
+    (seen: OrderStatusSubscriptionData | undefined, pushed: OrderStatusSubscriptionData) => ({
+      orderStatusChanged: newest(seen?.orderStatusChanged, pushed.orderStatusChanged) ?? pushed.orderStatusChanged,
+    }),
+  );
+  const [invoiceLive] = useSubscription(
+    { query: InvoiceStatusSubscription, variables: { orderId: id } },
+    (seen: InvoiceStatusSubscriptionData | undefined, pushed: InvoiceStatusSubscriptionData) => ({
+      invoiceStatusChanged:
+        newestInvoice(seen?.invoiceStatusChanged, pushed.invoiceStatusChanged) ?? pushed.invoiceStatusChanged,
+    }),
+  );
   const [cancelling, cancel] = useMutation(CancelOrderMutation);
   const order = newest(query.data?.order, live.data?.orderStatusChanged, cancelling.data?.cancelOrder);
 
